@@ -1,0 +1,1 @@
+"""aura_nb: a Jupyter-native toolkit for agent-driven investigations."""

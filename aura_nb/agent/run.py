@@ -1,0 +1,219 @@
+"""`Run`: one investigation, its events and the views over them; `start_run` drives a single agent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aura_nb.agent.control import RunControl
+from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
+from aura_nb.content import Message, Usage
+from aura_nb.events import AgentFinished, ErrorEvent, Event, RunFinished, RunStarted, RunStatus
+from aura_nb.mcp.toolbox import Toolbox
+from aura_nb.models.base import Model
+from aura_nb.trace.frames import step_rows, steps_frame
+from aura_nb.trace.otel import SpanBridge
+from aura_nb.trace.recorder import Recorder
+from aura_nb.trace.runlog import read_events
+
+DEFAULT_SYSTEM = (
+    "You are an SRE investigating an incident with the tools provided. Gather evidence before concluding, "
+    "prefer narrow queries, and answer with the root cause, the evidence and your confidence."
+)
+
+
+def new_run_id() -> str:
+    """Sortable, readable and unique: `YYYYmmdd-HHMMSS-xxxxxx`."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
+
+
+class Run:
+    """An investigation: its id, directory, events, status and views (frame, spans, answer)."""
+
+    def __init__(self, recorder: Recorder, *, control: RunControl | None = None) -> None:
+        self.recorder = recorder
+        self.control = control or RunControl()
+        self.task: asyncio.Task[Run] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.recorder.run_id
+
+    @property
+    def dir(self) -> Path | None:
+        return self.recorder.run_dir
+
+    @property
+    def events(self) -> list[Event]:
+        return self.recorder.events
+
+    @classmethod
+    def load(cls, run_dir: Path) -> Run:
+        """A run read back from its log (finished, or interrupted mid-way)."""
+        events = read_events(run_dir)
+        return cls(Recorder(run_dir.name, None, events=events))
+
+    @property
+    def question(self) -> str:
+        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
+        return started.question if started else ""
+
+    @property
+    def status(self) -> RunStatus:
+        finished = self._finished()
+        if finished is not None:
+            return finished.status
+        if self.control.paused:
+            return "paused"
+        return "running" if self.task is not None and not self.task.done() else "interrupted"
+
+    @property
+    def answer(self) -> str:
+        finished = self._finished()
+        return finished.answer if finished else ""
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for event in self.events:
+            if event.kind == "model_call":
+                total = total + event.usage
+        return total
+
+    @property
+    def model(self) -> str:
+        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
+        return started.model if started else ""
+
+    def _finished(self) -> RunFinished | None:
+        for event in reversed(self.events):
+            if isinstance(event, RunFinished):
+                return event
+        return None
+
+    def frame(self) -> pd.DataFrame:
+        """One row per step: kind, agent, tool/model, tokens, latency, error."""
+        return steps_frame(self.events)
+
+    def steps(self) -> list[dict[str, Any]]:
+        return step_rows(self.events)
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    async def wait(self) -> Run:
+        if self.task is not None:
+            await self.task
+        return self
+
+    def summary(self) -> str:
+        steps = self.steps()
+        tools = sum(1 for s in steps if s["kind"] == "tool")
+        usage = self.usage
+        return (
+            f"run {self.id} [{self.status}] model={self.model or '?'} steps={len(steps)} tool_calls={tools} "
+            f"tokens in={usage.total_input} out={usage.output_tokens}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Run {self.summary()}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        text = self.summary()
+        if self.answer:
+            text += "\n\n" + self.answer
+        return {"text/plain": text}
+
+
+def _run_status(result: AgentResult) -> RunStatus:
+    return {"answered": "finished", "stopped": "stopped", "model_error": "failed", "interrupted": "interrupted"}.get(
+        result.status, "finished"
+    )  # type: ignore[return-value]
+
+
+async def execute_single_agent(
+    run: Run,
+    question: str,
+    *,
+    model: Model,
+    toolbox: Toolbox,
+    system: str = DEFAULT_SYSTEM,
+    limits: LoopLimits | None = None,
+    config: dict[str, Any] | None = None,
+) -> Run:
+    """Drive one agent over `question`, framing it with `run_started` / `run_finished`."""
+    recorder = run.recorder
+    started = recorder.emit(RunStarted(agent="run", question=question, model=model.name, config=config or {}))
+    loop = AgentLoop(
+        model=model,
+        toolbox=toolbox,
+        recorder=recorder,
+        name="agent",
+        system=system,
+        limits=limits,
+        parent_span_id=started.span_id,
+        control=run.control,
+    )
+
+    def finish(status: RunStatus, answer: str = "", error: str | None = None) -> None:
+        usage = sum((e.usage for e in recorder.events if isinstance(e, AgentFinished)), Usage())
+        recorder.emit(
+            RunFinished(
+                span_id=started.span_id,
+                agent="run",
+                duration=time.time() - started.ts,
+                status=status,
+                answer=answer,
+                usage=usage,
+                error=error,
+            )
+        )
+
+    try:
+        result = await loop.run([Message.user(question)])
+    except asyncio.CancelledError:
+        finish("interrupted", error="interrupted by the user")
+        raise
+    except Exception as exc:
+        recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
+        finish("failed", error=repr(exc))
+        raise
+    finish(_run_status(result), result.answer, result.error)
+    return run
+
+
+def new_run(runs_dir: Path | None, *, trace: bool = True) -> Run:
+    """A fresh run writing to `<runs_dir>/<id>/` (in memory when `runs_dir` is None)."""
+    run_id = new_run_id()
+    recorder = Recorder(run_id, runs_dir / run_id if runs_dir is not None else None)
+    if trace:
+        recorder.subscribe(SpanBridge())
+    return Run(recorder)
+
+
+async def run_agent(
+    question: str,
+    *,
+    model: Model,
+    toolbox: Toolbox,
+    runs_dir: Path | None = None,
+    system: str = DEFAULT_SYSTEM,
+    limits: LoopLimits | None = None,
+) -> Run:
+    """Run a single agent to completion and return its `Run`."""
+    run = new_run(runs_dir)
+    try:
+        return await execute_single_agent(run, question, model=model, toolbox=toolbox, system=system, limits=limits)
+    finally:
+        run.recorder.close()

@@ -1,0 +1,134 @@
+"""The `aura-nb` command line: runs on disk, and each layer's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aura_nb.config import ConfigError, resolve_runs_dir
+from aura_nb.trace.runlog import RunLogError
+
+# Modules that add their own subcommands through `register(subparsers)`.
+COMMAND_MODULES = (
+    "aura_nb.scratchpad.commands",
+    "aura_nb.sandbox.commands",
+)
+
+
+def add_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", help="runs directory (default: $AURA_RUNS_DIR, aura.toml runs_dir, ./.aura/runs)")
+
+
+def find_run_dir(runs_dir: Path, run_id: str) -> Path:
+    """The directory of `run_id` (a unique prefix is enough)."""
+    exact = runs_dir / run_id
+    if (exact / "events.jsonl").exists():
+        return exact
+    matches = (
+        sorted(p for p in runs_dir.glob(f"{run_id}*") if (p / "events.jsonl").exists()) if runs_dir.exists() else []
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunLogError(f"no run {run_id!r} in {runs_dir}")
+    raise RunLogError(f"{run_id!r} is ambiguous in {runs_dir}: {', '.join(p.name for p in matches[:5])}")
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from aura_nb.agent.run import Run
+
+    runs_dir = resolve_runs_dir(args.dir)
+    rows: list[dict[str, Any]] = []
+    for run_dir in sorted(runs_dir.glob("*/events.jsonl")) if runs_dir.exists() else []:
+        run = Run.load(run_dir.parent)
+        steps = run.steps()
+        started = run.events[0].ts if run.events else 0.0
+        rows.append(
+            {
+                "id": run.id,
+                "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+                "status": run.status,
+                "model": run.model,
+                "steps": len(steps),
+                "tokens": run.usage.total,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no runs in {runs_dir}")
+        return 0
+    header = f"{'id':<24} {'started':<19} {'status':<11} {'model':<24} {'steps':>5} {'tokens':>8}"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['id']:<24} {r['started']:<19} {r['status']:<11} {r['model'][:24]:<24} {r['steps']:>5} {r['tokens']:>8}"
+        )
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from aura_nb.agent.run import Run
+
+    run = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
+    if args.json:
+        print(json.dumps(run.steps(), indent=2))
+        return 0
+    print(run.summary())
+    if run.question:
+        print(f"question: {run.question}")
+    print(run.frame().drop(columns=["ts"]).to_string(index=False))
+    if run.answer:
+        print("\nanswer:\n" + run.answer)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aura-nb", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    runs = sub.add_parser("runs", help="list runs (id, started, status, model, steps, tokens)")
+    add_dir_option(runs)
+    runs.add_argument("--json", action="store_true", help="print a JSON list")
+    runs.set_defaults(func=_cmd_runs)
+
+    show = sub.add_parser("show", help="print a run's steps")
+    show.add_argument("run_id")
+    add_dir_option(show)
+    show.add_argument("--json", action="store_true", help="print the steps (Run.frame() rows) as a JSON list")
+    show.set_defaults(func=_cmd_show)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (ConfigError, RunLogError) as exc:
+        print(f"aura-nb: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aura-nb: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

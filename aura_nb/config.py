@@ -1,0 +1,199 @@
+"""Settings from `aura.toml` plus the environment, and MCP server specs.
+
+A bad file raises `ConfigError` with one message naming the file, the key
+and the problem. MCP servers may also come from a Claude-Desktop-style
+`{"mcpServers": {...}}` JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_FILE = "aura.toml"
+DEFAULT_RUNS_DIR = Path(".aura") / "runs"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, already phrased for the person who wrote the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSpec(_Section):
+    """How to reach one MCP server."""
+
+    name: str = ""
+    transport: Literal["stdio", "http", "sse"] = "stdio"
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = 60.0
+    connect_timeout: float = 30.0
+
+    @model_validator(mode="after")
+    def _check_target(self) -> ServerSpec:
+        if self.transport == "stdio" and not self.command:
+            raise ValueError("a stdio server needs `command`")
+        if self.transport in ("http", "sse") and not self.url:
+            raise ValueError(f"an {self.transport} server needs `url`")
+        return self
+
+    @staticmethod
+    def infer(name: str, data: Mapping[str, Any]) -> ServerSpec:
+        """Build a spec, inferring the transport from `url` vs `command` when unset."""
+        fields = dict(data)
+        if "transport" not in fields and "type" in fields:
+            kind = fields.pop("type")
+            fields["transport"] = {"streamable-http": "http", "streamableHttp": "http"}.get(kind, kind)
+        if "transport" not in fields and fields.get("url"):
+            fields["transport"] = "sse" if str(fields["url"]).rstrip("/").endswith("/sse") else "http"
+        return ServerSpec(name=name, **fields)
+
+
+class ModelSettings(_Section):
+    provider: Literal["anthropic", "openai", "offline", "replay"] | None = None
+    name: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_tokens: int = 4096
+    timeout: float = 120.0
+    max_retries: int = 4
+
+
+class Limits(_Section):
+    max_turns: int = Field(default=24, ge=1)
+    token_budget: int | None = Field(default=None, ge=1)
+    max_parallel: int = Field(default=4, ge=1)
+    plan_repairs: int = Field(default=2, ge=0)
+    max_iterations: int = Field(default=2, ge=1)
+
+
+class ScratchpadSettings(_Section):
+    enabled: bool = True
+    threshold_tokens: int = Field(default=5120, ge=1)
+    extract_cap_tokens: int = Field(default=10_000, ge=1)
+    context_window: int = Field(default=200_000, ge=1)
+    safety_margin: float = Field(default=0.2, ge=0.0, lt=1.0)
+    overrides: dict[str, int] = Field(default_factory=dict)
+    """Per `server` or `server.tool` threshold in tokens (0 disables interception)."""
+
+
+class WorkerSpec(_Section):
+    """A named specialist worker: its own prompt, tool subset and model."""
+
+    prompt: str = ""
+    tools: list[str] = Field(default_factory=list)
+    model: str | None = None
+
+
+class Settings(_Section):
+    runs_dir: Path | None = None
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    limits: Limits = Field(default_factory=Limits)
+    scratchpad: ScratchpadSettings = Field(default_factory=ScratchpadSettings)
+    servers: dict[str, ServerSpec] = Field(default_factory=dict)
+    workers: dict[str, WorkerSpec] = Field(default_factory=dict)
+    approvals: list[str] = Field(default_factory=list)
+    source: Path | None = None
+
+
+def _describe(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    return key, err["msg"].removeprefix("Value error, ")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _servers_from_table(path: Path, table: Mapping[str, Any], prefix: str) -> dict[str, ServerSpec]:
+    servers: dict[str, ServerSpec] = {}
+    for name, data in table.items():
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path}: {prefix}.{name}: expected a table, got {type(data).__name__}")
+        try:
+            servers[name] = ServerSpec.infer(name, data)
+        except ValidationError as exc:
+            key, msg = _describe(exc)
+            key = f"{prefix}.{name}" if key in ("(top level)", "name") else f"{prefix}.{name}.{key}"
+            raise ConfigError(f"{path}: {key}: {msg}") from exc
+    return servers
+
+
+def load_mcp_json(path: Path) -> dict[str, ServerSpec]:
+    """Read MCP servers from a Claude-Desktop-style `{"mcpServers": {...}}` file."""
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: line {exc.lineno}: {exc.msg}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("mcpServers"), dict):
+        raise ConfigError(f"{path}: mcpServers: missing (expected an object of servers)")
+    return _servers_from_table(path, data["mcpServers"], "mcpServers")
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path` (default: `./aura.toml` when present) and the environment."""
+    env = os.environ if env is None else env
+    if path is None and Path(CONFIG_FILE).is_file():
+        path = Path(CONFIG_FILE)
+    raw: dict[str, Any] = _read_toml(path) if path is not None else {}
+    source = path or Path("<environment>")
+    servers_table = raw.pop("servers", {})
+    mcp_json = raw.pop("mcp_servers_json", None)
+    if "runs_dir" in raw and path is not None:
+        raw["runs_dir"] = (path.parent / str(raw["runs_dir"])).resolve()
+    try:
+        settings = Settings(**raw, source=path)
+    except ValidationError as exc:
+        key, msg = _describe(exc)
+        raise ConfigError(f"{source}: {key}: {msg}") from exc
+    if not isinstance(servers_table, Mapping):
+        raise ConfigError(f"{source}: servers: expected a table of servers")
+    servers = _servers_from_table(source, servers_table, "servers")
+    if mcp_json:
+        servers = {**load_mcp_json((source.parent / str(mcp_json)).resolve()), **servers}
+    settings.servers = servers
+    _apply_env(settings, env)
+    return settings
+
+
+def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
+    if env.get("AURA_RUNS_DIR"):
+        settings.runs_dir = Path(env["AURA_RUNS_DIR"])
+    if env.get("AURA_MODEL"):
+        provider, _, name = env["AURA_MODEL"].partition(":")
+        settings.model.provider = provider  # type: ignore[assignment]
+        settings.model.name = name or settings.model.name
+    if settings.model.provider is None:
+        settings.model.provider = "anthropic" if env.get("ANTHROPIC_API_KEY") else "offline"
+
+
+def resolve_runs_dir(cli_dir: str | Path | None = None, settings: Settings | None = None) -> Path:
+    """The runs directory: `--dir`, else `AURA_RUNS_DIR`, else `runs_dir` in aura.toml, else `./.aura/runs`."""
+    if cli_dir:
+        return Path(cli_dir)
+    if os.environ.get("AURA_RUNS_DIR"):
+        return Path(os.environ["AURA_RUNS_DIR"])
+    settings = settings or load_settings()
+    return settings.runs_dir or DEFAULT_RUNS_DIR

@@ -1,0 +1,236 @@
+"""The typed event model: every step of a run is one of these.
+
+Events are a pydantic discriminated union on `kind`. Widgets, spans, frames,
+postmortems and graders are all views of a run's events. `ModelDelta` is the
+one *ephemeral* kind: it streams to live subscribers but is not written to
+the run log (the completed `ModelCall` carries the same text).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from aura_nb.content import Message, ModelResponse, ToolResult, Usage
+
+RunStatus = Literal["running", "paused", "finished", "failed", "stopped", "interrupted"]
+
+
+def new_span_id() -> str:
+    """A 16-hex-digit span id (the OpenTelemetry span id width)."""
+    return os.urandom(8).hex()
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ephemeral: ClassVar[bool] = False
+
+    run_id: str = ""
+    seq: int = -1
+    span_id: str = Field(default_factory=new_span_id)
+    parent_span_id: str | None = None
+    agent: str = ""
+    ts: float = Field(default_factory=time.time)
+    duration: float = 0.0
+
+
+class RunStarted(EventBase):
+    kind: Literal["run_started"] = "run_started"
+    question: str
+    model: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentStarted(EventBase):
+    """An agent (planner, worker, synthesizer or a single loop) begins; its span is `span_id`."""
+
+    kind: Literal["agent_started"] = "agent_started"
+    role: str = "agent"
+    task_id: str | None = None
+    system: str = ""
+    messages: list[Message] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+
+
+class AgentFinished(EventBase):
+    kind: Literal["agent_finished"] = "agent_finished"
+    status: str = "finished"
+    answer: str = ""
+    turns: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None
+
+
+class PlanCreated(EventBase):
+    kind: Literal["plan_created"] = "plan_created"
+    plan: dict[str, Any]
+
+
+class PlanEdited(EventBase):
+    kind: Literal["plan_edited"] = "plan_edited"
+    plan: dict[str, Any]
+    reason: str = ""
+
+
+class TaskStarted(EventBase):
+    kind: Literal["task_started"] = "task_started"
+    task_id: str
+    goal: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class TaskFinished(EventBase):
+    kind: Literal["task_finished"] = "task_finished"
+    task_id: str
+    status: str = "finished"
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelCall(EventBase):
+    """One completed (or failed) model turn. `duration` is the latency."""
+
+    kind: Literal["model_call"] = "model_call"
+    provider: str = ""
+    model: str = ""
+    turn: int = 0
+    request_hash: str = ""
+    input_messages: int = 0
+    response: ModelResponse | None = None
+    usage: Usage = Field(default_factory=Usage)
+    time_to_first_token: float | None = None
+    retries: int = 0
+    error: str | None = None
+    error_type: str | None = None
+
+
+class ModelDelta(EventBase):
+    """A streamed fragment of a model turn in progress (live only, not logged)."""
+
+    ephemeral: ClassVar[bool] = True
+    kind: Literal["model_delta"] = "model_delta"
+    text: str = ""
+    tool_input: str = ""
+
+
+class ToolCall(EventBase):
+    """One tool call. `result` is what the model read (a stub when `intercepted`)."""
+
+    kind: Literal["tool_call"] = "tool_call"
+    server: str = ""
+    tool: str
+    call_id: str = ""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: ToolResult | None = None
+    result_ref: str | None = None
+    result_bytes: int = 0
+    intercepted: bool = False
+    replayed: bool = False
+    error: str | None = None
+    error_type: str | None = None
+
+
+class ToolProgress(EventBase):
+    kind: Literal["tool_progress"] = "tool_progress"
+    call_id: str = ""
+    progress: float = 0.0
+    total: float | None = None
+    message: str | None = None
+
+
+class ScratchpadStored(EventBase):
+    kind: Literal["scratchpad_stored"] = "scratchpad_stored"
+    blob_id: str
+    call_id: str = ""
+    tool: str = ""
+    size_bytes: int = 0
+    lines: int = 0
+    shape: str = ""
+    tokens: int = 0
+    tokens_saved: int = 0
+
+
+class ScratchpadExtracted(EventBase):
+    kind: Literal["scratchpad_extracted"] = "scratchpad_extracted"
+    blob_id: str
+    tool: str
+    call_id: str = ""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    position: dict[str, Any] = Field(default_factory=dict)
+    tokens: int = 0
+
+
+class Approval(EventBase):
+    kind: Literal["approval"] = "approval"
+    call_id: str = ""
+    tool: str = ""
+    decision: Literal["approved", "denied"] = "approved"
+    by: str = ""
+
+
+class Fork(EventBase):
+    """This run was forked from `parent_run_id` at step `at_step` with `edits`."""
+
+    kind: Literal["fork"] = "fork"
+    parent_run_id: str
+    at_step: int
+    edits: dict[str, Any] = Field(default_factory=dict)
+
+
+class Control(EventBase):
+    """An analyst's pause, resume or stop, taking effect at a step boundary."""
+
+    kind: Literal["control"] = "control"
+    action: Literal["pause", "resume", "stop"]
+
+
+class ErrorEvent(EventBase):
+    kind: Literal["error"] = "error"
+    message: str
+    error_type: str = ""
+    where: str = ""
+    recoverable: bool = True
+
+
+class RunFinished(EventBase):
+    kind: Literal["run_finished"] = "run_finished"
+    status: RunStatus = "finished"
+    answer: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None
+
+
+Event = Annotated[
+    RunStarted
+    | AgentStarted
+    | AgentFinished
+    | PlanCreated
+    | PlanEdited
+    | TaskStarted
+    | TaskFinished
+    | ModelCall
+    | ModelDelta
+    | ToolCall
+    | ToolProgress
+    | ScratchpadStored
+    | ScratchpadExtracted
+    | Approval
+    | Fork
+    | Control
+    | ErrorEvent
+    | RunFinished,
+    Field(discriminator="kind"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_json(line: str | bytes) -> Event:
+    """Parse one JSON line into its typed event."""
+    return EVENT_ADAPTER.validate_json(line)
+
+
+def event_to_json(event: EventBase) -> str:
+    return event.model_dump_json(exclude_none=False)

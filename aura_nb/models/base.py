@@ -1,0 +1,69 @@
+"""The `Model` protocol every provider implements, and its request/error types."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aura_nb.content import Message, ModelResponse, ToolSpec
+
+
+class ModelRequest(BaseModel):
+    """Everything a provider needs for one turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str = ""
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    max_tokens: int = 4096
+    temperature: float | None = None
+    agent: str = ""
+    """Which agent asks (not sent to providers; lets a replay serve each agent its own turns)."""
+
+    def digest(self) -> str:
+        """A stable hash of what the model is asked (used to detect replay divergence)."""
+        payload = {
+            "system": self.system,
+            "messages": [m.model_dump(mode="json") for m in self.messages],
+            "tools": sorted(t.name for t in self.tools),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class Delta(BaseModel):
+    """A streamed fragment: assistant text or a piece of a tool call's JSON input."""
+
+    text: str = ""
+    tool_input: str = ""
+
+
+DeltaSink = Callable[[Delta], None]
+
+
+class ModelError(Exception):
+    """A provider call that failed for good (after any retries).
+
+    `kind` is short and stable (`rate_limited`, `overloaded`, `server_error`,
+    `timeout`, `connection`, `bad_request`, `auth`, `malformed_response`,
+    `replay_divergence`, `exhausted`); the message is for people.
+    """
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retries: int = 0) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retries = retries
+
+
+class Model(Protocol):
+    """A chat model with tool use. `complete` returns one finished turn."""
+
+    provider: str
+    name: str
+
+    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse: ...

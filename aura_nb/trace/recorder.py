@@ -1,0 +1,63 @@
+"""The run's event stream: numbers events, appends them to the log, fans them out.
+
+A `Recorder` is the single place events enter. Subscribers (span exporter,
+live views, tests) are called synchronously in emit order; a subscriber that
+raises is reported once on stderr and detached, so a broken view can never
+stop an investigation.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from aura_nb.events import Event, EventBase
+from aura_nb.trace.runlog import RunLogWriter
+
+Subscriber = Callable[[EventBase], None]
+
+
+class Recorder:
+    """Assigns `run_id` and `seq`, persists non-ephemeral events, notifies subscribers."""
+
+    def __init__(self, run_id: str, run_dir: Path | None = None, events: list[Event] | None = None) -> None:
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.events: list[Event] = list(events or [])
+        self._next_seq = self.events[-1].seq + 1 if self.events else 0
+        self._writer = RunLogWriter(run_dir) if run_dir is not None else None
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns a function that removes it."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def emit(self, event: EventBase) -> EventBase:
+        event.run_id = self.run_id
+        if not event.ephemeral:
+            with self._lock:
+                event.seq = self._next_seq
+                self._next_seq += 1
+                self.events.append(event)  # type: ignore[arg-type]
+                if self._writer is not None:
+                    self._writer.append(event)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception as exc:  # a view must never break the run
+                print(f"aura_nb: detached a failing event subscriber {subscriber!r}: {exc!r}", file=sys.stderr)
+                self._subscribers.remove(subscriber)
+        return event
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()

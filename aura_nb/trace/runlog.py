@@ -1,0 +1,85 @@
+"""Append-only JSON-lines run log: `<runs_dir>/<run_id>/events.jsonl`.
+
+Each event is written with a single `write(2)` on an `O_APPEND` descriptor,
+so a reader sees whole lines while the writer runs, and a writer killed with
+SIGKILL loses at most the line it was writing. `read_events` skips a
+trailing partial line and names any corrupt line in the middle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from aura_nb.events import Event, EventBase, event_from_json
+
+EVENTS_FILE = "events.jsonl"
+
+
+class RunLogError(ValueError):
+    """A run log that cannot be read (names the file and the line)."""
+
+
+class RunLogWriter:
+    """Appends events to a run's log as they happen."""
+
+    def __init__(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / EVENTS_FILE
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._ensure_line_boundary()
+
+    def _ensure_line_boundary(self) -> None:
+        """After a crash the log may end mid-line; start the next event on a fresh line."""
+        size = os.fstat(self._fd).st_size
+        if size == 0:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                os.write(self._fd, b"\n")
+
+    def append(self, event: EventBase) -> None:
+        os.write(self._fd, event.model_dump_json().encode() + b"\n")
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> RunLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_events(path: Path) -> Iterator[Event]:
+    """Yield the events of a log file in order, tolerating a torn last line.
+
+    A line that does not parse is skipped when it is a torn tail (the last
+    line, or a line cut off by a later crash-restart); an unparsable line that
+    was terminated normally raises `RunLogError` naming the file and line.
+    """
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    last = len(lines) - 1
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield event_from_json(raw)
+        except ValidationError as exc:
+            if number - 1 == last or not raw.rstrip().endswith(b"}"):
+                continue  # a torn write: the writer died mid-line
+            raise RunLogError(f"{path}:{number}: not a valid event: {exc.errors()[0]['msg']}") from exc
+
+
+def read_events(run_dir: Path) -> list[Event]:
+    path = run_dir / EVENTS_FILE
+    if not path.exists():
+        raise RunLogError(f"no run log at {path}")
+    return list(iter_events(path))
