@@ -1,0 +1,159 @@
+"""Events round-trip through JSON lines losslessly; usage follows the Anthropic cache rule."""
+
+from __future__ import annotations
+
+import typing
+
+from aura_nb.content import (
+    ImageContent,
+    Message,
+    ModelResponse,
+    TextBlock,
+    TextContent,
+    ToolResult,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+)
+from aura_nb.events import (
+    EVENT_ADAPTER,
+    AgentFinished,
+    AgentStarted,
+    Approval,
+    Control,
+    ErrorEvent,
+    Event,
+    Fork,
+    ModelCall,
+    ModelDelta,
+    PlanCreated,
+    PlanEdited,
+    RunFinished,
+    RunStarted,
+    ScratchpadExtracted,
+    ScratchpadStored,
+    TaskFinished,
+    TaskStarted,
+    ToolCall,
+    ToolProgress,
+    event_from_json,
+)
+
+USAGE = Usage(input_tokens=11, output_tokens=7, cache_read_tokens=1000, cache_write_tokens=300, cost_usd=0.0123)
+RESPONSE = ModelResponse(
+    content=[TextBlock(text="checking"), ToolUseBlock(id="toolu_1", name="logs.search", input={"q": "ERROR", "n": 5})],
+    stop_reason="tool_use",
+    model="claude-x",
+    usage=USAGE,
+    retries=2,
+    time_to_first_token=0.25,
+)
+
+
+def one_of_each() -> list[Event]:
+    messages = [
+        Message.user("why is checkout slow?"),
+        Message(role="assistant", content=[ToolUseBlock(id="t1", name="a.b", input={"x": [1, 2, {"y": None}]})]),
+        Message(role="user", content=[ToolResultBlock(tool_use_id="t1", content="ü ✓ \n\t", is_error=True)]),
+    ]
+    result = ToolResult(
+        content=[TextContent(text="line\n" * 3), ImageContent(data="aGVsbG8=", mime_type="image/png")],
+        structured={"rows": [{"a": 1.5, "b": "x"}]},
+        is_error=False,
+    )
+    return [
+        RunStarted(question="q ü", model="m", config={"limits": {"max_turns": 3}}, agent="run"),
+        AgentStarted(role="worker", task_id="t-1", system="sys", messages=messages, tools=["a.b"]),
+        PlanCreated(plan={"tasks": [{"id": "t-1", "depends_on": []}]}),
+        PlanEdited(plan={"tasks": []}, reason="analyst"),
+        TaskStarted(task_id="t-1", goal="g", depends_on=["t-0"]),
+        ModelCall(
+            provider="anthropic",
+            model="m",
+            turn=3,
+            request_hash="abc",
+            response=RESPONSE,
+            usage=USAGE,
+            retries=2,
+            time_to_first_token=0.1,
+            duration=1.25,
+        ),
+        ModelCall(provider="anthropic", model="m", error="overloaded after 4 retries", error_type="overloaded"),
+        ToolCall(
+            server="logs",
+            tool="logs.search",
+            call_id="toolu_1",
+            arguments={"q": "ERROR"},
+            result=result,
+            result_ref="sp_0123456789ab",
+            result_bytes=12345,
+            intercepted=True,
+            duration=0.5,
+        ),
+        ToolProgress(call_id="toolu_1", progress=3, total=10, message="scanning"),
+        ScratchpadStored(
+            blob_id="sp_0123456789ab",
+            call_id="toolu_1",
+            size_bytes=5_000_000,
+            lines=40_000,
+            shape="log_lines",
+            tokens=1_250_000,
+            tokens_saved=1_249_000,
+        ),
+        ScratchpadExtracted(
+            blob_id="sp_0123456789ab",
+            tool="grep",
+            arguments={"pattern": "OOM"},
+            position={"lines": [[10, 20], [400, 410]]},
+            tokens=321,
+        ),
+        Approval(call_id="toolu_1", tool="k8s.restart", decision="denied", by="analyst"),
+        Fork(parent_run_id="r0", at_step=4, edits={"message": "look at the cache"}),
+        Control(action="pause"),
+        ErrorEvent(message="server crashed", error_type="server_crashed", where="tool", recoverable=True),
+        TaskFinished(task_id="t-1", status="failed", result={"summary": "s", "confidence": 0.4}),
+        AgentFinished(status="answered", answer="a", turns=3, usage=USAGE),
+        RunFinished(status="finished", answer="root cause: payment", usage=USAGE),
+    ]
+
+
+def test_every_event_kind_is_covered() -> None:
+    union = typing.get_args(typing.get_args(Event)[0])
+    kinds = {cls.model_fields["kind"].default for cls in union}
+    covered = {e.kind for e in one_of_each()} | {"model_delta"}
+    assert kinds == covered
+
+
+def test_events_round_trip_through_json_lines() -> None:
+    for seq, event in enumerate(one_of_each()):
+        event.seq = seq
+        event.run_id = "run-1"
+        line = event.model_dump_json()
+        assert "\n" not in line
+        again = event_from_json(line)
+        assert type(again) is type(event)
+        assert again == event
+        assert again.model_dump() == event.model_dump()
+
+
+def test_unknown_kind_is_rejected_with_the_kind_named() -> None:
+    try:
+        EVENT_ADAPTER.validate_json('{"kind": "telepathy", "run_id": "r"}')
+    except Exception as exc:
+        assert "telepathy" in str(exc)
+    else:
+        raise AssertionError("an unknown kind must not parse")
+
+
+def test_delta_is_ephemeral_and_others_are_not() -> None:
+    assert ModelDelta(text="x").ephemeral
+    assert not any(e.ephemeral for e in one_of_each())
+
+
+def test_usage_total_input_includes_cache_tokens() -> None:
+    assert USAGE.total_input == 11 + 1000 + 300
+    assert USAGE.total == USAGE.total_input + 7
+    summed = USAGE + Usage(input_tokens=1, output_tokens=1)
+    assert summed.total_input == USAGE.total_input + 1
+    assert summed.cost_usd == USAGE.cost_usd
+    assert (Usage() + Usage()).cost_usd is None
