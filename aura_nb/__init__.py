@@ -1,1 +1,57 @@
-"""aura_nb: a Jupyter-native toolkit for agent-driven investigations."""
+"""aura_nb: a Jupyter-native toolkit for agent-driven investigations.
+
+The public API is re-exported here; submodules may move.
+"""
+
+from aura_nb.agent.control import RunControl, RunStopped
+from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
+from aura_nb.agent.run import Run, new_run, run_agent
+from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
+from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
+from aura_nb.events import Event, event_from_json
+from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
+from aura_nb.models.base import Model, ModelError, ModelRequest
+from aura_nb.models.replay import ReplayModel
+from aura_nb.models.scripted import ScriptedModel
+from aura_nb.trace.recorder import Recorder
+from aura_nb.trace.runlog import RunLogError, read_events
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentLoop",
+    "AgentResult",
+    "CombinedToolbox",
+    "ConfigError",
+    "Event",
+    "LoopLimits",
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelRequest",
+    "ModelResponse",
+    "Recorder",
+    "ReplayModel",
+    "Run",
+    "RunControl",
+    "RunLogError",
+    "RunStopped",
+    "ScriptedModel",
+    "ServerSpec",
+    "Settings",
+    "TextBlock",
+    "ToolContext",
+    "ToolOutcome",
+    "ToolResult",
+    "ToolSpec",
+    "ToolUseBlock",
+    "Toolbox",
+    "Usage",
+    "event_from_json",
+    "load_mcp_json",
+    "load_settings",
+    "new_run",
+    "read_events",
+    "resolve_runs_dir",
+    "run_agent",
+]
