@@ -90,6 +90,40 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from aura_nb.demo import run_demo
+
+    runs_dir = Path(args.out) if args.out else resolve_runs_dir(args.dir)
+    run, truth = asyncio.run(run_demo(args.scenario, args.seed, runs_dir))
+    steps = run.steps()
+    if args.json:
+        usage = run.usage
+        print(
+            json.dumps(
+                {
+                    "run_id": run.id,
+                    "run_dir": str(run.dir),
+                    "status": run.status,
+                    "answer": run.answer,
+                    "ground_truth": truth,
+                    "steps": steps,
+                    "tool_calls": sum(1 for s in steps if s["kind"] == "tool"),
+                    "usage": {"input_tokens": usage.total_input, "output_tokens": usage.output_tokens},
+                },
+                indent=2,
+            )
+        )
+        return 0 if run.status == "finished" else 1
+    print(run.summary())
+    print(run.frame().drop(columns=["ts", "seq"]).to_string(index=False))
+    print("\n" + run.answer)
+    print(f"\nground truth (kept apart from the tools): {truth['root_cause_service']} / {truth['fault_type']}")
+    print(f"run log: {run.dir}/events.jsonl   (aura-nb show {run.id})")
+    return 0 if run.status == "finished" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aura-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -104,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_dir_option(show)
     show.add_argument("--json", action="store_true", help="print the steps (Run.frame() rows) as a JSON list")
     show.set_defaults(func=_cmd_show)
+
+    demo = sub.add_parser("demo", help="run the offline demo over the incident sandbox (no API key, no network)")
+    demo.add_argument("--scenario", default="bad_deploy", help="fault type (see `aura-nb sandbox scenarios`)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--out", help="write the run here instead of the runs directory")
+    add_dir_option(demo)
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(func=_cmd_demo)
 
     for module_name in COMMAND_MODULES:
         try:
