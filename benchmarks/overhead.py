@@ -1,0 +1,89 @@
+"""What the harness adds per step (events + spans + run-log write), against bare calls in the same run.
+
+Tool call: `AgentLoop._call` (pool -> MCP -> ToolCall event, span, log line) against a
+bare `ClientSession.call_tool` on the same live server connection, interleaved.
+Model turn: `AgentLoop._model_turn` (request digest, ModelCall event, span, log line)
+against a bare `Model.complete` with the same request, interleaved, using a
+scripted model so that only the harness differs.
+
+Run: python benchmarks/overhead.py [--n 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aura_nb.agent.loop import AgentLoop
+from aura_nb.config import ServerSpec
+from aura_nb.content import Message, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.mcp.pool import McpPool
+from aura_nb.models.base import ModelRequest
+from aura_nb.models.scripted import ScriptedModel, say
+from aura_nb.trace.otel import SpanBridge
+from aura_nb.trace.recorder import Recorder
+
+
+def conversation(turns: int) -> list[Message]:
+    messages = [Message.user("Why is checkout slow?")]
+    for i in range(turns):
+        use = ToolUseBlock(id=f"t{i}", name="sandbox.search_logs", input={"service": "checkout", "limit": 20})
+        messages.append(Message(role="assistant", content=[TextBlock(text="Looking."), use]))
+        messages.append(Message(role="user", content=[ToolResultBlock(tool_use_id=f"t{i}", content="x" * 4000)]))
+    return messages
+
+
+def report(label: str, bare: list[float], harness: list[float]) -> None:
+    b, h = statistics.median(bare), statistics.median(harness)
+    print(
+        f"{label:<11} bare median {b * 1e3:8.3f} ms   harness median {h * 1e3:8.3f} ms   "
+        f"added {(h - b) * 1e3:7.3f} ms   ratio {h / b:6.2f}"
+    )
+
+
+async def main(n: int) -> None:
+    runs = Path(tempfile.mkdtemp(prefix="aura-bench-"))
+    recorder = Recorder("bench", runs / "bench")
+    recorder.subscribe(SpanBridge())
+    spec = ServerSpec(name="time", command=sys.executable, args=["-m", "mcp_server_time"])
+    async with McpPool([spec]) as pool:
+        model = ScriptedModel(lambda request: say("ok"))
+        loop = AgentLoop(model=model, toolbox=pool, recorder=recorder)
+        connection = pool._connections["time"]
+        arguments = {"timezone": "UTC"}
+        block = ToolUseBlock(id="c", name="time.get_current_time", input=arguments)
+        for _ in range(20):  # warm up
+            await connection.call("get_current_time", arguments, 30)
+            await loop._call(block)
+        bare_tool, harness_tool = [], []
+        for _ in range(n):
+            t = time.perf_counter()
+            await connection.call("get_current_time", arguments, 30)
+            bare_tool.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await loop._call(block)
+            harness_tool.append(time.perf_counter() - t)
+        request = ModelRequest(system="You are an SRE.", messages=conversation(10), tools=await pool.list_tools())
+        bare_model, harness_model = [], []
+        for _ in range(n):
+            t = time.perf_counter()
+            await model.complete(request)
+            bare_model.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await loop._model_turn(request, 1)
+            harness_model.append(time.perf_counter() - t)
+    recorder.close()
+    print(f"{n} interleaved samples each; run log at {runs}")
+    report("tool call", bare_tool, harness_tool)
+    report("model turn", bare_model, harness_model)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=300)
+    asyncio.run(main(parser.parse_args().n))
