@@ -65,9 +65,10 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.
 
 
 @contextlib.contextmanager
-def serving(argv: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+def serving(argv: list[str], port: int, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[None]:
+    """Run a server process for the duration of the block, once it listens on `port`."""
     proc = subprocess.Popen(
-        argv, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_for_port(port, proc)
