@@ -13,6 +13,7 @@ from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutco
 from aura_nb.models.base import Model, ModelError, ModelRequest
 from aura_nb.models.replay import ReplayModel
 from aura_nb.models.scripted import ScriptedModel
+from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import RunLogError, read_events
 
@@ -21,8 +22,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AgentLoop",
     "AgentResult",
+    "BlobStore",
     "CombinedToolbox",
     "ConfigError",
+    "ContextBudget",
     "Event",
     "LoopLimits",
     "Message",
@@ -36,9 +39,11 @@ __all__ = [
     "RunControl",
     "RunLogError",
     "RunStopped",
+    "Scratchpad",
     "ScriptedModel",
     "ServerSpec",
     "Settings",
+    "TemplateMiner",
     "TextBlock",
     "ToolContext",
     "ToolOutcome",
@@ -50,6 +55,7 @@ __all__ = [
     "event_from_json",
     "load_mcp_json",
     "load_settings",
+    "mine",
     "new_run",
     "read_events",
     "resolve_runs_dir",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.config import ConfigError, resolve_runs_dir
-from aura_nb.trace.runlog import RunLogError
+from aura_nb.trace.runlog import RunLogError, find_run_dir
 
 # Modules that add their own subcommands through `register(subparsers)`.
 COMMAND_MODULES = (
@@ -23,21 +23,6 @@ COMMAND_MODULES = (
 
 def add_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", help="runs directory (default: $AURA_RUNS_DIR, aura.toml runs_dir, ./.aura/runs)")
-
-
-def find_run_dir(runs_dir: Path, run_id: str) -> Path:
-    """The directory of `run_id` (a unique prefix is enough)."""
-    exact = runs_dir / run_id
-    if (exact / "events.jsonl").exists():
-        return exact
-    matches = (
-        sorted(p for p in runs_dir.glob(f"{run_id}*") if (p / "events.jsonl").exists()) if runs_dir.exists() else []
-    )
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise RunLogError(f"no run {run_id!r} in {runs_dir}")
-    raise RunLogError(f"{run_id!r} is ambiguous in {runs_dir}: {', '.join(p.name for p in matches[:5])}")
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:

@@ -83,3 +83,18 @@ def read_events(run_dir: Path) -> list[Event]:
     if not path.exists():
         raise RunLogError(f"no run log at {path}")
     return list(iter_events(path))
+
+
+def find_run_dir(runs_dir: Path, run_id: str) -> Path:
+    """The directory of `run_id` (a unique prefix is enough)."""
+    exact = runs_dir / run_id
+    if (exact / "events.jsonl").exists():
+        return exact
+    matches = (
+        sorted(p for p in runs_dir.glob(f"{run_id}*") if (p / "events.jsonl").exists()) if runs_dir.exists() else []
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunLogError(f"no run {run_id!r} in {runs_dir}")
+    raise RunLogError(f"{run_id!r} is ambiguous in {runs_dir}: {', '.join(p.name for p in matches[:5])}")
