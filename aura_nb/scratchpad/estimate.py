@@ -14,7 +14,8 @@ It cannot tell a dictionary word from random letters of the same length, so
 it underestimates base64 (by about 45 %) and random mixed-case identifiers
 (by up to 3x); install a tokenizer (below) where such outputs are common. Inputs above `SAMPLE_ABOVE` bytes are
 estimated from evenly spaced samples and scaled, so a 1 GB output costs the
-same few milliseconds as a 1 MB one.
+same few milliseconds as a 1 MB one. No estimate falls below one token
+per 8 bytes, so a long run of one byte class is not taken for one token.
 
 Exact counting uses `tiktoken` when it is importable and an encoding loads
 without the network: the encoding named by `$AURA_TOKENIZER`, else any
@@ -37,6 +38,7 @@ import numpy as np
 SAMPLE_ABOVE = 1 << 20
 SAMPLE_CHUNK = 32 << 10
 SAMPLES = 32
+MAX_BYTES_PER_TOKEN = 8
 
 # byte classes: 0 letter, 1 digit, 2 blank, 3 newline, 4 punctuation, 5 non-ASCII
 _CLASSES = np.full(256, 5, dtype=np.uint8)
@@ -57,7 +59,9 @@ def heuristic_tokens(data: bytes | bytearray | memoryview) -> float:
     np.not_equal(classes[1:], classes[:-1], out=starts[1:])
     runs = np.bincount(classes[starts], minlength=6)
     counts = np.bincount(classes, minlength=6)
-    return float(runs @ _RUN_WEIGHTS + counts @ _COUNT_WEIGHTS)
+    # Long runs of one class (a 100 KB line of letters) are several tokens, not one:
+    # BPE vocabularies rarely exceed 8 bytes per token, so never estimate below that.
+    return max(float(runs @ _RUN_WEIGHTS + counts @ _COUNT_WEIGHTS), len(data) / MAX_BYTES_PER_TOKEN)
 
 
 def _sample_offsets(total: int) -> list[int]:
