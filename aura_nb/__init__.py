@@ -9,8 +9,12 @@ from aura_nb.agent.run import Run, new_run, run_agent
 from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
 from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
 from aura_nb.events import Event, event_from_json
+from aura_nb.mcp.pool import McpPool
 from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
+from aura_nb.models.anthropic import AnthropicModel
 from aura_nb.models.base import Model, ModelError, ModelRequest
+from aura_nb.models.factory import make_model
+from aura_nb.models.openai_compat import OpenAIModel
 from aura_nb.models.replay import ReplayModel
 from aura_nb.models.scripted import ScriptedModel
 from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
@@ -22,17 +26,20 @@ __version__ = "0.1.0"
 __all__ = [
     "AgentLoop",
     "AgentResult",
+    "AnthropicModel",
     "BlobStore",
     "CombinedToolbox",
     "ConfigError",
     "ContextBudget",
     "Event",
     "LoopLimits",
+    "McpPool",
     "Message",
     "Model",
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "OpenAIModel",
     "Recorder",
     "ReplayModel",
     "Run",
@@ -55,6 +62,7 @@ __all__ = [
     "event_from_json",
     "load_mcp_json",
     "load_settings",
+    "make_model",
     "mine",
     "new_run",
     "read_events",

@@ -1,12 +1,47 @@
-"""Real mock LLM servers (fakellm, llmock) on loopback ports.
+"""Mock LLM servers on loopback, for tests of the model providers and everything above them.
+
+**llmock** (preferred): the `mock_llm` fixture is a `MockLLM`, a handle on a
+real llmock server listening on a free 127.0.0.1 port (uvicorn in a
+background thread, one per test session, reset before each test). It speaks
+the Anthropic and OpenAI wire formats, answers what you script, injects
+faults (HTTP errors with `retry-after`, disconnects, truncated or corrupt
+streams, a slow first token) and keeps a journal of every request (`.requests`,
+with bodies and timings). Unscripted requests get plain text (tool mode off).
+Scripted behaviours are consumed in order, one per request.
+
+To use it outside `tests/models/`, import both fixtures in your directory's
+`conftest.py`:
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from llm_server import mock_llm, mock_llm_server  # noqa: F401
+
+and in a test (an agent loop over one tool call and a final answer):
+
+    async def test_loop(mock_llm: MockLLM, tmp_path: Path) -> None:
+        mock_llm.tool_use(("everything.echo", {"message": "payment errors"}))  # turn 1, namespaced name
+        mock_llm.reply("Root cause: the payment service.")                     # turn 2
+        model = mock_llm.anthropic_model()  # or mock_llm.openai_model()
+        async with McpPool([everything_stdio_spec()]) as pool:
+            run = await run_agent("Why are payments failing?", model=model, toolbox=pool, runs_dir=tmp_path)
+        assert run.answer == "Root cause: the payment service."
+        assert len(mock_llm.requests) == 2  # the journal: bodies, statuses, timings, faults
+
+Faults: `mock_llm.fail(529, times=2, retry_after=0.01)`, `.rate_limit(retry_after=0.05)`,
+`.disconnect(after_chunks=4)`, `.truncate(...)`, `.corrupt(...)`,
+`.slow_first_token(0.3)`, `.break_tool_call("malformed_arguments")`; any
+`llmock.scenarios` behaviour with `.add(...)`. A disconnected or truncated
+stream consumes its scripted reply: script the reply with `times=2` when
+the retry should get the same answer.
+
+**fakellm**: `fakellm_server(rules)` runs fakellm (rule-based: match on the
+conversation turn, message text, headers) as a subprocess and yields its
+base URL. It cannot inject faults into streams; it counts a retry as a new
+turn. Rules name tools in the wire form (`server__tool`):
 
     with fakellm_server([{"name": "t1", "when": {"turn": 1},
                           "respond": {"tool_calls": [{"name": "everything__echo", "arguments": {"message": "hi"}}]}},
                          {"name": "t2", "when": {"turn": 2}, "respond": {"content": "done"}}]) as base_url:
         model = AnthropicModel("claude-test", base_url=base_url, api_key="test")
-
-Tool names in rules use the wire form (`server__tool`); fakellm counts one
-turn per request of a conversation.
 """
 
 from __future__ import annotations
@@ -20,9 +55,62 @@ from typing import Any
 
 import pytest
 import yaml
+from llmock.pytest_plugin import LLMock
+from llmock.scenarios import Reply, ToolCall
+from llmock.testing import LLMockServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mcp_servers import free_port, serving
+
+from aura_nb.models.anthropic import AnthropicModel, wire_tool_name
+from aura_nb.models.openai_compat import OpenAIModel
+from aura_nb.models.retry import RetryPolicy
+
+FAST_RETRY = RetryPolicy(max_retries=3, base=0.001, cap=0.05)
+"""Retries that cost milliseconds: the cap also shortens llmock's default `retry-after` of 1 s."""
+
+
+class MockLLM(LLMock):
+    """llmock's per-test handle (scripting, faults, journal) plus aura_nb conveniences."""
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.base_url("anthropic")
+
+    @property
+    def openai_url(self) -> str:
+        return self.base_url("openai")
+
+    def tool_use(self, *calls: tuple[str, dict[str, Any]], text: str | None = None, times: int = 1) -> MockLLM:
+        """Script one turn calling `calls` (namespaced `server.tool` names), with optional text first."""
+        wire = tuple(ToolCall(wire_tool_name(name), arguments) for name, arguments in calls)
+        self.add(Reply(text=text, tool_calls=wire, times=times))
+        return self
+
+    def anthropic_model(self, name: str = "claude-test", **kwargs: Any) -> AnthropicModel:
+        """An `AnthropicModel` pointed at this server, with millisecond retries unless told otherwise."""
+        kwargs = {"api_key": "test", "retry": FAST_RETRY, **kwargs}
+        return AnthropicModel(name, base_url=self.anthropic_url, **kwargs)
+
+    def openai_model(self, name: str = "gpt-test", **kwargs: Any) -> OpenAIModel:
+        """An `OpenAIModel` pointed at this server, with millisecond retries unless told otherwise."""
+        kwargs = {"api_key": "test", "retry": FAST_RETRY, **kwargs}
+        return OpenAIModel(name, base_url=self.openai_url, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def mock_llm_server() -> Iterator[LLMockServer]:
+    """One llmock server on a loopback port for the whole session."""
+    with LLMockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mock_llm(mock_llm_server: LLMockServer) -> MockLLM:
+    """The session's llmock server, reset for this test, answering in text unless scripted."""
+    handle = MockLLM(mock_llm_server)
+    handle.reset().tool_mode("off")
+    return handle
 
 
 @contextlib.contextmanager
@@ -47,25 +135,3 @@ def fakellm_server(rules: list[dict[str, Any]]) -> Iterator[str]:
         ]
         with serving(argv, port, cwd=tmp):
             yield f"http://127.0.0.1:{port}"
-
-
-@contextlib.contextmanager
-def llmock_server(*flags: str) -> Iterator[str]:
-    """llmock (fault-injecting mock LLM API); force a status with the header `x-llmock-force-status: 529`."""
-    pytest.importorskip("llmock", reason="llmock is a test dependency: pip install -e '.[test]'")
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "llmock.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        *flags,
-    ]
-    with serving(argv, port):
-        yield f"http://127.0.0.1:{port}"

@@ -1,39 +1,83 @@
 """The Anthropic provider: the real `anthropic` SDK, streamed, with counted retries.
 
-The SDK's own retries are off; this module retries 408/409/429/5xx/529,
-connection errors and timeouts with `RetryPolicy` (honouring `retry-after`)
-and reports the count in `ModelResponse.retries` or `ModelError.retries`.
-A stream that breaks mid-way is retried from the start; the delta sink then
-receives a `Delta(text="", tool_input="")` reset marker followed by the new
-attempt's deltas. The system prompt and the last tool carry `cache_control`
-so both are cached by the API.
+- Streaming: text deltas reach the sink as `Delta(text=...)`, tool input
+  JSON fragments as `Delta(tool_input=...)`; `time_to_first_token` is the
+  time from sending the request to the first of them, in the attempt that
+  succeeded.
+- Retries: the SDK's own are off. 429, 529, other 5xx, 408, an `error`
+  event in the middle of a stream (overloaded, rate limit, API error),
+  connection errors, timeouts and streams cut short are retried with
+  `RetryPolicy`, honouring `retry-after-ms` / `retry-after`; the count is in
+  `ModelResponse.retries` or `ModelError.retries`. A broken stream is
+  retried from the start; the sink then sees an empty `Delta()` (a reset,
+  see `aura_nb.models.retry`) followed by the new attempt's deltas.
+- Timeouts: `timeout` bounds each network wait (connecting, and the
+  silence before the next bytes of the stream), not the whole turn.
+- Prompt caching: the system prompt and the last tool definition carry
+  `cache_control: ephemeral`; cache reads and writes are reported in
+  `Usage.cache_read_tokens` / `Usage.cache_write_tokens`.
+- Tool names are namespaced `server.tool`; on the wire the dot becomes `__`
+  (and any other character the API refuses becomes `_`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anthropic
+import httpx2
+from anthropic.types import (
+    InputJSONDelta,
+    RawContentBlockDeltaEvent,
+    RawContentBlockStartEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStopEvent,
+    RawMessageStreamEvent,
+    TextDelta,
+)
 
-from aura_nb.content import Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
-from aura_nb.models.base import Delta, DeltaSink, ModelError, ModelRequest
-from aura_nb.models.retry import RETRYABLE_STATUS, RetryPolicy
+from aura_nb.content import Message, ModelResponse, TextBlock, ToolUseBlock, Usage
+from aura_nb.models.base import DeltaSink, ModelError, ModelRequest
+from aura_nb.models.retry import (
+    Failure,
+    RetryPolicy,
+    StreamSink,
+    connection_failure,
+    http_failure,
+    timeout_failure,
+    transport_failure,
+    with_retries,
+)
+from aura_nb.models.wire import wire_names, wire_tool_name
 
+DEFAULT_MODEL = "claude-sonnet-4-5"
 EPHEMERAL = {"type": "ephemeral"}
+
+# `error` events sent in the middle of a stream (the HTTP status was already 200).
+_STREAM_ERROR_KINDS = {
+    "overloaded_error": "overloaded",
+    "rate_limit_error": "rate_limited",
+    "api_error": "server_error",
+    "timeout_error": "timeout",
+    "authentication_error": "auth",
+    "permission_error": "auth",
+}
 
 
 def _wire_message(message: Message) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     for block in message.content:
         if isinstance(block, TextBlock):
-            blocks.append({"type": "text", "text": block.text})
+            if block.text:  # the API refuses empty text blocks
+                blocks.append({"type": "text", "text": block.text})
         elif isinstance(block, ToolUseBlock):
-            blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
-        elif isinstance(block, ToolResultBlock):
+            blocks.append(
+                {"type": "tool_use", "id": block.id, "name": wire_tool_name(block.name), "input": block.input}
+            )
+        else:
             blocks.append(
                 {
                     "type": "tool_result",
@@ -45,25 +89,108 @@ def _wire_message(message: Message) -> dict[str, Any]:
     return {"role": message.role, "content": blocks}
 
 
-def wire_tool_name(name: str) -> str:
-    """Anthropic tool names allow `[a-zA-Z0-9_-]`: the namespace dot becomes `__`."""
-    return name.replace(".", "__")
+@dataclass
+class _Block:
+    kind: str
+    text: list[str] = field(default_factory=list)
+    tool_id: str = ""
+    tool_name: str = ""
+    tool_json: list[str] = field(default_factory=list)
+    tool_input: dict[str, Any] = field(default_factory=dict)
 
 
-def _kind(status: int | None) -> str:
-    if status in (401, 403):
-        return "auth"
-    if status == 429:
-        return "rate_limited"
-    if status == 529:
-        return "overloaded"
-    if status is not None and status >= 500:
-        return "server_error"
-    return "bad_request"
+@dataclass
+class _Turn:
+    """Folds one stream's events into a `ModelResponse`."""
+
+    names: dict[str, str]
+    model: str
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    stop_reason: str = "end_turn"
+    stopped: bool = False
+
+    def add(self, event: RawMessageStreamEvent, sink: StreamSink) -> None:
+        if isinstance(event, RawMessageStartEvent):
+            self.model = event.message.model or self.model
+            self._usage(event.message.usage)
+        elif isinstance(event, RawContentBlockStartEvent):
+            start = event.content_block
+            if start.type == "tool_use":
+                self.blocks[event.index] = _Block(
+                    "tool_use", tool_id=start.id, tool_name=start.name, tool_input=dict(start.input or {})
+                )
+            else:
+                self.blocks[event.index] = _Block(start.type)
+        elif isinstance(event, RawContentBlockDeltaEvent):
+            block = self.blocks.get(event.index)
+            if block is None:
+                raise Failure("malformed_response", f"a delta for content block {event.index}, which never started")
+            if isinstance(event.delta, TextDelta):
+                block.text.append(event.delta.text)
+                sink.text(event.delta.text)
+            elif isinstance(event.delta, InputJSONDelta):
+                block.tool_json.append(event.delta.partial_json)
+                sink.tool_input(event.delta.partial_json)
+        elif isinstance(event, RawMessageDeltaEvent):
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            self._usage(event.usage)
+        elif isinstance(event, RawMessageStopEvent):
+            self.stopped = True
+
+    def _usage(self, usage: anthropic.types.Usage | anthropic.types.MessageDeltaUsage) -> None:
+        for key in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+            value = getattr(usage, key, None)
+            if isinstance(value, int):
+                self.usage[key] = value
+
+    def response(self, time_to_first_token: float | None) -> ModelResponse:
+        if not self.stopped:
+            raise Failure("connection", "the stream ended before message_stop")
+        content: list[TextBlock | ToolUseBlock] = []
+        for _, block in sorted(self.blocks.items()):
+            if block.kind == "text" and block.text:
+                content.append(TextBlock(text="".join(block.text)))
+            elif block.kind == "tool_use":
+                name = self.names.get(block.tool_name, block.tool_name)
+                content.append(ToolUseBlock(id=block.tool_id, name=name, input=_tool_input(name, block)))
+            # other kinds (thinking, server tools) are never requested and are not kept
+        return ModelResponse(
+            content=content,
+            stop_reason=self.stop_reason,
+            model=self.model,
+            usage=Usage(
+                input_tokens=self.usage.get("input_tokens", 0),
+                output_tokens=self.usage.get("output_tokens", 0),
+                cache_read_tokens=self.usage.get("cache_read_input_tokens", 0),
+                cache_write_tokens=self.usage.get("cache_creation_input_tokens", 0),
+            ),
+            time_to_first_token=time_to_first_token,
+        )
+
+
+def _tool_input(name: str, block: _Block) -> dict[str, Any]:
+    raw = "".join(block.tool_json).strip()
+    if not raw:
+        return block.tool_input
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Failure("malformed_response", f"tool {name!r}: input is not valid JSON ({exc}): {raw[:200]!r}") from exc
+    if not isinstance(value, dict):
+        raise Failure("malformed_response", f"tool {name!r}: input is {type(value).__name__}, not an object")
+    return value
 
 
 class AnthropicModel:
-    """`Model` over the Anthropic Messages API (or anything speaking it at `base_url`)."""
+    """`Model` over the Anthropic Messages API, or anything speaking it at `base_url`.
+
+    `api_key` and `base_url` default to the SDK's own resolution
+    (`ANTHROPIC_API_KEY` / `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, ...).
+    `max_tokens` caps what any request may ask for. `retry` shapes the
+    backoff (tests use a few milliseconds); `max_retries` overrides its count.
+    `http_client` is an `httpx2.AsyncClient` handed to the SDK.
+    """
 
     provider = "anthropic"
 
@@ -73,29 +200,59 @@ class AnthropicModel:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
+        max_tokens: int = 4096,
         timeout: float = 120.0,
+        max_retries: int | None = None,
         retry: RetryPolicy | None = None,
-        client: anthropic.AsyncAnthropic | None = None,
+        http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         self.name = name
-        self.retry = retry or RetryPolicy()
-        self.client = client or anthropic.AsyncAnthropic(
-            api_key=api_key or os.environ.get("ANTHROPIC_API_KEY") or "unset",
-            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
-            timeout=timeout,
-            max_retries=0,
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        policy = retry or RetryPolicy()
+        self.retry = policy if max_retries is None else replace(policy, max_retries=max_retries)
+        self.client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0, http_client=http_client
         )
+
+    async def aclose(self) -> None:
+        """Close the SDK's HTTP connections."""
+        await self.client.close()
+
+    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
+        """One streamed turn, retried as the module docstring says."""
+        if self.client.api_key is None and self.client.auth_token is None and self.client.credentials is None:
+            raise ModelError("auth", f"{self._label}: no credentials: pass api_key or set ANTHROPIC_API_KEY")
+        names = wire_names(request.tools)
+        params = self._params(request)
+        sink = StreamSink(on_delta)
+
+        async def attempt() -> ModelResponse:
+            sink.begin()
+            turn = _Turn(names, self.name)
+            stream = await self.client.messages.create(**params, stream=True)
+            async with stream:
+                async for event in stream:
+                    turn.add(event, sink)
+            return turn.response(sink.time_to_first_token)
+
+        response, retries = await with_retries(attempt, self._classify, self.retry, self._label)
+        return response.model_copy(update={"retries": retries})
+
+    @property
+    def _label(self) -> str:
+        return f"anthropic {self.name}"
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.name,
-            "max_tokens": request.max_tokens,
+            "max_tokens": min(request.max_tokens, self.max_tokens),
             "messages": [_wire_message(m) for m in request.messages],
         }
         if request.system:
             params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
         if request.tools:
-            tools = [
+            tools: list[dict[str, Any]] = [
                 {"name": wire_tool_name(t.name), "description": t.description, "input_schema": t.input_schema}
                 for t in request.tools
             ]
@@ -105,89 +262,17 @@ class AnthropicModel:
             params["temperature"] = request.temperature
         return params
 
-    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
-        params = self._params(request)
-        names = {wire_tool_name(t.name): t.name for t in request.tools}
-        attempt = 0
-        while True:
-            started = time.monotonic()
-            try:
-                response = await self._stream(params, names, on_delta, started)
-                return response.model_copy(update={"retries": attempt})
-            except anthropic.APIStatusError as exc:
-                status: int | None = exc.status_code
-                headers: dict[str, str] = dict(exc.response.headers)
-                error = ModelError(_kind(status), f"{self.name}: HTTP {status}: {exc.message}", status=status)
-                retryable = status in RETRYABLE_STATUS
-            except anthropic.APITimeoutError:
-                status, headers, retryable = None, {}, True
-                error = ModelError("timeout", f"{self.name}: no answer within the timeout")
-            except (anthropic.APIConnectionError, anthropic.APIResponseValidationError) as exc:
-                status, headers, retryable = None, {}, True
-                error = ModelError("connection", f"{self.name}: connection failed: {exc}")
-            if not retryable or attempt >= self.retry.max_retries:
-                error.retries = attempt
-                if attempt:
-                    error.args = (f"{error.args[0]} (after {attempt} retries)",)
-                raise error
-            await asyncio.sleep(self.retry.delay(attempt, headers))
-            attempt += 1
-            if on_delta is not None:
-                on_delta(Delta())
-
-    async def _stream(
-        self, params: dict[str, Any], names: dict[str, str], on_delta: DeltaSink | None, started: float
-    ) -> ModelResponse:
-        blocks: dict[int, dict[str, Any]] = {}
-        usage: dict[str, int] = {}
-        stop_reason, model, first_token = "end_turn", self.name, None
-        stream = await self.client.messages.create(**params, stream=True)
-        async for event in stream:
-            if event.type == "message_start":
-                model = event.message.model
-                usage.update({k: v for k, v in event.message.usage.model_dump().items() if isinstance(v, int)})
-            elif event.type == "content_block_start":
-                blocks[event.index] = event.content_block.model_dump()
-                blocks[event.index]["partial"] = ""
-            elif event.type == "content_block_delta":
-                first_token = first_token or time.monotonic() - started
-                block = blocks[event.index]
-                if event.delta.type == "text_delta":
-                    block["text"] = block.get("text", "") + event.delta.text
-                    if on_delta is not None:
-                        on_delta(Delta(text=event.delta.text))
-                elif event.delta.type == "input_json_delta":
-                    block["partial"] += event.delta.partial_json
-                    if on_delta is not None:
-                        on_delta(Delta(tool_input=event.delta.partial_json))
-            elif event.type == "message_delta":
-                stop_reason = event.delta.stop_reason or stop_reason
-                usage.update({k: v for k, v in event.usage.model_dump().items() if isinstance(v, int)})
-        return ModelResponse(
-            content=[self._block(blocks[i], names) for i in sorted(blocks)],
-            stop_reason=stop_reason,
-            model=model,
-            usage=Usage(
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
-                cache_read_tokens=usage.get("cache_read_input_tokens", 0),
-                cache_write_tokens=usage.get("cache_creation_input_tokens", 0),
-            ),
-            time_to_first_token=first_token,
-        )
-
-    def _block(self, block: dict[str, Any], names: dict[str, str]) -> TextBlock | ToolUseBlock:
-        if block["type"] == "text":
-            return TextBlock(text=block.get("text", ""))
-        if block["type"] != "tool_use":
-            raise ModelError("malformed_response", f"{self.name}: unsupported content block {block['type']!r}")
-        raw = block["partial"]
-        try:
-            arguments = json.loads(raw) if raw else dict(block.get("input") or {})
-        except json.JSONDecodeError as exc:
-            raise ModelError(
-                "malformed_response", f"{self.name}: tool {block['name']!r} input is not JSON: {exc}"
-            ) from exc
-        if not isinstance(arguments, dict):
-            raise ModelError("malformed_response", f"{self.name}: tool {block['name']!r} input is not an object")
-        return ToolUseBlock(id=block["id"], name=names.get(block["name"], block["name"]), input=arguments)
+    def _classify(self, exc: Exception) -> Failure | None:
+        if isinstance(exc, anthropic.APIStatusError):
+            if exc.status_code >= 400:
+                return http_failure(exc.status_code, exc.body, exc.response.headers, exc.message)
+            # an `error` event inside a stream that started with 200
+            error = exc.body.get("error") if isinstance(exc.body, dict) else None
+            error = error if isinstance(error, dict) else {}
+            kind = _STREAM_ERROR_KINDS.get(str(error.get("type")), "server_error")
+            return Failure(kind, f"error event mid-stream: {error.get('message') or exc.message}")
+        if isinstance(exc, anthropic.APITimeoutError):
+            return timeout_failure(self.timeout)
+        if isinstance(exc, anthropic.APIConnectionError):
+            return connection_failure(exc, self.client.base_url)
+        return transport_failure(exc, self.timeout, self.client.base_url)
