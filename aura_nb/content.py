@@ -7,6 +7,8 @@ and events record them verbatim so a run can be replayed or forked.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,6 +81,11 @@ ContentBlock = Annotated[TextBlock | ToolUseBlock | ToolResultBlock, Field(discr
 class Message(_Frozen):
     role: Literal["user", "assistant"]
     content: list[ContentBlock]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A stable hash of this message, computed once (messages are immutable)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     @staticmethod
     def user(text: str) -> Message:

@@ -2,9 +2,10 @@
 
 Tool call: `AgentLoop._call` (pool -> MCP -> ToolCall event, span, log line) against a
 bare `ClientSession.call_tool` on the same live server connection, interleaved.
-Model turn: `AgentLoop._model_turn` (request digest, ModelCall event, span, log line)
-against a bare `Model.complete` with the same request, interleaved, using a
-scripted model so that only the harness differs.
+Model turn: `AgentLoop._model_turn` with `AnthropicModel` (request digest, streamed
+deltas as events, ModelCall event, span, log line) against a bare streamed
+`anthropic` SDK call with the same request, both to the same llmock server process on
+loopback, interleaved.
 
 Run: python benchmarks/overhead.py [--n 300]
 """
@@ -19,14 +20,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import anthropic
+from llmock.testing import BASE_PATHS
+
 from aura_nb.agent.loop import AgentLoop
 from aura_nb.config import ServerSpec
 from aura_nb.content import Message, TextBlock, ToolResultBlock, ToolUseBlock
 from aura_nb.mcp.pool import McpPool
+from aura_nb.models.anthropic import AnthropicModel
 from aura_nb.models.base import ModelRequest
-from aura_nb.models.scripted import ScriptedModel, say
 from aura_nb.trace.otel import SpanBridge
 from aura_nb.trace.recorder import Recorder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from mcp_servers import free_port, serving
 
 
 def conversation(turns: int) -> list[Message]:
@@ -51,32 +58,60 @@ async def main(n: int) -> None:
     recorder = Recorder("bench", runs / "bench")
     recorder.subscribe(SpanBridge())
     spec = ServerSpec(name="time", command=sys.executable, args=["-m", "mcp_server_time"])
-    async with McpPool([spec]) as pool:
-        model = ScriptedModel(lambda request: say("ok"))
-        loop = AgentLoop(model=model, toolbox=pool, recorder=recorder)
-        connection = pool._connections["time"]
-        arguments = {"timezone": "UTC"}
-        block = ToolUseBlock(id="c", name="time.get_current_time", input=arguments)
-        for _ in range(20):  # warm up
-            await connection.call("get_current_time", arguments, 30)
-            await loop._call(block)
-        bare_tool, harness_tool = [], []
-        for _ in range(n):
-            t = time.perf_counter()
-            await connection.call("get_current_time", arguments, 30)
-            bare_tool.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            await loop._call(block)
-            harness_tool.append(time.perf_counter() - t)
-        request = ModelRequest(system="You are an SRE.", messages=conversation(10), tools=await pool.list_tools())
-        bare_model, harness_model = [], []
-        for _ in range(n):
-            t = time.perf_counter()
-            await model.complete(request)
-            bare_model.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            await loop._model_turn(request, 1)
-            harness_model.append(time.perf_counter() - t)
+    port = free_port()
+    llmock = [
+        sys.executable,
+        "-m",
+        "llmock.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--tool-mode",
+        "off",
+    ]
+    with serving(llmock, port):  # its own process, so the server never competes with us for the GIL
+        llm_url = f"http://127.0.0.1:{port}{BASE_PATHS['anthropic']}"
+        async with McpPool([spec]) as pool:
+            model = AnthropicModel("claude-bench", base_url=llm_url, api_key="bench")
+            loop = AgentLoop(model=model, toolbox=pool, recorder=recorder)
+            connection = pool._connections["time"]
+            arguments = {"timezone": "UTC"}
+            block = ToolUseBlock(id="c", name="time.get_current_time", input=arguments)
+            for _ in range(20):  # warm up
+                await connection.call("get_current_time", arguments, 30)
+                await loop._call(block)
+            bare_tool, harness_tool = [], []
+            for _ in range(n):
+                t = time.perf_counter()
+                await connection.call("get_current_time", arguments, 30)
+                bare_tool.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await loop._call(block)
+                harness_tool.append(time.perf_counter() - t)
+            request = ModelRequest(system="You are an SRE.", messages=conversation(10), max_tokens=256)
+            sdk = anthropic.AsyncAnthropic(base_url=llm_url, api_key="bench", max_retries=0)
+            params = model._params(request)  # the identical wire request, built once outside the timing
+
+            async def bare_sdk_turn() -> None:
+                stream = await sdk.messages.create(**params, stream=True)
+                async for _event in stream:
+                    pass
+
+            for _ in range(20):
+                await bare_sdk_turn()
+                await loop._model_turn(request, 1)
+            bare_model, harness_model = [], []
+            for _ in range(n):
+                t = time.perf_counter()
+                await bare_sdk_turn()
+                bare_model.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await loop._model_turn(request, 1)
+                harness_model.append(time.perf_counter() - t)
     recorder.close()
     print(f"{n} interleaved samples each; run log at {runs}")
     report("tool call", bare_tool, harness_tool)

@@ -62,9 +62,10 @@ from llmock.testing import LLMockServer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mcp_servers import free_port, serving
 
-from aura_nb.models.anthropic import AnthropicModel, wire_tool_name
+from aura_nb.models.anthropic import AnthropicModel
 from aura_nb.models.openai_compat import OpenAIModel
 from aura_nb.models.retry import RetryPolicy
+from aura_nb.models.wire import wire_tool_name
 
 FAST_RETRY = RetryPolicy(max_retries=3, base=0.001, cap=0.05)
 """Retries that cost milliseconds: the cap also shortens llmock's default `retry-after` of 1 s."""

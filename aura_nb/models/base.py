@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Protocol
 
@@ -27,12 +26,8 @@ class ModelRequest(BaseModel):
 
     def digest(self) -> str:
         """A stable hash of what the model is asked (used to detect replay divergence)."""
-        payload = {
-            "system": self.system,
-            "messages": [m.model_dump(mode="json") for m in self.messages],
-            "tools": sorted(t.name for t in self.tools),
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        payload = [self.system, *(m.digest for m in self.messages), *sorted(t.name for t in self.tools)]
+        return hashlib.sha256("\x00".join(payload).encode()).hexdigest()[:16]
 
 
 class Delta(BaseModel):
