@@ -1,4 +1,4 @@
-"""McpPool against real servers: server-everything (stdio, HTTP), mcp-server-time, a misbehaving server."""
+"""McpPool against real servers: server-everything (stdio, HTTP), mcp-server-time, a misbehaving server (stdio, SSE)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mcp_servers import everything_http, everything_stdio_spec, misbehaving_spec, time_server_spec
+from mcp_servers import (
+    MISBEHAVING,
+    everything_http,
+    everything_stdio_spec,
+    free_port,
+    misbehaving_spec,
+    serving,
+    time_server_spec,
+)
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import ImageContent
@@ -118,3 +126,17 @@ async def test_aclose_leaves_no_child_processes(tmp_path: Path) -> None:
     await pool.aclose()
     await asyncio.sleep(0.2)
     assert not {p for p in children() - before if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"}
+
+
+async def test_sse_transport(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"AURA_TEST_COUNTER": str(tmp_path / "count")}
+    with serving([sys.executable, str(MISBEHAVING), "sse", str(port)], port, env):
+        spec = ServerSpec(name="legacy", transport="sse", url=f"http://127.0.0.1:{port}/sse")
+        async with McpPool([spec]) as pool:
+            assert pool.status()["legacy"]["up"], pool.status()
+            counted = await pool.call_tool("legacy.count", {"label": "over sse"}, context())
+            assert counted.error is None and counted.result.text() == "call 1"
+            events: list[EventBase] = []
+            await pool.call_tool("legacy.progress", {"steps": 2}, context(events))
+            assert [e.progress for e in events if isinstance(e, ToolProgress)] == [1, 2]
