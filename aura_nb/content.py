@@ -156,6 +156,8 @@ class ModelResponse(_Frozen):
     usage: Usage = Field(default_factory=Usage)
     retries: int = 0
     time_to_first_token: float | None = None
+    replayed: bool = False
+    """Served from a recorded run (a fork's reused prefix), not by a live model."""
 
     @property
     def tool_uses(self) -> list[ToolUseBlock]:

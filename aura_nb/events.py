@@ -102,6 +102,7 @@ class ModelCall(EventBase):
     usage: Usage = Field(default_factory=Usage)
     time_to_first_token: float | None = None
     retries: int = 0
+    replayed: bool = False
     error: str | None = None
     error_type: str | None = None
 
@@ -179,6 +180,13 @@ class Fork(EventBase):
     edits: dict[str, Any] = Field(default_factory=dict)
 
 
+class Instruction(EventBase):
+    """An analyst's instruction added to `agent`'s conversation before its next turn."""
+
+    kind: Literal["instruction"] = "instruction"
+    text: str
+
+
 class Control(EventBase):
     """An analyst's pause, resume or stop, taking effect at a step boundary."""
 
@@ -198,6 +206,7 @@ class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     status: RunStatus = "finished"
     answer: str = ""
+    conclusion: dict[str, Any] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
 
@@ -218,6 +227,7 @@ Event = Annotated[
     | ScratchpadExtracted
     | Approval
     | Fork
+    | Instruction
     | Control
     | ErrorEvent
     | RunFinished,

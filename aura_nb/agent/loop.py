@@ -12,14 +12,15 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from aura_nb.agent.control import RunControl, RunStopped
-from aura_nb.content import Message, ModelResponse, ToolResultBlock, ToolUseBlock, Usage
+from aura_nb.content import ContentBlock, Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
     ErrorEvent,
+    Instruction,
     ModelCall,
     ModelDelta,
     ToolCall,
@@ -30,7 +31,7 @@ from aura_nb.models.base import Delta, Model, ModelError, ModelRequest
 from aura_nb.trace.recorder import Recorder
 
 AgentStatus = Literal[
-    "answered", "max_turns", "budget_exhausted", "duplicate_calls", "model_error", "stopped", "interrupted"
+    "answered", "submitted", "max_turns", "budget_exhausted", "duplicate_calls", "model_error", "stopped", "interrupted"
 ]
 
 
@@ -51,6 +52,8 @@ class AgentResult:
     usage: Usage = field(default_factory=Usage)
     turns: int = 0
     error: str | None = None
+    submitted: dict[str, Any] | None = None
+    """The arguments of the successful terminal call (e.g. `submit_result`) that ended the loop."""
 
 
 def _call_key(block: ToolUseBlock) -> str:
@@ -134,6 +137,7 @@ class AgentLoop:
     async def _turns(self, result: AgentResult) -> None:
         while result.turns < self.limits.max_turns:
             await self.control.checkpoint()
+            self._take_instructions(result)
             tools = await self.toolbox.list_tools()
             request = ModelRequest(
                 system=self.system,
@@ -161,12 +165,31 @@ class AgentLoop:
                 result.answer = response.text()
                 return
             await self.control.checkpoint()
-            blocks, stop = await self._tool_turn(uses)
+            blocks, stop, submitted = await self._tool_turn(uses)
             result.messages.append(Message(role="user", content=list(blocks)))
+            if submitted is not None:
+                result.status = "submitted"
+                result.submitted = submitted
+                result.answer = response.text()
+                return
             if stop:
                 result.status = "duplicate_calls"
                 result.error = "the model repeated an identical tool call after being told it was a duplicate"
                 return
+
+    def _take_instructions(self, result: AgentResult) -> None:
+        """Apply the system prompt and any analyst instructions the run's control has for this agent."""
+        self.system, notes = self.control.steer(self.name, self.system)
+        if not notes:
+            return
+        for text in notes:
+            self.recorder.emit(Instruction(parent_span_id=self.span_id, agent=self.name, text=text))
+        added: list[ContentBlock] = [TextBlock(text=f"Instruction from the analyst: {text}") for text in notes]
+        last = result.messages[-1] if result.messages else None
+        if last is not None and last.role == "user":
+            result.messages[-1] = Message(role="user", content=[*last.content, *added])
+        else:
+            result.messages.append(Message(role="user", content=added))
 
     async def _model_turn(self, request: ModelRequest, turn: int) -> ModelResponse | ModelError:
         """One model call, recorded as a `model_call` event whether it succeeds or fails."""
@@ -205,11 +228,16 @@ class AgentLoop:
         event.duration = time.time() - event.ts
         event.response, event.usage = response, response.usage
         event.retries, event.time_to_first_token = response.retries, response.time_to_first_token
+        event.replayed = response.replayed
         self.recorder.emit(event)
         return response
 
-    async def _tool_turn(self, uses: list[ToolUseBlock]) -> tuple[list[ToolResultBlock], bool]:
-        """Run this turn's calls concurrently; returns result blocks and whether to stop for duplicates."""
+    async def _tool_turn(self, uses: list[ToolUseBlock]) -> tuple[list[ToolResultBlock], bool, dict[str, Any] | None]:
+        """Run this turn's calls concurrently.
+
+        Returns the result blocks, whether to stop for duplicates, and the arguments of a successful
+        terminal call if there was one.
+        """
         fresh: list[ToolUseBlock] = []
         duplicates: dict[str, int] = {}
         for block in uses:
@@ -223,6 +251,7 @@ class AgentLoop:
             self._duplicate_warnings += 1
         outcomes = dict(zip([b.id for b in fresh], await asyncio.gather(*(self._call(b) for b in fresh)), strict=True))
         blocks: list[ToolResultBlock] = []
+        submitted: dict[str, Any] | None = None
         for block in uses:
             if block.id in duplicates:
                 message = (
@@ -233,12 +262,14 @@ class AgentLoop:
                 blocks.append(ToolResultBlock(tool_use_id=block.id, content=message, is_error=True))
             else:
                 outcome = outcomes[block.id]
+                if outcome.terminal and not outcome.result.is_error and submitted is None:
+                    submitted = block.input
                 blocks.append(
                     ToolResultBlock(
                         tool_use_id=block.id, content=outcome.result.text(), is_error=outcome.result.is_error
                     )
                 )
-        return blocks, self._duplicate_warnings > 1
+        return blocks, self._duplicate_warnings > 1, submitted
 
     def _record_duplicate(self, block: ToolUseBlock, message: str) -> None:
         self.recorder.emit(
@@ -276,6 +307,7 @@ class AgentLoop:
                 result_ref=outcome.result_ref,
                 result_bytes=outcome.result_bytes or len(outcome.result.text()),
                 intercepted=outcome.intercepted,
+                replayed=outcome.replayed,
                 error=outcome.error,
                 error_type=outcome.error_type,
             )

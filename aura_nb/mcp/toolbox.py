@@ -37,6 +37,9 @@ class ToolOutcome:
     result_ref: str | None = None
     result_bytes: int = 0
     intercepted: bool = False
+    terminal: bool = False
+    """A successful terminal call (e.g. `submit_result`) ends the calling agent's loop."""
+    replayed: bool = False
 
     @staticmethod
     def failure(message: str, error_type: str, server: str = "") -> ToolOutcome:
@@ -68,3 +71,20 @@ class CombinedToolbox:
             if any(spec.name == name for spec in await box.list_tools()):
                 return await box.call_tool(name, arguments, ctx)
         return ToolOutcome.failure(f"unknown tool {name!r}", "unknown_tool")
+
+
+class AllowedTools:
+    """`inner` restricted to the tools `allowed` accepts; other calls are refused with a readable error."""
+
+    def __init__(self, inner: Toolbox, allowed: Callable[[str], bool], *, why: str = "this task") -> None:
+        self.inner = inner
+        self.allowed = allowed
+        self.why = why
+
+    async def list_tools(self) -> list[ToolSpec]:
+        return [spec for spec in await self.inner.list_tools() if self.allowed(spec.name)]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
+        if not self.allowed(name):
+            return ToolOutcome.failure(f"{name} is not one of the tools allowed for {self.why}", "not_allowed")
+        return await self.inner.call_tool(name, arguments, ctx)

@@ -24,6 +24,7 @@ from aura_nb.events import (
     ErrorEvent,
     Event,
     Fork,
+    Instruction,
     ModelCall,
     ModelDelta,
     PlanCreated,
@@ -109,11 +110,14 @@ def one_of_each() -> list[Event]:
         ),
         Approval(call_id="toolu_1", tool="k8s.restart", decision="denied", by="analyst"),
         Fork(parent_run_id="r0", at_step=4, edits={"message": "look at the cache"}),
+        Instruction(text="look at the cache first"),
         Control(action="pause"),
         ErrorEvent(message="server crashed", error_type="server_crashed", where="tool", recoverable=True),
         TaskFinished(task_id="t-1", status="failed", result={"summary": "s", "confidence": 0.4}),
         AgentFinished(status="answered", answer="a", turns=3, usage=USAGE),
-        RunFinished(status="finished", answer="root cause: payment", usage=USAGE),
+        RunFinished(
+            status="finished", answer="root cause: payment", usage=USAGE, conclusion={"root_cause_service": "payment"}
+        ),
     ]
 
 
