@@ -48,7 +48,7 @@ class RunControl:
     def instruct(self, text: str, agent: str | None = None) -> None:
         self._notes.append(_Note(text, agent))
 
-    def steer(self, agent: str, system: str) -> tuple[str, list[str]]:
+    def steer(self, agent: str, role: str, system: str) -> tuple[str, list[str]]:
         """The system prompt for `agent`'s next turn and the instructions it has not seen yet."""
         fresh: list[str] = []
         for note in self._notes:

@@ -179,7 +179,7 @@ class AgentLoop:
 
     def _take_instructions(self, result: AgentResult) -> None:
         """Apply the system prompt and any analyst instructions the run's control has for this agent."""
-        self.system, notes = self.control.steer(self.name, self.system)
+        self.system, notes = self.control.steer(self.name, self.role, self.system)
         if not notes:
             return
         for text in notes:
@@ -228,7 +228,8 @@ class AgentLoop:
         event.duration = time.time() - event.ts
         event.response, event.usage = response, response.usage
         event.retries, event.time_to_first_token = response.retries, response.time_to_first_token
-        event.replayed = response.replayed
+        if response.replayed:
+            event.replayed, event.model = True, response.model or event.model
         self.recorder.emit(event)
         return response
 

@@ -5,21 +5,29 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
 from aura_nb.content import Message, Usage
-from aura_nb.events import AgentFinished, ErrorEvent, Event, RunFinished, RunStarted, RunStatus
+from aura_nb.events import AgentFinished, Control, ErrorEvent, Event, RunFinished, RunStarted, RunStatus
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.trace.frames import step_rows, steps_frame
 from aura_nb.trace.otel import SpanBridge
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import read_events
+
+if TYPE_CHECKING:
+    from aura_nb.agent.checkpoint import RunState
+    from aura_nb.agent.compare import Comparison
+    from aura_nb.agent.investigate import Setup
+    from aura_nb.agent.plan import Plan
+    from aura_nb.events import EventBase
 
 DEFAULT_SYSTEM = (
     "You are an SRE investigating an incident with the tools provided. Gather evidence before concluding, "
@@ -39,6 +47,8 @@ class Run:
         self.recorder = recorder
         self.control = control or RunControl()
         self.task: asyncio.Task[Run] | None = None
+        self.setup: Setup | None = None
+        """How the run is driven, when it runs (or ran) in this process; forks reuse it."""
 
     @property
     def id(self) -> str:
@@ -103,14 +113,85 @@ class Run:
     def steps(self) -> list[dict[str, Any]]:
         return step_rows(self.events)
 
+    @property
+    def conclusion(self) -> dict[str, Any]:
+        """The synthesizer's structured answer (root cause, fault type, change, confidence), if any."""
+        finished = self._finished()
+        return finished.conclusion if finished else {}
+
+    @property
+    def plan(self) -> dict[str, Any] | None:
+        plans = [e.plan for e in self.events if e.kind in ("plan_created", "plan_edited")]
+        return plans[-1] if plans else None
+
     def pause(self) -> None:
+        """Hold every agent at its next step boundary."""
+        self._control_event("pause")
         self.control.pause()
 
     def resume(self) -> None:
+        self._control_event("resume")
         self.control.resume()
 
     def stop(self) -> None:
+        """End the run at the next step boundary; its log stays complete and loadable."""
+        self._control_event("stop")
         self.control.stop()
+
+    def _control_event(self, action: str) -> None:
+        if self.status in ("running", "paused"):
+            self.recorder.emit(Control(agent="analyst", action=action))  # type: ignore[arg-type]
+
+    def state(self, step: int | None = None) -> RunState:
+        """The plan, task states, conversations and blobs after `step` (default: the last)."""
+        from aura_nb.agent.checkpoint import state_at
+
+        return state_at(self.events, step)
+
+    async def fork(
+        self,
+        at: int,
+        *,
+        plan: Plan | None = None,
+        system: str | Mapping[str, str] | None = None,
+        message: str | None = None,
+        model: Any = None,
+        tool_result: Mapping[str, str] | None = None,
+        setup: Setup | None = None,
+        runs_dir: Path | None = None,
+    ) -> Run:
+        """A new run reusing this one's first `at` steps (nothing re-executed), edited, then live."""
+        from aura_nb.agent.investigate import fork_run
+
+        return await fork_run(
+            self,
+            at,
+            setup=setup,
+            model=model,
+            plan=plan,
+            system=system,
+            message=message,
+            tool_result=tool_result,
+            runs_dir=runs_dir,
+        )
+
+    def replay(self, subscriber: Callable[[EventBase], None] | None = None) -> Run:
+        """Re-emit this run's events in order to `subscriber`, calling no model and no tool."""
+        from aura_nb.agent.investigate import replay_run
+
+        return replay_run(self, subscriber=subscriber)
+
+    async def resume_from_crash(self, setup: Setup) -> Run:
+        """Continue a run whose process died, from its last recorded step, in its own directory."""
+        from aura_nb.agent.investigate import resume_crashed
+
+        return await resume_crashed(self, setup)
+
+    def compare(self, other: Run) -> Comparison:
+        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
+        from aura_nb.agent.compare import compare_runs
+
+        return compare_runs(self, other)
 
     async def wait(self) -> Run:
         if self.task is not None:

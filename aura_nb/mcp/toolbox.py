@@ -86,5 +86,7 @@ class AllowedTools:
 
     async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         if not self.allowed(name):
-            return ToolOutcome.failure(f"{name} is not one of the tools allowed for {self.why}", "not_allowed")
+            if any(spec.name == name for spec in await self.inner.list_tools()):
+                return ToolOutcome.failure(f"{name} is not one of the tools allowed for {self.why}", "not_allowed")
+            return ToolOutcome.failure(f"unknown tool {name!r}", "unknown_tool")
         return await self.inner.call_tool(name, arguments, ctx)

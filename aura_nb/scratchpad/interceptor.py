@@ -50,6 +50,7 @@ class Scratchpad:
         *,
         counter: TokenCounter | None = None,
         limits: ExtractLimits | None = None,
+        offer_existing: bool = True,
     ) -> None:
         self.inner = inner
         self.settings = settings or ScratchpadSettings()
@@ -57,7 +58,12 @@ class Scratchpad:
         self.limits = limits or ExtractLimits()
         self.store = BlobStore(run_dir, counter=self.counter, json_limit=self.limits.json_limit)
         self.budget = ContextBudget.from_settings(self.settings)
-        self._has_blobs = bool(self.store.list())
+        self._has_blobs = offer_existing and bool(self.store.list())
+
+    def adopt(self, run_dir: Path, blob_id: str) -> None:
+        """Make a blob stored by another run (or an earlier life of this one) available here."""
+        self.store.adopt(BlobStore(run_dir, counter=self.counter), blob_id)
+        self._has_blobs = True
 
     def threshold(self, tool: str) -> int:
         """Tokens above which `tool`'s results are stored (0: never), from `server.tool`, `server`, or the default."""

@@ -18,6 +18,7 @@ import json
 import mmap
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
@@ -309,6 +310,22 @@ class BlobStore:
             return Blob(meta, fd)
         finally:
             os.close(fd)
+
+    def adopt(self, source: BlobStore, blob_id: str) -> BlobMeta:
+        """Bring another run's blob into this store (a hard link when possible, else a copy)."""
+        meta = source.meta(blob_id)
+        if self._path(blob_id, ".json").exists():
+            return meta
+        self._ensure_root()
+        for suffix in ("", ".json"):
+            target, origin = self._path(blob_id, suffix), source._path(blob_id, suffix)
+            if target.resolve() == origin.resolve():
+                continue
+            try:
+                os.link(origin, target)
+            except OSError:
+                shutil.copyfile(origin, target)
+        return meta
 
     def list(self) -> list[BlobMeta]:
         """Every complete blob, oldest first."""

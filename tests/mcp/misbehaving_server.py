@@ -30,6 +30,13 @@ def count(label: str) -> str:
     return f"call {_bump(label)}"
 
 
+@server.tool(description="Count the call under `label`, sleep `seconds`, then answer with the label and count.")
+async def probe(label: str, seconds: float = 0.0) -> str:
+    number = _bump(label)
+    await asyncio.sleep(seconds)
+    return f"{label}: call {number}"
+
+
 @server.tool(description="Never returns.")
 async def hang() -> str:
     await asyncio.sleep(3600)

@@ -1,0 +1,146 @@
+"""Reusing a recorded run's steps: the machinery under fork, resume-after-crash and edits.
+
+`Recorded` holds a run's model turns and tool calls up to a step. A
+`ReusingModel` serves an agent its recorded turns while the requests match
+them (same digest) and goes live for that agent from the first mismatch or
+once they run out; a `ReusingToolbox` returns recorded results for recorded
+calls, executing nothing. `ForkControl` applies a fork's edits (an extra
+instruction, another system prompt) to each agent from its first live turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aura_nb.agent.control import RunControl
+from aura_nb.content import ModelResponse, ToolResult
+from aura_nb.events import Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall
+from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
+from aura_nb.models.base import DeltaSink, Model, ModelError, ModelRequest
+from aura_nb.scratchpad import Scratchpad
+from aura_nb.trace.frames import step_events
+
+CallKey = tuple[str, str, str, str]  # agent, call id, tool, arguments
+
+
+def _call_key(agent: str, call_id: str, tool: str, arguments: Mapping[str, Any]) -> CallKey:
+    return agent, call_id, tool, json.dumps(arguments, sort_keys=True, default=str)
+
+
+class Recorded:
+    """The model turns and tool calls among a run's first `at_step` steps, ready to be served again."""
+
+    def __init__(self, events: Iterable[Event], at_step: int, *, tool_results: Mapping[str, str] | None = None) -> None:
+        events = list(events)
+        steps = step_events(events)[:at_step]
+        self.at_step = len(steps)
+        self.turns: dict[str, deque[ModelCall]] = defaultdict(deque)
+        self.calls: dict[CallKey, ToolCall] = {}
+        replaced = dict(tool_results or {})
+        for step in steps:
+            if isinstance(step, ModelCall):
+                self.turns[step.agent].append(step)
+            else:
+                if step.call_id in replaced:
+                    text = replaced.pop(step.call_id)
+                    step = step.model_copy(
+                        update={
+                            "result": ToolResult.of_text(text),
+                            "error": None,
+                            "error_type": None,
+                            "intercepted": False,
+                            "result_ref": None,
+                            "result_bytes": len(text),
+                        }
+                    )
+                self.calls[_call_key(step.agent, step.call_id, step.tool, step.arguments)] = step
+        if replaced:
+            raise ValueError(f"no tool call with id {', '.join(sorted(replaced))} among the first {at_step} steps")
+        kept = {step.call_id for step in self.calls.values()}
+        self.scratchpad_events: dict[str, list[ScratchpadStored | ScratchpadExtracted]] = defaultdict(list)
+        for event in events:
+            if isinstance(event, ScratchpadStored | ScratchpadExtracted) and event.call_id in kept:
+                self.scratchpad_events[event.call_id].append(event)
+
+    def has_turns(self, agent: str) -> bool:
+        return bool(self.turns.get(agent))
+
+
+class ReusingModel:
+    """Recorded turns first (while requests match), then `live`."""
+
+    def __init__(self, recorded: Recorded, live: Model) -> None:
+        self.recorded = recorded
+        self.live = live
+        self.provider = live.provider
+        self.name = live.name
+        self.served = 0
+
+    def has_recorded(self, agent: str) -> bool:
+        return self.recorded.has_turns(agent)
+
+    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
+        queue = self.recorded.turns.get(request.agent)
+        if queue:
+            turn = queue.popleft()
+            if turn.request_hash == request.digest():
+                self.served += 1
+                if turn.response is None:
+                    raise ModelError(turn.error_type or "server_error", turn.error or "recorded failure")
+                return turn.response.model_copy(update={"replayed": True, "model": turn.response.model or turn.model})
+            queue.clear()  # this agent diverged from its record: it is live from here on
+        return await self.live.complete(request, on_delta=on_delta)
+
+
+class ReusingToolbox:
+    """Serves recorded calls from the record (re-emitting their Scratchpad events); others go to `inner`."""
+
+    def __init__(self, inner: Toolbox, recorded: Recorded, *, scratchpad: Scratchpad | None, blobs_from: Path | None):
+        self.inner = inner
+        self.recorded = recorded
+        self.scratchpad = scratchpad
+        self.blobs_from = blobs_from
+        self.served = 0
+
+    async def list_tools(self) -> list[Any]:
+        return await self.inner.list_tools()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
+        step = self.recorded.calls.pop(_call_key(ctx.agent, ctx.call_id, name, arguments), None)
+        if step is None:
+            return await self.inner.call_tool(name, arguments, ctx)
+        self.served += 1
+        if step.result_ref and self.scratchpad is not None and self.blobs_from is not None:
+            self.scratchpad.adopt(self.blobs_from, step.result_ref)
+        for event in self.recorded.scratchpad_events.pop(step.call_id, []):
+            ctx.emit(event.model_copy(update={"parent_span_id": ctx.span_id, "agent": ctx.agent}))
+        return ToolOutcome(
+            result=step.result or ToolResult.error(step.error or "recorded failure"),
+            server=step.server,
+            error=step.error,
+            error_type=step.error_type,
+            result_ref=step.result_ref,
+            result_bytes=step.result_bytes,
+            intercepted=step.intercepted,
+            replayed=True,
+        )
+
+
+class ForkControl(RunControl):
+    """A run's control plus a fork's edits, applied to each agent from its first live turn."""
+
+    def __init__(self, model: ReusingModel, *, message: str | None, systems: Mapping[str, str]) -> None:
+        super().__init__()
+        self.model = model
+        self.systems = dict(systems)
+        if message:
+            self.instruct(message)
+
+    def steer(self, agent: str, role: str, system: str) -> tuple[str, list[str]]:
+        if self.model.has_recorded(agent):
+            return system, []
+        return super().steer(agent, role, self.systems.get(role, system))

@@ -1,0 +1,36 @@
+"""Orchestrator tests run against the real misbehaving MCP server (its `probe` tool counts invocations)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mcp_servers import misbehaving_spec
+
+from aura_nb.mcp.pool import McpPool
+
+
+class Counter:
+    """The labels the server's `probe`/`count` tools were called with, in order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def labels(self) -> list[str]:
+        return self.path.read_text().splitlines() if self.path.exists() else []
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> Counter:
+    return Counter(tmp_path / "calls.txt")
+
+
+@pytest.fixture
+async def pool(counter: Counter) -> AsyncIterator[McpPool]:
+    async with McpPool([misbehaving_spec(counter.path)]) as p:
+        yield p

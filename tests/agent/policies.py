@@ -1,0 +1,78 @@
+"""A role-aware scripted policy for orchestrated runs: plans, workers and a synthesizer, all deterministic.
+
+Tool-use ids derive from the request (agent and turn), so the same conversation always yields the same ids,
+in any process: what fork and resume-after-crash need to match recorded steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aura_nb.agent.briefs import read_payload
+from aura_nb.content import ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.models.base import ModelRequest
+from aura_nb.models.scripted import ScriptedModel, say
+
+
+def _uses(request: ModelRequest, calls: Sequence[tuple[str, dict[str, Any]]]) -> ModelResponse:
+    turn = sum(1 for m in request.messages if m.role == "assistant") + 1
+    safe = request.agent.replace(":", "_")
+    blocks = [ToolUseBlock(id=f"toolu_{safe}_{turn}_{i}", name=n, input=a) for i, (n, a) in enumerate(calls)]
+    return ModelResponse(content=blocks, stop_reason="tool_use")
+
+
+def results(request: ModelRequest) -> list[ToolResultBlock]:
+    return [b for m in request.messages for b in m.content if isinstance(b, ToolResultBlock)]
+
+
+@dataclass
+class Orchestrated:
+    """Plans `plans` in turn (the next one after each rejection); each worker makes its task's `calls`,
+    one turn per entry (an entry may hold several concurrent calls), then submits what it read."""
+
+    plans: list[dict[str, Any]]
+    calls: dict[str, list[list[tuple[str, dict[str, Any]]]]] = field(default_factory=dict)
+    answer_prefix: str = "answer"
+
+    def __call__(self, request: ModelRequest) -> ModelResponse:
+        if request.agent == "planner":
+            attempt = len(results(request))
+            return _uses(request, [("submit_plan", self.plans[min(attempt, len(self.plans) - 1)])])
+        if request.agent.startswith("worker:"):
+            return self._worker(request)
+        if request.agent == "synthesizer":
+            payload = read_payload(request.messages[0].text())
+            parts = [
+                f"{task}={(o['result'] or {}).get('summary', o['status'])}" for task, o in payload["results"].items()
+            ]
+            return _uses(request, [("submit_answer", {"answer": f"{self.answer_prefix}: " + "; ".join(parts)})])
+        return say("single agent: nothing to do")
+
+    def _worker(self, request: ModelRequest) -> ModelResponse:
+        task = request.agent.removeprefix("worker:")
+        turns = self.calls.get(task, [])
+        done = sum(1 for m in request.messages if m.role == "assistant")
+        instructions = [b.text for m in request.messages for b in m.content if isinstance(b, TextBlock)][1:]
+        if done < len(turns):
+            return _uses(request, turns[done])
+        read = [r.content for r in results(request)]
+        payload = read_payload(request.messages[0].text())
+        deps = {d: (o["result"] or {}).get("summary") for d, o in payload["dependencies"].items()}
+        summary = (
+            f"{task} read {read}"
+            + (f" after {deps}" if deps else "")
+            + (f" told {instructions}" if instructions else "")
+        )
+        evidence = [{"call_id": r.tool_use_id} for r in results(request)]
+        return _uses(request, [("submit_result", {"summary": summary, "evidence": evidence, "confidence": 0.8})])
+
+
+def orchestrated_model(policy: Orchestrated, name: str = "scripted-orchestra") -> ScriptedModel:
+    return ScriptedModel(policy, name=name)
+
+
+def plan(*tasks: tuple[str, list[str], list[str]]) -> dict[str, Any]:
+    """A plan payload from (id, depends_on, tools) triples."""
+    return {"tasks": [{"id": i, "goal": f"do {i}", "depends_on": d, "tools": t} for i, d, t in tasks]}
