@@ -47,6 +47,16 @@ def misbehaving_spec(counter: Path, name: str = "bad", timeout: float = 30.0) ->
     )
 
 
+class Counter:
+    """The labels the misbehaving server's `probe`/`count` tools were called with, in order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def labels(self) -> list[str]:
+        return self.path.read_text().splitlines() if self.path.exists() else []
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -30,7 +30,7 @@ SYNTHESIZER_SYSTEM = (
     "cause (service, fault type, triggering change), cite the evidence the workers gave, state your "
     "confidence, and submit it with submit_answer. Say plainly what a failed task leaves unknown."
 )
-_PAYLOAD = re.compile(r"```json\n(.*?)\n```\s*$", re.DOTALL)
+_PAYLOAD = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
 
 
 def _with_payload(prose: str, payload: dict[str, Any]) -> str:
@@ -38,7 +38,7 @@ def _with_payload(prose: str, payload: dict[str, Any]) -> str:
 
 
 def read_payload(text: str) -> dict[str, Any]:
-    """The JSON payload a brief ends with (empty when there is none)."""
+    """The JSON payload of a brief (its first fenced JSON block; empty when there is none)."""
     match = _PAYLOAD.search(text)
     if match is None:
         return {}

@@ -43,8 +43,9 @@ def new_run_id() -> str:
 class Run:
     """An investigation: its id, directory, events, status and views (frame, spans, answer)."""
 
-    def __init__(self, recorder: Recorder, *, control: RunControl | None = None) -> None:
+    def __init__(self, recorder: Recorder, *, control: RunControl | None = None, directory: Path | None = None) -> None:
         self.recorder = recorder
+        self._directory = directory
         self.control = control or RunControl()
         self.task: asyncio.Task[Run] | None = None
         self.setup: Setup | None = None
@@ -56,7 +57,8 @@ class Run:
 
     @property
     def dir(self) -> Path | None:
-        return self.recorder.run_dir
+        """Where the run's log and blobs live (also for a run loaded read-only)."""
+        return self.recorder.run_dir or self._directory
 
     @property
     def events(self) -> list[Event]:
@@ -66,7 +68,7 @@ class Run:
     def load(cls, run_dir: Path) -> Run:
         """A run read back from its log (finished, or interrupted mid-way)."""
         events = read_events(run_dir)
-        return cls(Recorder(run_dir.name, None, events=events))
+        return cls(Recorder(run_dir.name, None, events=events), directory=run_dir)
 
     @property
     def question(self) -> str:
@@ -210,11 +212,14 @@ class Run:
     def __repr__(self) -> str:
         return f"<Run {self.summary()}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        text = self.summary()
-        if self.answer:
-            text += "\n\n" + self.answer
-        return {"text/plain": text}
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The static record (`application/vnd.aura.run+json`, HTML, text) and `{"aura": ...}` output metadata."""
+        from aura_nb.notebook import run_bundle, run_metadata
+
+        bridge = next((s for s in self.recorder._subscribers if isinstance(s, SpanBridge) and s.trace_id), None)
+        trace_id = bridge.trace_id if bridge is not None else None
+        bundle = run_bundle(self.events, status=self.status, trace_id=trace_id)
+        return bundle, run_metadata(self.events, trace_id=trace_id)
 
 
 def _run_status(result: AgentResult) -> RunStatus:

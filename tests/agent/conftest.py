@@ -10,19 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mcp_servers import misbehaving_spec
+from mcp_servers import Counter, misbehaving_spec
 
 from aura_nb.mcp.pool import McpPool
-
-
-class Counter:
-    """The labels the server's `probe`/`count` tools were called with, in order."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def labels(self) -> list[str]:
-        return self.path.read_text().splitlines() if self.path.exists() else []
 
 
 @pytest.fixture

@@ -76,3 +76,13 @@ def orchestrated_model(policy: Orchestrated, name: str = "scripted-orchestra") -
 def plan(*tasks: tuple[str, list[str], list[str]]) -> dict[str, Any]:
     """A plan payload from (id, depends_on, tools) triples."""
     return {"tasks": [{"id": i, "goal": f"do {i}", "depends_on": d, "tools": t} for i, d, t in tasks]}
+
+
+LONG = Orchestrated(
+    plans=[plan(("a", [], ["bad.probe"]), ("b", ["a"], ["bad.probe"]))],
+    calls={
+        "a": [[("bad.probe", {"label": f"a{i}", "seconds": 0.25})] for i in range(4)],
+        "b": [[("bad.probe", {"label": f"b{i}", "seconds": 0.25})] for i in range(4)],
+    },
+)
+"""A run long enough to be killed in the middle: two sequential workers, four slow calls each."""
