@@ -16,6 +16,7 @@ from aura_nb.trace.runlog import RunLogError, find_run_dir
 
 # Modules that add their own subcommands through `register(subparsers)`.
 COMMAND_MODULES = (
+    "aura_nb.agent.commands",
     "aura_nb.scratchpad.commands",
     "aura_nb.sandbox.commands",
 )
@@ -148,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (ConfigError, RunLogError) as exc:
+    except (ConfigError, RunLogError, ValueError) as exc:
         print(f"aura-nb: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

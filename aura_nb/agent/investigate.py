@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from aura_nb.agent.orchestrator import Orchestrator
 from aura_nb.agent.plan import Plan
 from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
-from aura_nb.config import Limits, ScratchpadSettings
+from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
 from aura_nb.events import EventBase, Fork, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
@@ -55,6 +55,11 @@ class _Reuse:
     systems: Mapping[str, str] = field(default_factory=dict)
 
 
+def run_config(servers: Iterable[ServerSpec], model: ModelSettings) -> dict[str, Any]:
+    """What `Setup.config` should hold so that `aura-nb fork` can rebuild the servers and the model."""
+    return {"servers": [spec.model_dump() for spec in servers], "model": model.model_dump()}
+
+
 def _run_dir(run: Run) -> Path:
     return run.dir if run.dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
 
@@ -75,7 +80,12 @@ async def _drive(
         toolbox = ReusingToolbox(toolbox, reuse.recorded, scratchpad=scratchpad, blobs_from=reuse.blobs_from)
         run.control = ForkControl(reusing, message=reuse.message, systems=reuse.systems)
     run.setup = setup
-    config = {"plan": setup.plan, **setup.config}
+    config = {
+        "plan": setup.plan,
+        "limits": setup.limits.model_dump(),
+        "scratchpad": setup.scratchpad.model_dump() if setup.scratchpad else None,
+        **setup.config,
+    }
     if setup.plan:
         await Orchestrator(run, model=model, toolbox=toolbox, limits=setup.limits, plan=plan).execute(question, config)
     else:

@@ -1,0 +1,104 @@
+"""`aura-nb replay RUN_ID` and `aura-nb fork RUN_ID --at STEP`: both work from the run directory alone.
+
+A fork rebuilds what drove the run from its `run_started` config (the MCP
+server specs and the model settings), optionally with another model
+(`--model provider[:name]`), and prints the new run's id and steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from aura_nb.config import ConfigError, Limits, ModelSettings, ScratchpadSettings, ServerSpec, resolve_runs_dir
+from aura_nb.trace.runlog import find_run_dir
+
+
+def _print_steps(run_id: str, steps: list[dict[str, Any]], as_json: bool, **extra: Any) -> None:
+    if as_json:
+        print(json.dumps({"run_id": run_id, **extra, "steps": steps}, indent=2))
+        return
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    for s in steps:
+        error = f"  ERROR {s['error']}" if s["error"] else ""
+        print(f"{s['step']:>4} {s['kind']:<5} {s['agent']:<18} {s['name']:<32} {s['latency_s']:>8.3f}s{error}")
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from aura_nb.agent.run import Run
+
+    run = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id)).replay()
+    _print_steps(run.id, run.steps(), args.json, status=run.status, answer=run.answer)
+    return 0
+
+
+def model_settings(recorded: dict[str, Any], override: str | None) -> ModelSettings:
+    """The recorded model settings, or `provider[:name]` from `--model` (keeping the URL for the same provider)."""
+    settings = ModelSettings.model_validate(recorded or {})
+    if override is None:
+        return settings
+    provider, _, name = override.partition(":")
+    same = provider == settings.provider
+    try:
+        return ModelSettings.model_validate(
+            settings.model_dump()
+            | {"provider": provider, "name": name or None, "base_url": settings.base_url if same else None}
+        )
+    except ValueError as exc:
+        raise ConfigError(f"--model {override!r}: {exc}") from exc
+
+
+async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
+    from aura_nb.agent.investigate import Setup
+    from aura_nb.agent.run import Run
+    from aura_nb.mcp.pool import McpPool
+    from aura_nb.models.factory import make_model
+
+    parent = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
+    config = next((e.config for e in parent.events if e.kind == "run_started"), {})
+    if "servers" not in config:
+        raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
+    servers = [ServerSpec.model_validate(spec) for spec in config["servers"]]
+    model = make_model(model_settings(config.get("model", {}), args.model))
+    scratchpad = config.get("scratchpad")
+    async with McpPool(servers) as pool:
+        setup = Setup(
+            model,
+            pool,
+            plan=bool(config.get("plan", True)),
+            limits=Limits.model_validate(config.get("limits") or {}),
+            scratchpad=ScratchpadSettings.model_validate(scratchpad) if scratchpad else None,
+            config={k: config[k] for k in ("servers", "model") if k in config},
+        )
+        if args.model:
+            setup.config["model"] = model_settings(config.get("model", {}), args.model).model_dump()
+        fork = await parent.fork(args.at, message=args.message, setup=setup)
+    return parent, fork
+
+
+def _cmd_fork(args: argparse.Namespace) -> int:
+    parent, fork = asyncio.run(_fork(args))
+    _print_steps(fork.id, fork.steps(), args.json, parent=parent.id, at=args.at, status=fork.status, answer=fork.answer)
+    return 0 if fork.status == "finished" else 1
+
+
+def register(sub: Any) -> None:
+    from aura_nb.cli import add_dir_option
+
+    replay = sub.add_parser("replay", help="print a run's steps by re-emitting its log (calls nothing)")
+    replay.add_argument("run_id")
+    add_dir_option(replay)
+    replay.add_argument("--json", action="store_true", help="print one JSON object with the steps")
+    replay.set_defaults(func=_cmd_replay)
+
+    fork = sub.add_parser("fork", help="fork a run at a step (reusing what it recorded) and continue live")
+    fork.add_argument("run_id")
+    fork.add_argument("--at", type=int, required=True, metavar="STEP", help="reuse steps 1..STEP")
+    fork.add_argument("--message", help="an instruction every agent receives at its first live turn")
+    fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-4-5")
+    add_dir_option(fork)
+    fork.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, at, status, steps")
+    fork.set_defaults(func=_cmd_fork)
