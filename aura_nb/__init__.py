@@ -3,8 +3,13 @@
 The public API is re-exported here; submodules may move.
 """
 
+from aura_nb.agent.checkpoint import RunState
+from aura_nb.agent.compare import Comparison
 from aura_nb.agent.control import RunControl, RunStopped
+from aura_nb.agent.investigate import Setup, investigate, launch, run_config
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
+from aura_nb.agent.orchestrator import Orchestrator
+from aura_nb.agent.plan import Conclusion, Evidence, Plan, PlanError, Task, TaskResult
 from aura_nb.agent.run import Run, new_run, run_agent
 from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
 from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
@@ -29,9 +34,12 @@ __all__ = [
     "AnthropicModel",
     "BlobStore",
     "CombinedToolbox",
+    "Comparison",
+    "Conclusion",
     "ConfigError",
     "ContextBudget",
     "Event",
+    "Evidence",
     "LoopLimits",
     "McpPool",
     "Message",
@@ -40,16 +48,23 @@ __all__ = [
     "ModelRequest",
     "ModelResponse",
     "OpenAIModel",
+    "Orchestrator",
+    "Plan",
+    "PlanError",
     "Recorder",
     "ReplayModel",
     "Run",
     "RunControl",
     "RunLogError",
+    "RunState",
     "RunStopped",
     "Scratchpad",
     "ScriptedModel",
     "ServerSpec",
     "Settings",
+    "Setup",
+    "Task",
+    "TaskResult",
     "TemplateMiner",
     "TextBlock",
     "ToolContext",
@@ -60,6 +75,8 @@ __all__ = [
     "Toolbox",
     "Usage",
     "event_from_json",
+    "investigate",
+    "launch",
     "load_mcp_json",
     "load_settings",
     "make_model",
@@ -68,4 +85,5 @@ __all__ = [
     "read_events",
     "resolve_runs_dir",
     "run_agent",
+    "run_config",
 ]

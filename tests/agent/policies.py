@@ -6,7 +6,7 @@ in any process: what fork and resume-after-crash need to match recorded steps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,11 @@ def _uses(request: ModelRequest, calls: Sequence[tuple[str, dict[str, Any]]]) ->
     return ModelResponse(content=blocks, stop_reason="tool_use")
 
 
+Calls = list[tuple[str, dict[str, Any]]]
+Turn = Calls | Callable[[ModelRequest], Calls]
+"""One worker turn: fixed calls, or calls computed from the conversation so far."""
+
+
 def results(request: ModelRequest) -> list[ToolResultBlock]:
     return [b for m in request.messages for b in m.content if isinstance(b, ToolResultBlock)]
 
@@ -33,7 +38,7 @@ class Orchestrated:
     one turn per entry (an entry may hold several concurrent calls), then submits what it read."""
 
     plans: list[dict[str, Any]]
-    calls: dict[str, list[list[tuple[str, dict[str, Any]]]]] = field(default_factory=dict)
+    calls: dict[str, list[Turn]] = field(default_factory=dict)
     answer_prefix: str = "answer"
 
     def __call__(self, request: ModelRequest) -> ModelResponse:
@@ -56,7 +61,8 @@ class Orchestrated:
         done = sum(1 for m in request.messages if m.role == "assistant")
         instructions = [b.text for m in request.messages for b in m.content if isinstance(b, TextBlock)][1:]
         if done < len(turns):
-            return _uses(request, turns[done])
+            turn = turns[done]
+            return _uses(request, turn(request) if callable(turn) else turn)
         read = [r.content for r in results(request)]
         payload = read_payload(request.messages[0].text())
         deps = {d: (o["result"] or {}).get("summary") for d, o in payload["dependencies"].items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from aura_nb.agent.plan import Plan
 from aura_nb.agent.run import Run
 from aura_nb.events import Fork, Instruction, ModelCall, PlanEdited, ToolCall
 from aura_nb.mcp.pool import McpPool
+from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel
 
 PROBE = "bad.probe"
@@ -136,3 +138,33 @@ async def test_the_log_rebuilds_each_agents_conversation_at_any_step(pool: McpPo
     assert final.plan == parent.plan
     assert {t: s["status"] for t, s in final.tasks.items()} == {"a": "finished", "b": "finished", "c": "finished"}
     assert results  # the helper used by the policy is the one the state mirrors
+
+
+def extract_from_stub(request: ModelRequest) -> list[tuple[str, dict[str, object]]]:
+    """Read the blob id off the Scratchpad stub and ask for one field of the stored output."""
+    blob_id = re.search(r"sp_[0-9a-f]{12,64}", results(request)[-1].content)
+    assert blob_id, "expected a Scratchpad stub"
+    return [("scratchpad.get_in", {"blob_id": blob_id.group(0), "path": "$.n"})]
+
+
+async def test_a_fork_after_a_stored_output_can_still_extract_from_it(
+    pool: McpPool, counter: Counter, tmp_path: Path
+) -> None:
+    policy = Orchestrated(
+        plans=[plan(("a", [], ["bad.structured"]))],
+        calls={"a": [[("bad.structured", {"n": 30000})], extract_from_stub]},
+    )
+    parent = await investigate("why?", Setup(orchestrated_model(policy), pool), runs_dir=tmp_path / "runs")
+    stored = next(e for e in parent.events if isinstance(e, ToolCall) and e.tool == "bad.structured")
+    assert stored.intercepted and stored.result_ref
+
+    fork = await parent.fork(
+        step_of(parent, "worker:a", "bad.structured"), setup=Setup(orchestrated_model(policy), pool)
+    )
+
+    replayed = next(e for e in fork.events if isinstance(e, ToolCall) and e.tool == "bad.structured")
+    assert replayed.replayed and replayed.result_ref == stored.result_ref
+    extracted = next(e for e in fork.events if isinstance(e, ToolCall) and e.tool == "scratchpad.get_in")
+    assert not extracted.replayed and extracted.error is None and "30000" in extracted.result.text()  # type: ignore[union-attr]
+    assert [e.kind for e in fork.events].count("scratchpad_stored") == 1
+    assert (fork.dir / "blobs" / stored.result_ref).exists()  # type: ignore[operator]
