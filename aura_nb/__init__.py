@@ -3,6 +3,8 @@
 The public API is re-exported here; submodules may move.
 """
 
+from typing import Any
+
 from aura_nb.agent.checkpoint import RunState
 from aura_nb.agent.compare import Comparison
 from aura_nb.agent.control import RunControl, RunStopped
@@ -22,11 +24,20 @@ from aura_nb.models.factory import make_model
 from aura_nb.models.openai_compat import OpenAIModel
 from aura_nb.models.replay import ReplayModel
 from aura_nb.models.scripted import ScriptedModel
+from aura_nb.notebook.session import NotebookSession, run_sync
 from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import RunLogError, read_events
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """`%load_ext aura_nb` registers the `%aura` / `%%aura` magics."""
+    from aura_nb.notebook.magics import load_ipython_extension as load
+
+    load(shell)
+
 
 __all__ = [
     "AgentLoop",
@@ -47,6 +58,7 @@ __all__ = [
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "NotebookSession",
     "OpenAIModel",
     "Orchestrator",
     "Plan",
@@ -77,6 +89,7 @@ __all__ = [
     "event_from_json",
     "investigate",
     "launch",
+    "load_ipython_extension",
     "load_mcp_json",
     "load_settings",
     "make_model",
@@ -86,4 +99,5 @@ __all__ = [
     "resolve_runs_dir",
     "run_agent",
     "run_config",
+    "run_sync",
 ]

@@ -35,34 +35,20 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_settings(recorded: dict[str, Any], override: str | None) -> ModelSettings:
-    """The recorded model settings, or `provider[:name]` from `--model` (keeping the URL for the same provider)."""
-    settings = ModelSettings.model_validate(recorded or {})
-    if override is None:
-        return settings
-    provider, _, name = override.partition(":")
-    same = provider == settings.provider
-    try:
-        return ModelSettings.model_validate(
-            settings.model_dump()
-            | {"provider": provider, "name": name or None, "base_url": settings.base_url if same else None}
-        )
-    except ValueError as exc:
-        raise ConfigError(f"--model {override!r}: {exc}") from exc
-
-
 async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
     from aura_nb.agent.investigate import Setup
     from aura_nb.agent.run import Run
     from aura_nb.mcp.pool import McpPool
-    from aura_nb.models.factory import make_model
+    from aura_nb.models.factory import make_model, parse_model
 
     parent = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
     config = next((e.config for e in parent.events if e.kind == "run_started"), {})
     if "servers" not in config:
         raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
     servers = [ServerSpec.model_validate(spec) for spec in config["servers"]]
-    model = make_model(model_settings(config.get("model", {}), args.model))
+    recorded = ModelSettings.model_validate(config.get("model") or {})
+    settings = parse_model(args.model, recorded) if args.model else recorded
+    model = make_model(settings)
     scratchpad = config.get("scratchpad")
     async with McpPool(servers) as pool:
         setup = Setup(
@@ -73,8 +59,7 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
             scratchpad=ScratchpadSettings.model_validate(scratchpad) if scratchpad else None,
             config={k: config[k] for k in ("servers", "model") if k in config},
         )
-        if args.model:
-            setup.config["model"] = model_settings(config.get("model", {}), args.model).model_dump()
+        setup.config["model"] = settings.model_dump()
         fork = await parent.fork(args.at, message=args.message, setup=setup)
     return parent, fork
 

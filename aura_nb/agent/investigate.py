@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from aura_nb.agent.plan import Plan
 from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
-from aura_nb.events import EventBase, Fork, RunStarted
+from aura_nb.events import ErrorEvent, EventBase, Fork, RunFinished, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad import Scratchpad
@@ -111,13 +111,28 @@ async def investigate(question: str, setup: Setup, *, runs_dir: Path | None = No
         run.recorder.close()
 
 
-def launch(question: str, setup: Setup, *, runs_dir: Path | None = None) -> Run:
-    """Start an investigation as a task on the running event loop and return its `Run` at once."""
+def launch(question: str, setup: Setup | Callable[[], Awaitable[Setup]], *, runs_dir: Path | None = None) -> Run:
+    """Start an investigation as a task on the running event loop and return its `Run` at once.
+
+    `setup` may be a coroutine factory (e.g. one that first connects the servers); if it fails, the run
+    is recorded as failed with the reason.
+    """
     run = new_run(runs_dir)
 
     async def go() -> Run:
         try:
-            return await _drive(run, question, setup)
+            ready = setup if isinstance(setup, Setup) else await setup()
+        except Exception as exc:
+            started = run.recorder.emit(RunStarted(agent="run", question=question))
+            message = f"could not start: {exc}"
+            run.recorder.emit(
+                ErrorEvent(agent="run", message=message, error_type=type(exc).__name__, recoverable=False)
+            )
+            run.recorder.emit(RunFinished(agent="run", span_id=started.span_id, status="failed", error=message))
+            run.recorder.close()
+            return run
+        try:
+            return await _drive(run, question, ready)
         finally:
             run.recorder.close()
 

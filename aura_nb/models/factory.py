@@ -1,8 +1,7 @@
 """Build the configured `Model` from `ModelSettings`.
 
 `PROVIDERS` maps a provider name to a builder; a provider module adds its
-own entry (`PROVIDERS["offline"] = build_offline`). Unknown providers get a
-`ValueError` listing the known ones.
+own entry. Unknown providers get a `ValueError` listing the known ones.
 """
 
 from __future__ import annotations
@@ -54,7 +53,37 @@ def build_openai(settings: ModelSettings) -> Model:
     )
 
 
-PROVIDERS: dict[str, Builder] = {"anthropic": build_anthropic, "openai": build_openai}
+def build_offline(settings: ModelSettings) -> Model:
+    """The deterministic offline investigator (a baseline for the built-in sandbox; needs no key, no network)."""
+    from aura_nb.models.offline import OfflineInvestigator
+
+    return OfflineInvestigator()
+
+
+PROVIDERS: dict[str, Builder] = {"anthropic": build_anthropic, "openai": build_openai, "offline": build_offline}
+
+
+def parse_model(spec: str, base: ModelSettings | None = None) -> ModelSettings:
+    """`provider[:name]` (e.g. `offline`, `anthropic:claude-sonnet-4-5`) over `base`, keeping its URL for the
+    same provider; `ValueError` naming the known providers when the provider is unknown."""
+    base = base or ModelSettings()
+    provider, _, name = spec.partition(":")
+    if provider not in PROVIDERS:
+        raise ValueError(
+            f"unknown model provider {provider!r} in {spec!r}: known providers are {', '.join(sorted(PROVIDERS))}"
+        )
+    same = provider == base.provider
+    return ModelSettings.model_validate(
+        base.model_dump() | {"provider": provider, "name": name or None, "base_url": base.base_url if same else None}
+    )
+
+
+def default_model_settings(configured: ModelSettings) -> ModelSettings:
+    """The configured model; with no provider configured, Anthropic when `ANTHROPIC_API_KEY` is set, else offline."""
+    if configured.provider:
+        return configured
+    provider = "anthropic" if os.environ.get("ANTHROPIC_API_KEY") else "offline"
+    return configured.model_copy(update={"provider": provider})
 
 
 def make_model(settings: ModelSettings) -> Model:

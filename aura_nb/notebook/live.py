@@ -1,0 +1,160 @@
+"""The live view of a run in a notebook, fed by its events and batched.
+
+`RunView` (an anywidget) renders the run document; `LiveRun` subscribes to a
+run's recorder, re-renders at most every `interval` seconds however many
+events arrive, offers pause/resume/stop and fork controls, and when the run
+ends replaces the same display with the static bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+from IPython.core.getipython import get_ipython
+from IPython.display import DisplayHandle, display
+
+from aura_nb.agent.run import Run
+from aura_nb.events import EventBase
+from aura_nb.notebook.bundle import run_bundle, run_document, run_metadata
+from aura_nb.notebook.charts import figure_bundle
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _latest_request() -> dict[str, Any] | None:
+    """The request message of the cell the kernel is executing (or executed last)."""
+    kernel: Any = getattr(get_ipython(), "kernel", None)
+    latest: contextvars.Context | None = getattr(kernel, "_shell_context", None)
+    if latest is None or not hasattr(kernel, "_shell_parent"):
+        return None
+    parent: dict[str, Any] = latest.run(kernel._shell_parent.get)
+    return parent
+
+
+def publish_to_both_cells(publish: Callable[[], None], origin: contextvars.Context) -> None:
+    """Publish from a background task under the request of the cell that started it (`origin`) and, when
+    another cell has run since, again under that cell's request: clients that only follow the executing
+    cell (nbclient, papermill) then apply the display update by id from there.
+    """
+    origin.run(publish)
+    shell, latest = get_ipython(), _latest_request()
+    if shell is None or not latest:
+        return
+    publisher: Any = shell.display_pub
+    started = origin.run(lambda: getattr(publisher, "parent_header", {}))
+    if latest.get("header", {}).get("msg_id") == (started or {}).get("msg_id"):
+        return
+
+    def republish() -> None:
+        publisher.set_parent(latest)
+        publish()
+
+    contextvars.copy_context().run(republish)
+
+
+class RunView(anywidget.AnyWidget):
+    """Plan graph, waterfall (click a step for its arguments and result), Scratchpad panel."""
+
+    _esm = STATIC / "run_view.js"
+    _css = STATIC / "run_view.css"
+    doc = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Int(0).tag(sync=True)
+
+
+class LiveRun:
+    """Shows `run` live in the current cell and keeps it current until it ends."""
+
+    def __init__(self, run: Run, *, interval: float = 0.25, fork: Any = None) -> None:
+        self.run = run
+        self.interval = interval
+        self.renders = 0
+        self.view = RunView(doc=run_document(run.events, status=run.status))
+        self.status = widgets.HTML()
+        self.instruction = widgets.Text(placeholder="an instruction for the fork", layout={"width": "40%"})
+        self.plan_editor = widgets.Textarea(layout={"width": "100%", "height": "160px", "display": "none"})
+        buttons = [
+            self._button("pause", run.pause),
+            self._button("resume", run.resume),
+            self._button("stop", run.stop),
+            self._button("fork from selected step", self._fork),
+            self._button("edit plan", self.toggle_plan_editor),
+        ]
+        self._fork_with = fork
+        self.controls = widgets.HBox([*buttons, self.instruction])
+        self.box = widgets.VBox([self.controls, self.status, self.view, self.plan_editor])
+        self.handle: DisplayHandle | None = None
+        self.origin = contextvars.copy_context()
+        self.charts: DisplayHandle | None = None
+        self._pending: asyncio.TimerHandle | None = None
+        self._charted = 0
+        self.forks: list[Run] = []
+
+    def _button(self, label: str, action: Any) -> widgets.Button:
+        button = widgets.Button(description=label, layout={"width": "auto"})
+        button.on_click(lambda _: action())
+        return button
+
+    def show(self) -> LiveRun:
+        """Display the view (and a slot for charts) in the current cell and follow the run."""
+        self.origin = contextvars.copy_context()
+        self.handle = display(self.box, display_id=True)
+        self.charts = display({"text/plain": ""}, raw=True, display_id=True)
+        self.run.recorder.subscribe(self.on_event)
+        if self.run.task is not None:
+            self.run.task.add_done_callback(lambda _: self.finish())
+        return self
+
+    def on_event(self, event: EventBase) -> None:
+        """Coalesce bursts: at most one render per `interval`."""
+        if event.ephemeral or self._pending is not None:
+            return
+        self._pending = asyncio.get_running_loop().call_later(self.interval, self.render)
+
+    def render(self) -> None:
+        self._pending = None
+        self.renders += 1
+        doc = run_document(self.run.events, status=self.run.status)
+        self.view.doc = doc
+        self.status.value = f"<code>{self.run.summary()}</code>"
+        if len(doc["plots"]) != self._charted and self.charts is not None:
+            self._charted = len(doc["plots"])
+            bundle, charts = figure_bundle(doc), self.charts
+            if bundle is not None:
+                publish_to_both_cells(lambda: charts.update(bundle, raw=True), self.origin)
+
+    def finish(self) -> None:
+        """Replace the live view (same display id) with the static bundle; keep the charts."""
+        if self._pending is not None:
+            self._pending.cancel()
+        self.render()
+        handle = self.handle
+        if handle is not None:
+            bundle, metadata = run_bundle(self.run.events), run_metadata(self.run.events)
+            publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), self.origin)
+
+    def _fork(self) -> None:
+        if self._fork_with is None or not self.view.selected:
+            self.status.value = "<b>select a step in the waterfall first</b>"
+            return
+        self._fork_with(self.run, self.view.selected, message=self.instruction.value or None)
+
+    def toggle_plan_editor(self) -> None:
+        """First click: show the plan as editable JSON; second click: fork with the edited plan."""
+        if self.plan_editor.layout.display == "none":
+            self.plan_editor.value = json.dumps(self.run.plan or {"tasks": []}, indent=1)
+            self.plan_editor.layout.display = "block"
+            return
+        if self._fork_with is not None:
+            from aura_nb.agent.plan import Plan
+
+            plan = Plan.model_validate_json(self.plan_editor.value)
+            at = max((s["step"] for s in self.run.steps() if s["agent"] == "planner"), default=0)
+            self._fork_with(self.run, at, plan=plan)

@@ -1,0 +1,217 @@
+"""`%aura` and `%%aura`: investigations from notebook cells.
+
+`%%aura [--model M] [--no-plan] [--budget N] [--as NAME]` takes the cell body
+as the question (with `{var}` interpolation), schedules the run on the
+kernel's loop, shows it live and returns at once; the run lands in `_aura`.
+`%aura help` lists the line commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+
+from aura_nb.agent.run import Run
+from aura_nb.config import ServerSpec
+from aura_nb.notebook.bundle import run_bundle, run_metadata
+from aura_nb.notebook.live import LiveRun
+from aura_nb.notebook.session import NotebookSession
+
+HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
+%aura connect NAME -- COMMAND ARGS...   connect an MCP server over stdio
+%aura connect NAME URL                  connect an MCP server over streamable HTTP (or SSE: URL ending in /sse)
+%aura servers                           the servers and their state
+%aura runs                              the runs of this kernel
+%aura pause|resume|stop [RUN]           control a run (default: the latest)
+%aura fork RUN:STEP [--message TEXT] [--edit-plan]   fork a run at a step and continue live
+%aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
+%aura trace RUN                         a run's steps as a table
+%aura help                              this help"""
+
+
+class UsageError(Exception):
+    """A `%aura` command line that cannot be run; the message says why and how."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser(prog: str) -> _Parser:
+    return _Parser(prog=prog, add_help=False)
+
+
+CELL = _parser("%%aura")
+CELL.add_argument("--model")
+CELL.add_argument("--no-plan", action="store_true")
+CELL.add_argument("--budget", type=int)
+CELL.add_argument("--as", dest="name")
+
+FORK = _parser("%aura fork")
+FORK.add_argument("target", metavar="RUN:STEP")
+FORK.add_argument("--message")
+FORK.add_argument("--edit-plan", action="store_true")
+
+
+@magics_class
+class AuraMagics(Magics):
+    """The `%aura` line magic and the `%%aura` cell magic."""
+
+    def __init__(self, shell: Any, session: NotebookSession | None = None) -> None:
+        super().__init__(shell)
+        self._session = session
+        self.views: dict[str, LiveRun] = {}
+        self.forks: list[asyncio.Task[None]] = []
+
+    @property
+    def session(self) -> NotebookSession:
+        if self._session is None:
+            self._session = NotebookSession()
+        return self._session
+
+    @cell_magic
+    def aura(self, line: str, cell: str) -> None:
+        self._guard(lambda: self._investigate(line, cell))
+
+    @line_magic("aura")  # type: ignore[arg-type]
+    def aura_line(self, line: str) -> Any:
+        return self._guard(lambda: self._command(line))
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except (UsageError, LookupError, ValueError) as exc:
+            print(f"aura: {exc}")
+            return None
+
+    def _investigate(self, line: str, cell: str) -> Run:
+        args = CELL.parse_args(shlex.split(line))
+        question = self.shell.var_expand(cell.strip(), depth=2) if self.shell is not None else cell.strip()
+        if not question:
+            raise UsageError("%%aura: the cell body is the question, and it is empty")
+        run = self.session.start(question, name=args.name, model=args.model, plan=not args.no_plan, budget=args.budget)
+        self._bind(run, args.name)
+        self.views[run.id] = LiveRun(run, fork=self._fork_from_view).show()
+        return run
+
+    def _bind(self, run: Run, name: str | None) -> None:
+        if self.shell is not None:
+            self.shell.user_ns["_aura"] = run
+            if name:
+                self.shell.user_ns[name] = run
+
+    def _command(self, line: str) -> Any:
+        words = shlex.split(line)
+        if not words:
+            raise UsageError("%aura needs a command; try %aura help")
+        command, rest = words[0], words[1:]
+        handler = getattr(self, f"_cmd_{command}", None)
+        if handler is None:
+            known = sorted(name.removeprefix("_cmd_") for name in dir(self) if name.startswith("_cmd_"))
+            close = difflib.get_close_matches(command, known, n=1)
+            hint = f"did you mean %aura {close[0]}?" if close else f"known commands: {', '.join(known)}"
+            raise UsageError(f"unknown command {command!r}: {hint}")
+        return handler(rest)
+
+    def _cmd_help(self, rest: list[str]) -> None:
+        print(HELP)
+
+    def _cmd_connect(self, rest: list[str]) -> None:
+        if len(rest) >= 3 and rest[1] == "--":
+            spec = ServerSpec(name=rest[0], command=rest[2], args=rest[3:])
+        elif len(rest) == 2 and rest[1].startswith(("http://", "https://")):
+            spec = ServerSpec.infer(rest[0], {"url": rest[1]})
+        else:
+            raise UsageError("usage: %aura connect NAME -- COMMAND ARGS...   or   %aura connect NAME URL")
+        self.session.connect(spec)
+        print(f"aura: {spec.name} ({spec.transport}) will be connected when the next investigation starts")
+
+    def _cmd_servers(self, rest: list[str]) -> None:
+        status = self.session.pool.status()
+        if not self.session.servers:
+            print("no servers: %aura connect NAME -- COMMAND ...")
+        for name, spec in self.session.servers.items():
+            state = status.get(name)
+            where = spec.url or " ".join([spec.command or "", *spec.args])
+            if state is None:
+                print(f"{name:<16} {spec.transport:<6} not connected yet  {where}")
+            else:
+                up = "up" if state["up"] else f"DOWN ({state['error']})"
+                counts = f"{state['tools']} tools, {state['restarts']} restarts"
+                print(f"{name:<16} {spec.transport:<6} {up}, {counts}  {where}")
+
+    def _cmd_runs(self, rest: list[str]) -> None:
+        names = {run.id: name for name, run in self.session.names.items()}
+        if not self.session.runs:
+            print("no runs in this kernel yet")
+        for run in self.session.runs.values():
+            print(f"{run.summary()}" + (f"  as {names[run.id]}" if run.id in names else ""))
+
+    def _control(self, rest: list[str], action: str) -> None:
+        run = self.session.find(rest[0] if rest else None)
+        getattr(run, action)()
+        print(f"aura: {action} {run.id} ({run.status})")
+
+    def _cmd_pause(self, rest: list[str]) -> None:
+        self._control(rest, "pause")
+
+    def _cmd_resume(self, rest: list[str]) -> None:
+        self._control(rest, "resume")
+
+    def _cmd_stop(self, rest: list[str]) -> None:
+        self._control(rest, "stop")
+
+    def _cmd_fork(self, rest: list[str]) -> None:
+        args = FORK.parse_args(rest)
+        ref, _, step = args.target.rpartition(":")
+        if not ref or not step.isdigit():
+            raise UsageError(f"%aura fork: expected RUN:STEP, e.g. 20261129-101500-ab12cd:4; got {args.target!r}")
+        parent = self.session.find(ref)
+        if args.edit_plan:
+            view = LiveRun(parent, fork=self._fork_from_view)
+            view.show()
+            view.toggle_plan_editor()
+            return
+        self._fork_from_view(parent, int(step), message=args.message)
+
+    def _fork_from_view(self, parent: Run, at: int, **edits: Any) -> None:
+        """Start a fork in the background; its record replaces a placeholder in the cell that asked for it."""
+        if parent.setup is None:
+            raise UsageError(f"run {parent.id} was not started in this kernel; fork it with `aura-nb fork`")
+        handle = display({"text/plain": f"forking {parent.id} at step {at}…"}, raw=True, display_id=True)
+
+        async def go() -> None:
+            try:
+                fork = await parent.fork(at, runs_dir=self.session.runs_dir, **edits)
+            except Exception as exc:
+                handle.update({"text/plain": f"aura: the fork of {parent.id} at step {at} failed: {exc}"}, raw=True)
+                return
+            self.session.remember(fork)
+            self._bind(fork, None)
+            handle.update(run_bundle(fork.events), raw=True, metadata=run_metadata(fork.events))
+
+        self.forks.append(asyncio.ensure_future(go()))
+
+    def _cmd_replay(self, rest: list[str]) -> Run:
+        run = self.session.find(rest[0] if rest else None).replay()
+        display(run_bundle(run.events), raw=True, metadata=run_metadata(run.events))
+        return run
+
+    def _cmd_trace(self, rest: list[str]) -> Any:
+        return self.session.find(rest[0] if rest else None).frame()
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """`%load_ext aura_nb`: register the magics (reloading keeps one TracerProvider and the same session)."""
+    previous = getattr(shell, "_aura_magics", None)
+    magics = AuraMagics(shell, session=previous.session if previous is not None else None)
+    shell._aura_magics = magics
+    shell.register_magics(magics)

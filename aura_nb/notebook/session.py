@@ -1,0 +1,127 @@
+"""What `%aura` remembers in one kernel: the servers, their pool, the model, the runs.
+
+Runs are scheduled on the kernel's running event loop and return at once;
+`run_sync` blocks instead (for scripts and papermill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aura_nb.agent.investigate import Setup, investigate, launch, run_config
+from aura_nb.agent.run import Run
+from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
+from aura_nb.mcp.pool import McpPool
+from aura_nb.models.base import Model
+from aura_nb.models.factory import default_model_settings, make_model, parse_model
+
+
+class NotebookSession:
+    """Servers (connected lazily, once), model settings and the runs started in this kernel."""
+
+    def __init__(self, settings: Settings | None = None, runs_dir: Path | None = None) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.servers: dict[str, ServerSpec] = {
+            name: s.model_copy(update={"name": name}) for name, s in self.settings.servers.items()
+        }
+        self.runs_dir = runs_dir or resolve_runs_dir(None)
+        self.pool = McpPool([])
+        self._connected: dict[str, ServerSpec] = {}
+        self._lock = asyncio.Lock()
+        self.runs: dict[str, Run] = {}
+        self.names: dict[str, Run] = {}
+
+    def connect(self, spec: ServerSpec) -> None:
+        """Remember a server; it is (re)connected before the next run or on `ensure_connected()`."""
+        self.servers[spec.name] = spec
+
+    async def ensure_connected(self) -> McpPool:
+        """Connect every remembered server not yet connected (or whose spec changed); raises on failure."""
+        async with self._lock:
+            for name, spec in self.servers.items():
+                if self._connected.get(name) != spec:
+                    await self.pool.add(spec)
+                    self._connected[name] = spec
+        return self.pool
+
+    def model_settings(self, spec: str | None = None) -> ModelSettings:
+        configured = default_model_settings(self.settings.model)
+        return parse_model(spec, configured) if spec else configured
+
+    def setup_factory(
+        self, *, model: str | None = None, plan: bool = True, budget: int | None = None
+    ) -> Callable[[], Awaitable[Setup]]:
+        """A coroutine factory that connects the servers and returns the run's `Setup` (errors surface in the run)."""
+        settings = self.model_settings(model)
+        built: Model = make_model(settings)
+        limits = self.settings.limits.model_copy(update={"token_budget": budget} if budget else {})
+
+        async def prepare() -> Setup:
+            pool = await self.ensure_connected()
+            config = run_config(self.servers.values(), settings)
+            return Setup(built, pool, plan=plan, limits=limits, scratchpad=self.settings.scratchpad, config=config)
+
+        return prepare
+
+    def start(self, question: str, *, name: str | None = None, **options: Any) -> Run:
+        """Schedule an investigation on the running loop; returns its `Run` at once."""
+        run = launch(question, self.setup_factory(**options), runs_dir=self.runs_dir)
+        self.remember(run, name)
+        return run
+
+    def remember(self, run: Run, name: str | None = None) -> None:
+        self.runs[run.id] = run
+        if name:
+            self.names[name] = run
+
+    def find(self, ref: str | None) -> Run:
+        """A run by name, id or unique id prefix (the latest when `ref` is None); then from the runs directory."""
+        if ref is None:
+            if not self.runs:
+                raise LookupError("no run yet in this kernel: start one with %%aura")
+            return list(self.runs.values())[-1]
+        if ref in self.names:
+            return self.names[ref]
+        matches = [run for run_id, run in self.runs.items() if run_id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise LookupError(f"{ref!r} matches several runs: {', '.join(r.id for r in matches)}")
+        from aura_nb.trace.runlog import find_run_dir
+
+        run = Run.load(find_run_dir(self.runs_dir, ref))
+        self.runs[run.id] = run
+        return run
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+def run_sync(question: str, *, session: NotebookSession | None = None, **options: Any) -> Run:
+    """Run an investigation to its end, blocking (for scripts and papermill; inside a running loop it nests)."""
+    session = session or NotebookSession()
+
+    async def go() -> Run:
+        setup = await session.setup_factory(**options)()
+        run = await investigate(question, setup, runs_dir=session.runs_dir)
+        session.remember(run)
+        return run
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+
+        async def once() -> Run:
+            try:
+                return await go()
+            finally:
+                await session.aclose()
+
+        return asyncio.run(once())
+    import nest_asyncio2
+
+    nest_asyncio2.apply()
+    return asyncio.get_event_loop().run_until_complete(go())

@@ -1,0 +1,114 @@
+/**
+ * The steps as a waterfall: one row per model turn or tool call on the run's time axis.
+ * Clicking a row (or Enter/Space on it) expands what was asked and returned.
+ */
+
+import { IRunDocument, IStep } from './document';
+import { badge, h, num, seconds } from './dom';
+
+const TICKS = 4;
+
+function pre(label: string, text: string): HTMLElement {
+  return h('div', 'aura-Run-detail-block', h('div', 'aura-Run-muted', label), h('pre', 'aura-Run-pre', text));
+}
+
+/** The expanded detail of one step. */
+export function stepDetail(step: IStep): HTMLElement {
+  const tokens = `tokens in ${num(step.input_tokens)} (cache read ${num(step.cache_read_tokens)}, write ${num(
+    step.cache_write_tokens
+  )}) · out ${num(step.output_tokens)}`;
+  const facts = [`${step.kind} · ${step.server || '—'}`, `start +${seconds(step.start_s)}`, `latency ${seconds(step.latency_s)}`];
+  if (step.kind === 'model') {
+    facts.push(tokens);
+  }
+  const parts: Array<HTMLElement | null> = [h('div', 'aura-Run-muted', facts.join(' · '))];
+  if (step.kind === 'tool') {
+    parts.push(pre('arguments', JSON.stringify(step.arguments ?? {}, null, 2)));
+    const ref = step.result_ref ? ` · stored in the Scratchpad as ${step.result_ref}` : '';
+    const cut = step.result_truncated ? ' (preview, truncated)' : '';
+    parts.push(pre(`result · ${num(step.result_bytes ?? 0)} bytes${ref}${cut}`, step.result_preview ?? ''));
+  } else {
+    if (step.tool_requests && step.tool_requests.length) {
+      parts.push(pre('tool calls requested', step.tool_requests.join('\n')));
+    }
+    if (step.text_preview) {
+      parts.push(pre(step.text_truncated ? 'text (truncated)' : 'text', step.text_preview));
+    }
+  }
+  if (step.error) {
+    parts.push(pre(`error · ${step.error_type ?? 'error'}`, step.error));
+  }
+  return h('div', 'aura-Run-detail', ...parts);
+}
+
+function barClass(step: IStep): string {
+  if (step.error) {
+    return 'aura-Run-bar aura-Run-bar-error';
+  }
+  if (step.intercepted) {
+    return 'aura-Run-bar aura-Run-bar-intercepted';
+  }
+  return `aura-Run-bar aura-Run-bar-${step.kind}`;
+}
+
+function axis(total: number): HTMLElement {
+  const track = h('div', 'aura-Run-track aura-Run-axis');
+  for (let i = 0; i <= TICKS; i++) {
+    const tick = h('span', 'aura-Run-tick', seconds((total * i) / TICKS));
+    tick.style.left = `${(100 * i) / TICKS}%`;
+    track.appendChild(tick);
+  }
+  return h('div', 'aura-Run-wf-row aura-Run-wf-head', h('span', '', '#'), h('span', '', 'agent'), h('span', '', 'step'), track, h('span', 'aura-Run-num', 'latency'));
+}
+
+function row(step: IStep, total: number): HTMLElement[] {
+  const bar = h('div', barClass(step));
+  const start = total > 0 ? (100 * step.start_s) / total : 0;
+  bar.style.left = `${Math.min(100, start)}%`;
+  bar.style.width = `${Math.max(0, Math.min(100 - start, total > 0 ? (100 * step.latency_s) / total : 0))}%`;
+  const flags = [
+    step.error ? badge(step.error_type ?? 'error', 'failed') : null,
+    step.intercepted ? badge('scratchpad', 'intercepted') : null,
+    step.replayed ? badge('replayed', 'pending') : null
+  ];
+  const line = h(
+    'div',
+    'aura-Run-wf-row aura-Run-clickable',
+    h('span', 'aura-Run-num', String(step.step)),
+    h('span', 'aura-Run-ellipsis', step.agent),
+    h('span', 'aura-Run-ellipsis', h('code', '', step.name), ' ', ...flags),
+    h('div', 'aura-Run-track', bar),
+    h('span', 'aura-Run-num', seconds(step.latency_s))
+  );
+  line.tabIndex = 0;
+  line.setAttribute('role', 'button');
+  line.setAttribute('aria-expanded', 'false');
+  line.title = `step ${step.step}: ${step.kind} ${step.name} — click for details`;
+  let detail: HTMLElement | null = null;
+  const toggle = (): void => {
+    if (detail) {
+      detail.remove();
+      detail = null;
+    } else {
+      detail = stepDetail(step);
+      line.after(detail);
+    }
+    line.setAttribute('aria-expanded', detail ? 'true' : 'false');
+  };
+  line.addEventListener('click', toggle);
+  line.addEventListener('keydown', event => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      toggle();
+    }
+  });
+  return [line];
+}
+
+/** The waterfall of all steps of `doc`. */
+export function waterfall(doc: IRunDocument): HTMLElement {
+  const ends = doc.steps.map(step => step.start_s + step.latency_s);
+  const total = Math.max(doc.duration_s, ...ends, 0);
+  const rows = doc.steps.flatMap(step => row(step, total));
+  return h('div', 'aura-Run-waterfall', axis(total), ...rows);
+}

@@ -1,0 +1,90 @@
+"""`%aura` in a real kernel (nbclient): a non-blocking investigation over the sandbox, paused from another cell."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from aura_nb.sandbox import server_command
+
+pytestmark = pytest.mark.slow
+
+RUN_MIME = "application/vnd.aura.run+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
+    monkeypatch.setenv("AURA_RUNS_DIR", str(cwd / "runs"))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client.store_widget_state = True
+    return client.execute()
+
+
+def stdout(cell: Any) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def test_a_run_in_the_background_paused_from_another_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serve = shlex.join(server_command("bad_deploy", 3, data_dir=tmp_path / "data"))
+    nb = notebook(
+        "%load_ext aura_nb",
+        f"%aura connect sandbox -- {serve}",
+        "%%aura --as inv\nWhat is wrong with {shop}?",
+        "%aura pause",
+        "import asyncio\nawait asyncio.sleep(1.5)\nheld = len(inv.steps())\nawait asyncio.sleep(1.0)\n"
+        "print(inv.status, held == len(inv.steps()))",
+        "%aura resume",
+        "await inv.wait()\nprint(inv.status, _aura is inv, inv.question)",
+        "%aura runs",
+        "import json\nview = get_ipython()._aura_magics.views[inv.id]\nstate = view.view.get_state()\n"
+        "print(json.dumps({'run_id': state['doc']['run_id'], 'steps': len(state['doc']['steps']), "
+        "'status': state['doc']['status'], 'renders': view.renders, 'events': len(inv.events)}))",
+        "%aura stpo",
+        "%aura fork nope",
+    )
+    nb.cells.insert(2, nbformat.v4.new_code_cell("shop = 'the shop'"))
+    done = execute(nb, tmp_path, monkeypatch)
+    cells = done.cells
+
+    assert stdout(cells[5]).split() == ["paused", "True"]
+    status, same, *question = stdout(cells[7]).split()
+    assert (status, same, " ".join(question)) == ("finished", "True", "What is wrong with the shop?")
+    assert "did you mean %aura stop?" in stdout(cells[10])
+    assert "expected RUN:STEP" in stdout(cells[11])
+    widget = json.loads(stdout(cells[9]))
+
+    # the live view was replaced, in place, by the static record; its provenance is in the output metadata
+    record = next(o for o in cells[3].outputs if RUN_MIME in o.get("data", {}))
+    document = record["data"][RUN_MIME]
+    assert document["status"] == "finished" and document["plan"]["tasks"]
+    assert "<script" not in record["data"]["text/html"]
+    assert record["metadata"]["aura"]["run_id"] == document["run_id"]
+    assert not any(WIDGET_MIME in o.get("data", {}) for o in cells[3].outputs)
+    charts = [o for o in cells[3].outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(charts) == (1 if document["plots"] else 0)
+
+    # the widget's last state (as synced to the browser) is the same run, rendered in batches, not per event
+    assert (widget["run_id"], widget["steps"], widget["status"]) == (
+        document["run_id"],
+        len(document["steps"]),
+        "finished",
+    )
+    assert 1 <= widget["renders"] < widget["events"] / 3
+    states = done.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    controls = [s["state"].get("description") for s in states.values() if s["model_name"] == "ButtonModel"]
+    assert {"pause", "resume", "stop", "fork from selected step", "edit plan"} <= set(controls)
+    assert json.dumps(document)  # JSON all the way down
