@@ -79,35 +79,44 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     import asyncio
 
-    from aura_nb.demo import run_demo
+    from aura_nb.config import ModelSettings, load_settings
+    from aura_nb.demo import export, report, run_demo
+    from aura_nb.models.factory import parse_model
 
-    runs_dir = Path(args.out) if args.out else resolve_runs_dir(args.dir)
-    run, truth = asyncio.run(run_demo(args.scenario, args.seed, runs_dir))
-    steps = run.steps()
+    configured = load_settings().model
+    settings = parse_model(args.model, configured) if args.model else configured
+    if not settings.provider:
+        settings = ModelSettings(provider="offline")
+    result = asyncio.run(
+        run_demo(args.scenario, args.seed, resolve_runs_dir(args.dir), settings, progress=not args.quiet)
+    )
+    run_dir, notebook = export(result, Path(args.out) if args.out else None)
+    steps = result.run.steps()
     if args.json:
-        usage = run.usage
-        print(
-            json.dumps(
-                {
-                    "run_id": run.id,
-                    "run_dir": str(run.dir),
-                    "status": run.status,
-                    "answer": run.answer,
-                    "ground_truth": truth,
-                    "steps": steps,
-                    "tool_calls": sum(1 for s in steps if s["kind"] == "tool"),
-                    "usage": {"input_tokens": usage.total_input, "output_tokens": usage.output_tokens},
-                },
-                indent=2,
-            )
-        )
-        return 0 if run.status == "finished" else 1
-    print(run.summary())
-    print(run.frame().drop(columns=["ts", "seq"]).to_string(index=False))
-    print("\n" + run.answer)
-    print(f"\nground truth (kept apart from the tools): {truth['root_cause_service']} / {truth['fault_type']}")
-    print(f"run log: {run.dir}/events.jsonl   (aura-nb show {run.id})")
-    return 0 if run.status == "finished" else 1
+        usage = result.run.usage
+        document = {
+            "run_id": result.run.id,
+            "run_dir": str(run_dir),
+            "notebook": str(notebook),
+            "status": result.run.status,
+            "model": result.run.model,
+            "answer": result.run.answer,
+            "conclusion": result.run.conclusion,
+            "ground_truth": result.truth,
+            "correct": result.outcome.correct,
+            "outcome": result.outcome.as_dict(),
+            "plan": result.run.plan,
+            "steps": steps,
+            "tool_calls": sum(1 for s in steps if s["kind"] == "tool"),
+            "usage": {"input_tokens": usage.total_input, "output_tokens": usage.output_tokens},
+            "scratchpad": result.scratchpad(),
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(report(result))
+        print(f"\nrun log: {run_dir}/events.jsonl   notebook: {notebook}")
+        print(f"next: aura-nb show {result.run.id}   aura-nb fork {result.run.id} --at 5 --message '...'")
+    return 0 if result.run.status == "finished" else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,10 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the steps (Run.frame() rows) as a JSON list")
     show.set_defaults(func=_cmd_show)
 
-    demo = sub.add_parser("demo", help="run the offline demo over the incident sandbox (no API key, no network)")
+    demo = sub.add_parser("demo", help="investigate a sandbox incident, offline by default (no API key, no network)")
     demo.add_argument("--scenario", default="bad_deploy", help="fault type (see `aura-nb sandbox scenarios`)")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--out", help="write the run here instead of the runs directory")
+    demo.add_argument("--model", help="provider[:name] instead of the configured model or the offline baseline")
+    demo.add_argument("--out", help="also copy the run and write its executed notebook into this directory")
+    demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_dir_option(demo)
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=_cmd_demo)

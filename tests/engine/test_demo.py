@@ -1,4 +1,5 @@
-"""The main job runs offline end to end: sandbox over MCP, scripted walk-through, run log on disk."""
+"""The main job runs offline end to end: sandbox over MCP, orchestrated offline investigator, run log and
+executed notebook on disk, answer graded against ground truth."""
 
 from __future__ import annotations
 
@@ -8,38 +9,48 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from aura_nb.agent.run import Run
 
 
 @pytest.mark.slow
-def test_demo_json_runs_offline_and_writes_the_run(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "ANTHROPIC_API_KEY": ""}
+def test_demo_json_runs_offline_and_writes_the_run_and_its_notebook(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "AURA_RUNS_DIR": str(tmp_path / "runs")}
+    env.pop("ANTHROPIC_API_KEY", None)
+    argv = [sys.executable, "-m", "aura_nb.cli", "demo", "--scenario", "disk_full", "--seed", "3"]
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aura_nb.cli",
-            "demo",
-            "--scenario",
-            "disk_full",
-            "--seed",
-            "3",
-            "--out",
-            str(tmp_path / "runs"),
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+        [*argv, "--out", str(tmp_path / "out"), "--json"], env=env, capture_output=True, text=True, timeout=400
     )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["status"] == "finished" and report["answer"].startswith("[scripted walk-through")
-    assert report["tool_calls"] == 4 and report["usage"]["input_tokens"] > 0
+    assert {"run_id", "answer", "ground_truth", "correct", "steps", "tool_calls", "usage", "scratchpad"} <= set(report)
+    assert report["status"] == "finished" and report["answer"].startswith("[offline baseline]")
     assert report["ground_truth"]["fault_type"] == "disk_full"
-    run = Run.load(Path(report["run_dir"]))
-    assert run.steps() == report["steps"]
-    assert next(s["name"] for s in run.steps() if s["kind"] == "tool") == "sandbox.get_alerts"
+    assert report["correct"] == (
+        report["conclusion"]["root_cause_service"] == report["ground_truth"]["root_cause_service"]
+        and report["conclusion"]["fault_type"] == "disk_full"
+    )
+    assert report["tool_calls"] == sum(1 for s in report["steps"] if s["kind"] == "tool") > 5
+    assert report["usage"]["input_tokens"] > 0 and len(report["plan"]["tasks"]) >= 3
+    assert "task" in out.stderr and "→ sandbox.get_alerts" in out.stderr  # progress while it ran
+
+    # the run is in the runs directory (so show/replay/fork find it) and copied to --out
+    run = Run.load(tmp_path / "runs" / report["run_id"])
+    assert run.steps() == report["steps"] == Run.load(Path(report["run_dir"])).steps()
+    shown = subprocess.run(
+        [sys.executable, "-m", "aura_nb.cli", "show", report["run_id"], "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(shown.stdout) == report["steps"]
+
+    # the executed notebook holds the record, readable without a kernel
+    notebook = nbformat.read(report["notebook"], as_version=4)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    record = next(o for o in outputs if "application/vnd.aura.run+json" in o.get("data", {}))
+    assert record["data"]["application/vnd.aura.run+json"]["run_id"] == report["run_id"]
+    assert not [o for o in outputs if o.output_type == "error"]
