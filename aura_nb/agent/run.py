@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from aura_nb.agent.investigate import Setup
     from aura_nb.agent.plan import Plan
     from aura_nb.events import EventBase
+    from aura_nb.trace.findings import Finding
 
 DEFAULT_SYSTEM = (
     "You are an SRE investigating an incident with the tools provided. Gather evidence before concluding, "
@@ -188,6 +189,13 @@ class Run:
         from aura_nb.agent.investigate import resume_crashed
 
         return await resume_crashed(self, setup)
+
+    def findings(self) -> list[Finding]:
+        """What went wrong in how the run worked (redundant calls, slow steps, token hotspots, errors,
+        Scratchpad use, plan adherence, missed parallelism), read from its events alone."""
+        from aura_nb.trace.findings import analyse
+
+        return analyse(self.events)
 
     def compare(self, other: Run) -> Comparison:
         """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""

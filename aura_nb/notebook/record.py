@@ -31,7 +31,7 @@ def record_notebook(run_dir: Path, title: str, intro: str = "") -> nbformat.Note
             "display(charts or {'text/plain': 'no time series in this run'}, raw=True)"
         ),
     ]
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return notebook
 

@@ -80,10 +80,14 @@ function planGraph(plan) {
   return box;
 }
 
+const LIVE_ROWS = 300;  // the live view shows the latest steps; the record shows them all
+
 function waterfall(doc, model) {
-  const steps = doc.steps ?? [];
-  const total = Math.max(1e-6, ...steps.map((s) => s.start_s + s.latency_s));
+  const all = doc.steps ?? [];
+  const total = all.reduce((end, s) => Math.max(end, s.start_s + s.latency_s), 1e-6);
+  const steps = all.slice(-LIVE_ROWS);
   const rows = el("div", { class: "aura-waterfall" });
+  if (all.length > steps.length) rows.append(el("div", { class: "aura-meta" }, `… ${all.length - steps.length} earlier steps`));
   const selected = model.get("selected");
   for (const s of steps) {
     const bar = el("div", {

@@ -105,10 +105,25 @@ function row(step: IStep, total: number): HTMLElement[] {
   return [line];
 }
 
-/** The waterfall of all steps of `doc`. */
+/** Rows are added this many at a time, so a run of thousands of steps opens as fast as a short one. */
+const PAGE = 400;
+
+/** The waterfall of the steps of `doc`: the first `PAGE`, then more on request. */
 export function waterfall(doc: IRunDocument): HTMLElement {
-  const ends = doc.steps.map(step => step.start_s + step.latency_s);
-  const total = Math.max(doc.duration_s, ...ends, 0);
-  const rows = doc.steps.flatMap(step => row(step, total));
-  return h('div', 'aura-Run-waterfall', axis(total), ...rows);
+  const total = doc.steps.reduce((end, step) => Math.max(end, step.start_s + step.latency_s), doc.duration_s || 0);
+  const container = h('div', 'aura-Run-waterfall', axis(total));
+  let shown = 0;
+  const more = h('button', 'aura-Run-more');
+  const showMore = (): void => {
+    const next = doc.steps.slice(shown, shown + PAGE);
+    more.before(...next.flatMap(step => row(step, total)));
+    shown += next.length;
+    const left = doc.steps.length - shown;
+    more.textContent = `show ${Math.min(left, PAGE)} more of ${left} remaining steps`;
+    more.style.display = left > 0 ? '' : 'none';
+  };
+  more.addEventListener('click', showMore);
+  container.append(more);
+  showMore();
+  return container;
 }
