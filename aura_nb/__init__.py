@@ -1,35 +1,121 @@
 """aura_nb: a Jupyter-native toolkit for agent-driven investigations.
 
-The public API is re-exported here; submodules may move.
+The public API is re-exported here and imported on first use, so that `import aura_nb` (and every
+`aura-nb` command, and the sandbox server) starts fast; submodules may move.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from aura_nb.agent.checkpoint import RunState
-from aura_nb.agent.compare import Comparison
-from aura_nb.agent.control import RunControl, RunStopped
-from aura_nb.agent.investigate import Setup, investigate, launch, run_config
-from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
-from aura_nb.agent.orchestrator import Orchestrator
-from aura_nb.agent.plan import Conclusion, Evidence, Plan, PlanError, Task, TaskResult
-from aura_nb.agent.run import Run, new_run, run_agent
-from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
-from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
-from aura_nb.events import Event, event_from_json
-from aura_nb.mcp.pool import McpPool
-from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
-from aura_nb.models.anthropic import AnthropicModel
-from aura_nb.models.base import Model, ModelError, ModelRequest
-from aura_nb.models.factory import make_model
-from aura_nb.models.openai_compat import OpenAIModel
-from aura_nb.models.replay import ReplayModel
-from aura_nb.models.scripted import ScriptedModel
-from aura_nb.notebook.session import NotebookSession, run_sync
-from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
-from aura_nb.trace.recorder import Recorder
-from aura_nb.trace.runlog import RunLogError, read_events
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aura_nb.agent.checkpoint import RunState
+    from aura_nb.agent.compare import Comparison
+    from aura_nb.agent.control import RunControl, RunStopped
+    from aura_nb.agent.investigate import Setup, investigate, launch, run_config
+    from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
+    from aura_nb.agent.orchestrator import Orchestrator
+    from aura_nb.agent.plan import Conclusion, Evidence, Plan, PlanError, Task, TaskResult
+    from aura_nb.agent.run import Run, new_run, run_agent
+    from aura_nb.bench.outcome import Outcome, grade_outcome
+    from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
+    from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
+    from aura_nb.events import Event, event_from_json
+    from aura_nb.mcp.pool import McpPool
+    from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
+    from aura_nb.models.anthropic import AnthropicModel
+    from aura_nb.models.base import Model, ModelError, ModelRequest
+    from aura_nb.models.factory import make_model
+    from aura_nb.models.openai_compat import OpenAIModel
+    from aura_nb.models.replay import ReplayModel
+    from aura_nb.models.scripted import ScriptedModel
+    from aura_nb.notebook.session import NotebookSession, run_sync
+    from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
+    from aura_nb.trace.findings import Finding, analyse
+    from aura_nb.trace.recorder import Recorder
+    from aura_nb.trace.runlog import RunLogError, read_events
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "AgentLoop": "aura_nb.agent.loop",
+    "AgentResult": "aura_nb.agent.loop",
+    "AnthropicModel": "aura_nb.models.anthropic",
+    "BlobStore": "aura_nb.scratchpad",
+    "CombinedToolbox": "aura_nb.mcp.toolbox",
+    "Comparison": "aura_nb.agent.compare",
+    "Conclusion": "aura_nb.agent.plan",
+    "ConfigError": "aura_nb.config",
+    "ContextBudget": "aura_nb.scratchpad",
+    "Event": "aura_nb.events",
+    "Evidence": "aura_nb.agent.plan",
+    "Finding": "aura_nb.trace.findings",
+    "LoopLimits": "aura_nb.agent.loop",
+    "McpPool": "aura_nb.mcp.pool",
+    "Message": "aura_nb.content",
+    "Model": "aura_nb.models.base",
+    "ModelError": "aura_nb.models.base",
+    "ModelRequest": "aura_nb.models.base",
+    "ModelResponse": "aura_nb.content",
+    "NotebookSession": "aura_nb.notebook.session",
+    "OpenAIModel": "aura_nb.models.openai_compat",
+    "Orchestrator": "aura_nb.agent.orchestrator",
+    "Outcome": "aura_nb.bench.outcome",
+    "Plan": "aura_nb.agent.plan",
+    "PlanError": "aura_nb.agent.plan",
+    "Recorder": "aura_nb.trace.recorder",
+    "ReplayModel": "aura_nb.models.replay",
+    "Run": "aura_nb.agent.run",
+    "RunControl": "aura_nb.agent.control",
+    "RunLogError": "aura_nb.trace.runlog",
+    "RunState": "aura_nb.agent.checkpoint",
+    "RunStopped": "aura_nb.agent.control",
+    "Scratchpad": "aura_nb.scratchpad",
+    "ScriptedModel": "aura_nb.models.scripted",
+    "ServerSpec": "aura_nb.config",
+    "Settings": "aura_nb.config",
+    "Setup": "aura_nb.agent.investigate",
+    "Task": "aura_nb.agent.plan",
+    "TaskResult": "aura_nb.agent.plan",
+    "TemplateMiner": "aura_nb.scratchpad",
+    "TextBlock": "aura_nb.content",
+    "ToolContext": "aura_nb.mcp.toolbox",
+    "ToolOutcome": "aura_nb.mcp.toolbox",
+    "ToolResult": "aura_nb.content",
+    "ToolSpec": "aura_nb.content",
+    "ToolUseBlock": "aura_nb.content",
+    "Toolbox": "aura_nb.mcp.toolbox",
+    "Usage": "aura_nb.content",
+    "analyse": "aura_nb.trace.findings",
+    "event_from_json": "aura_nb.events",
+    "grade_outcome": "aura_nb.bench.outcome",
+    "investigate": "aura_nb.agent.investigate",
+    "launch": "aura_nb.agent.investigate",
+    "load_mcp_json": "aura_nb.config",
+    "load_settings": "aura_nb.config",
+    "make_model": "aura_nb.models.factory",
+    "mine": "aura_nb.scratchpad",
+    "new_run": "aura_nb.agent.run",
+    "read_events": "aura_nb.trace.runlog",
+    "resolve_runs_dir": "aura_nb.config",
+    "run_agent": "aura_nb.agent.run",
+    "run_config": "aura_nb.agent.investigate",
+    "run_sync": "aura_nb.notebook.session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aura_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -51,6 +137,7 @@ __all__ = [
     "ContextBudget",
     "Event",
     "Evidence",
+    "Finding",
     "LoopLimits",
     "McpPool",
     "Message",
@@ -61,6 +148,7 @@ __all__ = [
     "NotebookSession",
     "OpenAIModel",
     "Orchestrator",
+    "Outcome",
     "Plan",
     "PlanError",
     "Recorder",
@@ -86,7 +174,9 @@ __all__ = [
     "ToolUseBlock",
     "Toolbox",
     "Usage",
+    "analyse",
     "event_from_json",
+    "grade_outcome",
     "investigate",
     "launch",
     "load_ipython_extension",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,6 +71,15 @@ def _retry_safe(tool: types.Tool | None) -> bool:
     return bool(hints and (hints.read_only_hint or hints.idempotent_hint))
 
 
+async def preload_result_validation() -> None:
+    """Import `jsonschema` off the event loop while servers start.
+
+    The `mcp` client validates structured tool results with it and imports it lazily on the first call,
+    which made the first tool call of a run take seconds (and blocked the loop meanwhile).
+    """
+    await asyncio.to_thread(importlib.import_module, "jsonschema")
+
+
 class McpPool:
     """Starts, lists, calls and closes a set of MCP servers."""
 
@@ -89,7 +99,7 @@ class McpPool:
 
     async def start(self) -> None:
         """Connect every server concurrently; one that fails is reported in `status()`, not raised."""
-        await asyncio.gather(*(self._start_quietly(c) for c in self._connections.values()))
+        await asyncio.gather(preload_result_validation(), *(self._start_quietly(c) for c in self._connections.values()))
 
     @staticmethod
     async def _start_quietly(connection: ServerConnection) -> None:
@@ -102,7 +112,7 @@ class McpPool:
             await self.remove(spec.name)
         connection = ServerConnection(spec)
         self._connections[spec.name] = connection
-        await connection.start()
+        await asyncio.gather(preload_result_validation(), connection.start())
 
     async def remove(self, name: str) -> None:
         connection = self._connections.pop(name, None)

@@ -7,6 +7,7 @@ after the kernel is gone. `run_bundle(events)` adds a sanitiser-safe HTML summar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from importlib import resources
@@ -338,7 +339,13 @@ def _timing(finished: RunFinished | None, t0: float | None, steps: list[dict[str
     }
 
 
-def run_document(events: Iterable[Event], *, status: str | None = None, trace_id: str | None = None) -> dict[str, Any]:
+def run_document(
+    events: Iterable[Event],
+    *,
+    status: str | None = None,
+    trace_id: str | None = None,
+    findings: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The versioned JSON record of a run (`application/vnd.aura.run+json`, version 1).
 
     `status` overrides the status read from the events (a live run is "running" until it finishes);
@@ -372,7 +379,7 @@ def run_document(events: Iterable[Event], *, status: str | None = None, trace_id
         "fork": _fork(events),
         "errors": errors,
         "instructions": instructions,
-        "findings": [],
+        "findings": findings or [],
     }
 
 
@@ -394,9 +401,20 @@ def run_text(document: dict[str, Any]) -> str:
     return text + ("\n\n" + document["answer"] if document["answer"] else "")
 
 
+MAX_FINDINGS = 200
+
+
+def finding_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The run's behaviour findings (`Run.findings()`, most severe first, at most `MAX_FINDINGS`) as dicts."""
+    from aura_nb.trace.findings import analyse
+
+    return [dataclasses.asdict(finding) for finding in analyse(events)[:MAX_FINDINGS]]
+
+
 def run_bundle(events: Iterable[Event], *, status: str | None = None, trace_id: str | None = None) -> dict[str, Any]:
-    """The mime bundle of a run: the JSON document, a static HTML summary and plain text."""
-    document = run_document(events, status=status, trace_id=trace_id)
+    """The mime bundle of a finished run: the JSON document (with its findings), static HTML, plain text."""
+    events = list(events)
+    document = run_document(events, status=status, trace_id=trace_id, findings=finding_dicts(events))
     return {MIME_TYPE: document, "text/html": run_html(document), "text/plain": run_text(document)}
 
 

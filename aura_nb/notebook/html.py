@@ -278,8 +278,25 @@ def _answer(doc: dict[str, Any]) -> str:
     return _section("Answer", body)
 
 
+def _findings(doc: dict[str, Any]) -> str:
+    shown = [f for f in doc["findings"] if f["severity"] != "info"]
+    if not shown:
+        return ""
+    rows = [
+        (
+            _e(f["severity"]),
+            _e(f["kind"]),
+            _e(", ".join(map(str, f["steps"][:8]))),
+            _e(f["explanation"]),
+            _e(f["suggestion"]),
+        )
+        for f in shown
+    ]
+    return _section("How it worked: findings", _table(["severity", "finding", "steps", "what", "suggestion"], rows))
+
+
 def run_html(document: dict[str, Any]) -> str:
-    """The static HTML summary of a run document: header, plan, steps, evidence, Scratchpad, answer."""
+    """The static HTML summary of a run document: header, plan, steps, evidence, Scratchpad, findings, answer."""
     parts = [_header(document), _plan(document), _steps(document), _plots(document), _scratchpad(document)]
-    parts.append(_answer(document))
+    parts += [_findings(document), _answer(document)]
     return _tag("div", "".join(parts), ROOT, **{"class": "aura-run"})

@@ -176,7 +176,7 @@ export interface IRunDocument {
   fork: IFork | null;
   errors: IRunError[];
   instructions: IInstruction[];
-  findings: unknown[];
+  findings: IFinding[];
 }
 
 /** Whether `value` looks like a version-1 run document this renderer understands. */
@@ -189,4 +189,15 @@ export function isRunDocument(value: unknown): value is IRunDocument {
     Array.isArray(doc.steps) &&
     typeof doc.usage === 'object'
   );
+}
+
+/** A behaviour finding of a finished run (`Run.findings()`). */
+export interface IFinding {
+  kind: string;
+  severity: 'info' | 'warning' | 'error';
+  steps: number[];
+  agent: string | null;
+  explanation: string;
+  suggestion: string;
+  cost: Record<string, number>;
 }

@@ -134,10 +134,28 @@ function notes(doc: IRunDocument): HTMLElement | null {
   );
 }
 
+function findings(doc: IRunDocument): HTMLElement | null {
+  const shown = (doc.findings ?? []).filter(f => f.severity !== 'info');
+  if (!shown.length) {
+    return null;
+  }
+  return section(
+    'How it worked: findings',
+    ...shown.map(f =>
+      h(
+        'div',
+        f.severity === 'error' ? 'aura-Run-error' : '',
+        `${f.severity} · ${f.kind} · steps ${f.steps.slice(0, 8).join(', ')}: ${f.explanation} `,
+        h('div', 'aura-Run-muted', f.suggestion)
+      )
+    )
+  );
+}
+
 /** Render a run document into `host` (exported for tests and reuse). */
 export function renderRun(host: HTMLElement, doc: IRunDocument): void {
   host.replaceChildren();
-  const parts = [header(doc), answer(doc), plan(doc), section('Steps', waterfall(doc)), evidence(doc), scratchpad(doc), notes(doc)];
+  const parts = [header(doc), answer(doc), plan(doc), section('Steps', waterfall(doc)), evidence(doc), scratchpad(doc), findings(doc), notes(doc)];
   for (const part of parts) {
     if (part) {
       host.appendChild(part);
