@@ -22,7 +22,7 @@ from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
 from aura_nb.notebook.bundle import run_bundle, run_metadata
 from aura_nb.notebook.live import LiveRun
-from aura_nb.notebook.session import NotebookSession
+from aura_nb.notebook.session import NotebookSession, run_sync
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
 %aura connect NAME -- COMMAND ARGS...   connect an MCP server over stdio
@@ -34,6 +34,14 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura help                              this help"""
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class UsageError(Exception):
@@ -97,7 +105,14 @@ class AuraMagics(Magics):
         question = self.shell.var_expand(cell.strip(), depth=2) if self.shell is not None else cell.strip()
         if not question:
             raise UsageError("%%aura: the cell body is the question, and it is empty")
-        run = self.session.start(question, name=args.name, model=args.model, plan=not args.no_plan, budget=args.budget)
+        options = {"model": args.model, "plan": not args.no_plan, "budget": args.budget}
+        if not _loop_running():  # terminal IPython: no loop runs between cells, so run to the end and print
+            run = run_sync(question, session=self.session, **options)
+            self.session.remember(run, args.name)
+            self._bind(run, args.name)
+            print(run_bundle(run.events)["text/plain"])
+            return run
+        run = self.session.start(question, name=args.name, **options)
         self._bind(run, args.name)
         self.views[run.id] = LiveRun(run, fork=self._fork_from_view).show()
         return run

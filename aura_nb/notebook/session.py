@@ -33,6 +33,8 @@ class NotebookSession:
         self._lock = asyncio.Lock()
         self.runs: dict[str, Run] = {}
         self.names: dict[str, Run] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop `run_sync` drives when none is running (terminal IPython, scripts)."""
 
     def connect(self, spec: ServerSpec) -> None:
         """Remember a server; it is (re)connected before the next run or on `ensure_connected()`."""
@@ -100,8 +102,16 @@ class NotebookSession:
         await self.pool.aclose()
 
 
+def _session_loop(session: NotebookSession) -> asyncio.AbstractEventLoop:
+    """One event loop per session outside a running loop, so its servers outlive a single run."""
+    if session.loop is None or session.loop.is_closed():
+        session.loop = asyncio.new_event_loop()
+    return session.loop
+
+
 def run_sync(question: str, *, session: NotebookSession | None = None, **options: Any) -> Run:
     """Run an investigation to its end, blocking (for scripts and papermill; inside a running loop it nests)."""
+    own_session = session is None
     session = session or NotebookSession()
 
     async def go() -> Run:
@@ -113,14 +123,16 @@ def run_sync(question: str, *, session: NotebookSession | None = None, **options
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        if own_session:  # a one-off: close its servers; a notebook's session keeps them for the next run
 
-        async def once() -> Run:
-            try:
-                return await go()
-            finally:
-                await session.aclose()
+            async def once() -> Run:
+                try:
+                    return await go()
+                finally:
+                    await session.aclose()
 
-        return asyncio.run(once())
+            return asyncio.run(once())
+        return _session_loop(session).run_until_complete(go())
     import nest_asyncio2
 
     nest_asyncio2.apply()
