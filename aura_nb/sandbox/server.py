@@ -30,6 +30,19 @@ INSTRUCTIONS = (
     "UTC; every time window defaults to the whole telemetry window (see list_services)."
 )
 
+TOOL_NAMES = (
+    "list_services",
+    "get_alerts",
+    "query_metric",
+    "search_logs",
+    "find_traces",
+    "get_trace",
+    "list_changes",
+    "get_dependencies",
+    "get_k8s_events",
+    "dump_logs",
+)
+"""The tools the server offers, in the order it lists them."""
 METRIC_HELP = "; ".join(f"{m.name}: {m.description} ({m.unit})" for m in METRICS.values())
 Service = Annotated[str, Field(description="a service name from list_services")]
 OptService = Annotated[str | None, Field(description="a service name from list_services (default: all)")]
@@ -192,6 +205,7 @@ def build_server(db_path: Path, dataset: dict[str, Any] | None = None) -> Sandbo
     ):
         server.register(tool)
     server.register(dump_logs, structured=False)
+    assert tuple(server.parameters) == TOOL_NAMES, "TOOL_NAMES must list the registered tools in order"
 
     if dataset is not None:
         text = json.dumps(dataset, indent=2)

@@ -14,7 +14,7 @@ from aura_nb.config import ModelSettings
 from aura_nb.content import Message
 from aura_nb.models.anthropic import DEFAULT_MODEL, AnthropicModel
 from aura_nb.models.base import ModelRequest
-from aura_nb.models.factory import PROVIDERS, make_model
+from aura_nb.models.factory import PROVIDERS, make_model, parse_model
 from aura_nb.models.openai_compat import OpenAIModel
 
 
@@ -47,16 +47,29 @@ async def test_a_built_openai_model_talks_to_the_server(mock_llm: MockLLM) -> No
     assert response.text() == "hello from the factory"
 
 
-@pytest.mark.parametrize("provider", ["offline", "replay", None])
+@pytest.mark.parametrize("provider", ["replay", None])
 def test_unknown_providers_list_the_known_ones(provider: str | None) -> None:
-    with pytest.raises(ValueError, match=r"unknown model provider .*: known providers are anthropic, openai$"):
+    with pytest.raises(ValueError, match=r"unknown model provider .*: known providers are anthropic, offline, openai$"):
         make_model(ModelSettings(provider=provider))  # type: ignore[arg-type]
+
+
+def test_the_offline_provider_needs_no_key_and_is_labelled() -> None:
+    model = make_model(ModelSettings(provider="offline"))
+    assert (model.provider, model.name) == ("offline", "offline-investigator")
+
+
+def test_model_specs_name_a_provider_and_keep_the_url_for_the_same_one() -> None:
+    base = ModelSettings(provider="openai", name="llama3.1", base_url="http://127.0.0.1:11434/v1")
+    assert parse_model("openai:qwen", base).base_url == base.base_url
+    assert parse_model("anthropic", base).base_url is None
+    with pytest.raises(ValueError, match="unknown model provider 'gpt' in 'gpt:4'"):
+        parse_model("gpt:4", base)
 
 
 def test_the_registry_is_open_to_other_providers(monkeypatch: pytest.MonkeyPatch) -> None:
     sentinel = AnthropicModel("stand-in", api_key="k")
-    monkeypatch.setitem(PROVIDERS, "offline", lambda settings: sentinel)
-    assert make_model(ModelSettings(provider="offline")) is sentinel
+    monkeypatch.setitem(PROVIDERS, "local", lambda settings: sentinel)
+    assert make_model(ModelSettings.model_construct(provider="local")) is sentinel
 
 
 def test_openai_needs_a_model_name() -> None:

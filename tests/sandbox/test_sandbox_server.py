@@ -22,23 +22,12 @@ from mcp.client.stdio import StdioServerParameters
 from mcp_types import CallToolResult, TextContent
 
 from aura_nb.sandbox import SandboxData, scenario_names, server_command
-from aura_nb.sandbox.server import build_server
+from aura_nb.sandbox.server import TOOL_NAMES, build_server
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 SCENARIO, SEED = "cache_failure", 1  # shared with the simulator tests
-TOOLS = {
-    "list_services",
-    "get_alerts",
-    "query_metric",
-    "search_logs",
-    "find_traces",
-    "get_trace",
-    "list_changes",
-    "get_dependencies",
-    "get_k8s_events",
-    "dump_logs",
-}
+TOOLS = set(TOOL_NAMES)
 
 
 @pytest.fixture(scope="module")
