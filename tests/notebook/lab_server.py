@@ -39,23 +39,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def jupyter_lab(root: Path, env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
-    """Start `jupyter lab` over `root`; yields the base URL with its token (`...?token=T`)."""
+def jupyter_lab(root: Path, env: dict[str, str] | None = None, timeout: float = 90, app: str = "lab") -> Iterator[str]:
+    """Start `jupyter lab` (or `app="notebook"`: Notebook 7) over `root`; yields `BASE_URL|TOKEN`."""
     port, token = _free_port(), secrets.token_hex(16)
-    argv = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
-        "--allow-root",
-        f"--port={port}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-        "--ServerApp.disable_check_xsrf=True",
-    ]
+    expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
+    argv = [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", f"--port={port}"]
+    argv += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+    argv += [f"--{expose}.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"]
     log = open(root / "jupyter-lab.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     base = f"http://127.0.0.1:{port}"

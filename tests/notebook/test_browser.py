@@ -77,5 +77,15 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"), full_page=True)
     assert summary == answer
+
+    # Notebook 7 renders the same record with the same extension
+    with jupyter_lab(root, env, app="notebook") as server, chromium_page() as page:
+        base, token = server.split("|")
+        page.goto(f"{base}/notebooks/{reopened.name}?token={token}", wait_until="domcontentloaded")
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=90_000)
+        in_notebook7 = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "quickstart-notebook7.png"))
+    assert in_notebook7 == answer
     assert os.path.getsize(ARTIFACTS / "quickstart-reopened.png") > 10_000
     assert json.dumps(records[0]["data"][RUN_MIME])
