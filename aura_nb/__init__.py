@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from aura_nb.agent.orchestrator import Orchestrator
     from aura_nb.agent.plan import Conclusion, Evidence, Plan, PlanError, Task, TaskResult
     from aura_nb.agent.run import Run, new_run, run_agent
+    from aura_nb.bench.api import bench
     from aura_nb.bench.outcome import Outcome, grade_outcome
+    from aura_nb.bench.runconfig import RunConfig
+    from aura_nb.bench.suite import load_suite
     from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
     from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
     from aura_nb.events import Event, event_from_json
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "RunConfig": "aura_nb.bench.runconfig",
+    "bench": "aura_nb.bench.api",
+    "load_suite": "aura_nb.bench.suite",
     "AgentLoop": "aura_nb.agent.loop",
     "AgentResult": "aura_nb.agent.loop",
     "AnthropicModel": "aura_nb.models.anthropic",
@@ -154,6 +160,7 @@ __all__ = [
     "Recorder",
     "ReplayModel",
     "Run",
+    "RunConfig",
     "RunControl",
     "RunLogError",
     "RunState",
@@ -175,6 +182,7 @@ __all__ = [
     "Toolbox",
     "Usage",
     "analyse",
+    "bench",
     "event_from_json",
     "grade_outcome",
     "investigate",
@@ -182,6 +190,7 @@ __all__ = [
     "load_ipython_extension",
     "load_mcp_json",
     "load_settings",
+    "load_suite",
     "make_model",
     "mine",
     "new_run",

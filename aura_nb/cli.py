@@ -17,6 +17,7 @@ from aura_nb.trace.runlog import RunLogError, find_run_dir
 # Modules that add their own subcommands through `register(subparsers)`.
 COMMAND_MODULES = (
     "aura_nb.agent.commands",
+    "aura_nb.bench.commands",
     "aura_nb.scratchpad.commands",
     "aura_nb.sandbox.commands",
 )

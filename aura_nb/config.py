@@ -115,14 +115,15 @@ def _describe(exc: ValidationError) -> tuple[str, str]:
     return key, err["msg"].removeprefix("Value error, ")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, error: type[Exception] = ConfigError) -> dict[str, Any]:
+    """A TOML file's content; `error` (naming the file and the problem) when it cannot be read or parsed."""
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        raise error(f"{path}: not valid TOML: {exc}") from exc
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise error(f"{path}: cannot read: {exc.strerror}") from exc
 
 
 def _servers_from_table(path: Path, table: Mapping[str, Any], prefix: str) -> dict[str, ServerSpec]:
@@ -157,7 +158,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     if path is None and Path(CONFIG_FILE).is_file():
         path = Path(CONFIG_FILE)
-    raw: dict[str, Any] = _read_toml(path) if path is not None else {}
+    raw: dict[str, Any] = read_toml(path) if path is not None else {}
     source = path or Path("<environment>")
     servers_table = raw.pop("servers", {})
     mcp_json = raw.pop("mcp_servers_json", None)

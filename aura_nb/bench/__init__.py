@@ -1,5 +1,78 @@
-"""Grading runs: outcome against a sandbox's ground truth, behaviour from the events."""
+"""Grading runs: outcome against a sandbox's ground truth, behaviour from the events; benchmark suites.
+
+The package is callable: `aura_nb.bench("smoke", vs="scratchpad=off")` is `aura_nb.bench.api.bench`. The
+benchmark API is imported on first use, so importing `aura_nb.bench.outcome` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from aura_nb.bench.outcome import Outcome, grade_outcome
 
-__all__ = ["Outcome", "grade_outcome"]
+if TYPE_CHECKING:
+    from aura_nb.bench.api import bench
+    from aura_nb.bench.grade import Grade, grade_run
+    from aura_nb.bench.investigate import investigate_case
+    from aura_nb.bench.report import html_report, summary
+    from aura_nb.bench.runconfig import RunConfig
+    from aura_nb.bench.runner import run_suite
+    from aura_nb.bench.suite import Case, Rubric, Suite, SuiteError, load_suite
+
+_EXPORTS = {
+    "Case": "aura_nb.bench.suite",
+    "Grade": "aura_nb.bench.grade",
+    "Rubric": "aura_nb.bench.suite",
+    "RunConfig": "aura_nb.bench.runconfig",
+    "Suite": "aura_nb.bench.suite",
+    "SuiteError": "aura_nb.bench.suite",
+    "bench": "aura_nb.bench.api",
+    "grade_run": "aura_nb.bench.grade",
+    "html_report": "aura_nb.bench.report",
+    "investigate_case": "aura_nb.bench.investigate",
+    "load_suite": "aura_nb.bench.suite",
+    "run_suite": "aura_nb.bench.runner",
+    "summary": "aura_nb.bench.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aura_nb.bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+class _CallableModule(ModuleType):
+    """`aura_nb.bench(...)` runs a suite (see `aura_nb.bench.api.bench`)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from aura_nb.bench.api import bench as run
+
+        return run(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+__all__ = [
+    "Case",
+    "Grade",
+    "Outcome",
+    "Rubric",
+    "RunConfig",
+    "Suite",
+    "SuiteError",
+    "bench",
+    "grade_outcome",
+    "grade_run",
+    "html_report",
+    "investigate_case",
+    "load_suite",
+    "run_suite",
+    "summary",
+]

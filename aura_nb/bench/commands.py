@@ -1,0 +1,112 @@
+"""`aura-nb bench [SUITE]`: run a benchmark suite, print its summary, write CSV, JSON and an HTML report.
+
+Registered through `register(sub)`; `main(argv)` (also `python -m aura_nb.bench`) runs the same command
+without the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from aura_nb.bench.runconfig import CASE_TIMEOUT
+
+
+def _progress(total: int) -> Any:
+    done = 0
+
+    def show(row: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        mark = "ERROR " + str(row["error"]) if row["error"] else ("✓" if row["correct"] else "✗")
+        wall = f"{row['wall_s']:.1f}s" if row["wall_s"] is not None else ""
+        print(
+            f"[{done}/{total}] {row['case']} {row['config']} #{row['repeat']} score {row['score']:.2f} {mark} {wall}",
+            file=sys.stderr,
+        )
+
+    return show
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from aura_nb.bench.api import configs_for, run_bench
+    from aura_nb.bench.report import format_table, records, side_by_side, summary
+    from aura_nb.bench.suite import load_suite
+
+    configs = configs_for(args.model, args.vs)  # fail on a bad --model/--vs before anything runs
+    suite = load_suite(args.suite)
+    total = len(suite.select(args.limit)) * len(configs) * args.repeat
+    result = run_bench(
+        suite,
+        model=args.model,
+        vs=args.vs,
+        repeat=args.repeat,
+        parallel=args.parallel,
+        limit=args.limit,
+        dask=args.dask,
+        out=args.out,
+        runs_dir=args.dir,
+        timeout=args.timeout,
+        progress=None if args.quiet else _progress(total),
+    )
+    table = summary(result.rows)
+    wide = side_by_side(table) if len(table) > 1 else None
+    errors = int(result.rows["error"].notna().sum())
+    if args.json:
+        document = {
+            "suite": result.suite.name,
+            "out_dir": str(result.out_dir),
+            "files": {kind: str(path) for kind, path in result.paths.items()},
+            "configs": [c.model_dump() for c in result.configs],
+            "rows": records(result.rows),
+            "summary": records(table.reset_index()),
+            "side_by_side": records(wide.reset_index(names="metric")) if wide is not None else None,
+        }
+        print(json.dumps(document, indent=1, default=str))
+    else:
+        print(f"suite {result.suite.name}: {len(result.rows)} run(s), {errors} error(s)\n")
+        print(format_table(table.T if wide is None else wide))
+        print(f"\nresults: {result.paths['csv']}  {result.paths['json']}\nreport:  {result.paths['html']}")
+    return 1 if errors else 0
+
+
+def register(sub: Any) -> None:
+    """Add `bench` to the `aura-nb` subcommands."""
+    from aura_nb.cli import add_dir_option
+
+    bench = sub.add_parser("bench", help="run a benchmark suite and grade outcome and behaviour of every run")
+    bench.add_argument("suite", nargs="?", default="smoke", help="a shipped suite (smoke, default) or a TOML file")
+    bench.add_argument("--model", help="provider[:name] of the base config (default: the offline investigator)")
+    bench.add_argument("--repeat", type=int, default=1, metavar="K", help="runs per case and config")
+    bench.add_argument("--parallel", type=int, default=1, metavar="P", help="runs at a time (worker processes)")
+    bench.add_argument("--limit", type=int, metavar="N", help="only the first N cases")
+    bench.add_argument(
+        "--vs",
+        action="append",
+        metavar="CONFIG",
+        help="also run a variant of the base config, e.g. scratchpad=off, plan=off, model=anthropic:NAME "
+        "(comma-combinable; repeatable)",
+    )
+    bench.add_argument("--dask", metavar="ADDRESS", help="run on Dask: `local` (a LocalCluster) or tcp://host:port")
+    bench.add_argument("--out", help="results directory (default: <runs dir>/bench-<timestamp>)")
+    bench.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds a run may take")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_dir_option(bench)
+    bench.add_argument("--json", action="store_true", help="print rows and summary as one JSON object")
+    bench.set_defaults(func=_cmd_bench)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`aura-nb bench` on its own: `main(["smoke", "--limit", "1"])`."""
+    parser = argparse.ArgumentParser(prog="aura-nb")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        code: int = args.func(args)
+    except ValueError as exc:
+        print(f"aura-nb: {exc}", file=sys.stderr)
+        return 2
+    return code

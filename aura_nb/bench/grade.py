@@ -1,0 +1,243 @@
+"""Grade one run against a rubric: outcome criteria from the conclusion and the ground truth, behaviour
+criteria from the run's events alone (tool calls, tokens, wall time, citations, findings).
+
+`grade_run` returns each criterion's pass/fail with the value measured, the weighted score (0..1) and the
+run's findings. `grade_behaviour` takes no ground truth at all, so behaviour cannot depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+from aura_nb.bench.outcome import Outcome, grade_outcome
+from aura_nb.bench.suite import BEHAVIOUR_CRITERIA, Citation, Rubric
+from aura_nb.events import Event, ModelCall, RunFinished, RunStarted, ScratchpadExtracted, ScratchpadStored, ToolCall
+from aura_nb.trace.findings import Finding, analyse
+from aura_nb.trace.findings.base import SEVERITY_RANK, TERMINAL_TOOLS
+
+SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One rubric line's verdict: `measured` against `expected`, weighted `weight` in the score."""
+
+    name: str
+    kind: Literal["outcome", "behaviour"]
+    passed: bool
+    measured: Any
+    expected: Any
+    weight: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Measures:
+    """What a run cost and did, from its events."""
+
+    tool_calls: int
+    input_tokens: int
+    output_tokens: int
+    wall_s: float
+    tools: tuple[str, ...]
+    """Every tool called (hand-back tools excluded), in order."""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A graded run: its criteria, the weighted score, the outcome, the measures and the findings."""
+
+    criteria: list[Criterion]
+    outcome: Outcome
+    measures: Measures
+    findings: list[Finding]
+
+    @property
+    def score(self) -> float:
+        """Weighted share of the criteria passed (1.0 when nothing carries weight)."""
+        total = sum(c.weight for c in self.criteria)
+        return sum(c.weight for c in self.criteria if c.passed) / total if total else 1.0
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome.correct
+
+    def criterion(self, name: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.name == name), None)
+
+    def findings_by_severity(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+    def findings_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        return counts
+
+
+def _finished(events: Sequence[Event]) -> RunFinished | None:
+    return next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
+
+
+def measure(events: Sequence[Event]) -> Measures:
+    """Tool calls, tokens (every model call's input, cache included, and output) and wall time of a run."""
+    calls = [e for e in events if isinstance(e, ToolCall) and e.tool not in TERMINAL_TOOLS]
+    models = [e for e in events if isinstance(e, ModelCall)]
+    started = next((e for e in events if isinstance(e, RunStarted)), None)
+    finished = _finished(events)
+    if started is not None and finished is not None:
+        wall = finished.ts - started.ts
+    else:
+        wall = max((e.ts for e in events), default=0.0) - min((e.ts for e in events), default=0.0)
+    return Measures(
+        tool_calls=len(calls),
+        input_tokens=sum(m.usage.total_input for m in models),
+        output_tokens=sum(m.usage.output_tokens for m in models),
+        wall_s=round(wall, 3),
+        tools=tuple(c.tool for c in calls),
+    )
+
+
+def tool_matches(tool: str, pattern: str) -> bool:
+    """`pattern` names `tool` in full (`sandbox.get_trace`), without its server (`get_trace`) or as a glob."""
+    bare = tool.split(".", 1)[-1]
+    return fnmatchcase(tool, pattern) or fnmatchcase(bare, pattern)
+
+
+def cited_tools(events: Sequence[Event]) -> set[str]:
+    """The tools whose calls the conclusion cites: by call id in its evidence or its text, or through the
+    Scratchpad (an extraction, or a blob, cites the call whose output was stored)."""
+    finished = _finished(events)
+    if finished is None:
+        return set()
+    calls = {e.call_id: e.tool for e in events if isinstance(e, ToolCall) and e.call_id}
+    stored = {e.blob_id: e.tool for e in events if isinstance(e, ScratchpadStored)}
+    extracted = {e.call_id: e.blob_id for e in events if isinstance(e, ScratchpadExtracted) and e.call_id}
+    evidence = [e for e in finished.conclusion.get("evidence", []) if isinstance(e, dict)]
+    text = _answer_text(finished)
+    call_ids = {e.get("call_id") for e in evidence} | {call_id for call_id in calls if call_id in text}
+    blob_ids = {e.get("blob_id") for e in evidence} | {extracted[c] for c in call_ids if c in extracted}
+    return {calls[c] for c in call_ids if c in calls} | {stored[b] for b in blob_ids if b in stored}
+
+
+def _answer_text(finished: RunFinished) -> str:
+    notes = [str(e.get("note", "")) for e in finished.conclusion.get("evidence", []) if isinstance(e, dict)]
+    return "\n".join([finished.answer, str(finished.conclusion.get("answer", "")), *notes])
+
+
+def _citation_met(citation: Citation, tools: set[str], text: str) -> bool:
+    if citation.tool is not None:
+        return any(tool_matches(tool, citation.tool) for tool in tools)
+    return (citation.text or "").lower() in text.lower()
+
+
+def _max_severity(findings: Iterable[Finding]) -> str | None:
+    ranked = sorted((f.severity for f in findings), key=SEVERITY_RANK.__getitem__)
+    return ranked[0] if ranked else None
+
+
+Check = Callable[[Rubric, Sequence[Event], Measures, list[Finding]], tuple[bool, Any, str]]
+
+
+def _max_tool_calls(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    limit = rubric.max_tool_calls or 0
+    return m.tool_calls <= limit, m.tool_calls, f"{m.tool_calls} tool call(s), at most {limit} allowed"
+
+
+def _forbidden(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    used = sorted({t for t in m.tools if any(tool_matches(t, p) for p in rubric.forbidden_tools)})
+    return not used, used, f"forbidden tool(s) called: {', '.join(used)}" if used else "no forbidden tool called"
+
+
+def _must_cite(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    tools = cited_tools(events)
+    finished = _finished(events)
+    text = _answer_text(finished) if finished is not None else ""
+    missing = [c.label() for c in rubric.must_cite if not _citation_met(c, tools, text)]
+    detail = f"not cited: {', '.join(missing)}" if missing else "every required citation present"
+    return not missing, sorted(tools), detail
+
+
+def _token_budget(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    budget = rubric.token_budget or 0
+    return m.total_tokens <= budget, m.total_tokens, f"{m.total_tokens:,} tokens of a {budget:,} budget"
+
+
+def _wall_time(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    budget = rubric.wall_time_budget or 0.0
+    return m.wall_s <= budget, m.wall_s, f"{m.wall_s:.1f} s of a {budget:g} s budget"
+
+
+def _duplicates(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    repeats = int(sum(x.cost.get("calls", 0.0) for x in f if x.kind == "duplicate_call"))
+    return repeats == 0, repeats, f"{repeats} repeated call(s)"
+
+
+def _severity(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    worst = _max_severity(f)
+    limit = rubric.max_finding_severity or "error"
+    passed = worst is None or SEVERITY_RANK[worst] >= SEVERITY_RANK[limit]
+    kinds = sorted({x.kind for x in f if SEVERITY_RANK[x.severity] < SEVERITY_RANK[limit]})
+    detail = f"findings above {limit}: {', '.join(kinds)}" if kinds else f"no finding above {limit}"
+    return passed, worst, detail
+
+
+CHECKS: dict[str, Check] = {
+    "max_tool_calls": _max_tool_calls,
+    "forbidden_tools": _forbidden,
+    "must_cite": _must_cite,
+    "token_budget": _token_budget,
+    "wall_time_budget": _wall_time,
+    "no_duplicate_calls": _duplicates,
+    "max_finding_severity": _severity,
+}
+assert set(CHECKS) == set(BEHAVIOUR_CRITERIA)
+
+
+def _expected(rubric: Rubric, name: str) -> Any:
+    value = getattr(rubric, name)
+    return [c.label() for c in value] if name == "must_cite" else value
+
+
+def grade_behaviour(events: Sequence[Event], rubric: Rubric, findings: list[Finding] | None = None) -> list[Criterion]:
+    """The behaviour criteria `rubric` sets, from the events alone (`findings` default to `analyse(events)`)."""
+    findings = analyse(events) if findings is None else findings
+    measures = measure(events)
+    results: list[Criterion] = []
+    for name in BEHAVIOUR_CRITERIA:
+        if not rubric.graded(name):
+            continue
+        passed, measured, detail = CHECKS[name](rubric, events, measures, findings)
+        results.append(
+            Criterion(name, "behaviour", passed, measured, _expected(rubric, name), rubric.weight(name), detail)
+        )
+    return results
+
+
+def grade_outcomes(outcome: Outcome, truth: dict[str, Any], rubric: Rubric) -> list[Criterion]:
+    """The outcome criteria: the answered service, fault type and change against the ground truth."""
+    lines = [
+        ("root_cause_service", outcome.service, outcome.answered_service, truth["root_cause_service"]),
+        ("fault_type", outcome.fault_type, outcome.answered_fault_type, truth["fault_type"]),
+        ("triggering_change", outcome.change, outcome.answered_change, truth.get("triggering_change_id")),
+    ]
+    return [
+        Criterion(name, "outcome", passed, answered, expected, rubric.weight(name), f"answered {answered!r}")
+        for name, passed, answered, expected in lines
+    ]
+
+
+def grade_run(events: Sequence[Event], rubric: Rubric, truth: dict[str, Any]) -> Grade:
+    """Grade a run's events: outcome against `truth` (a sandbox `GroundTruth` dump), behaviour from events."""
+    finished = _finished(events)
+    outcome = grade_outcome(finished.conclusion if finished else {}, finished.answer if finished else "", truth)
+    findings = analyse(events)
+    criteria = grade_outcomes(outcome, truth, rubric) + grade_behaviour(events, rubric, findings)
+    return Grade(criteria, outcome, measure(events), findings)

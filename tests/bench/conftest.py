@@ -1,0 +1,42 @@
+"""Benchmark tests run real investigations over the sandbox MCP server; datasets go to a session cache."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aura_nb.agent.run import Run
+from aura_nb.bench.investigate import investigate_case
+from aura_nb.bench.runconfig import RunConfig
+from aura_nb.bench.suite import Case, load_suite
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """XDG_CACHE_HOME for this process and every worker and server it starts: no test writes the real cache."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        patch.delenv("AURA_MODEL", raising=False)
+        yield home
+
+
+@pytest.fixture(scope="session")
+def smoke_cases() -> list[Case]:
+    return load_suite("smoke").cases
+
+
+@pytest.fixture(scope="session")
+def offline_run(
+    tmp_path_factory: pytest.TempPathFactory, smoke_cases: list[Case], cache_home: Path
+) -> tuple[Run, dict[str, Any]]:
+    """The offline investigator on the smoke suite's first case (a bad deploy whose logs the Scratchpad holds)."""
+    case = smoke_cases[0]
+    runs = tmp_path_factory.mktemp("offline-runs")
+    assert os.environ["XDG_CACHE_HOME"] == str(cache_home)
+    return asyncio.run(investigate_case(case.scenario, case.seed, case.question, RunConfig(), runs))
