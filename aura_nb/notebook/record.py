@@ -7,9 +7,11 @@ and readable without a kernel.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 
@@ -39,7 +41,13 @@ def record_notebook(run_dir: Path, title: str, intro: str = "") -> nbformat.Note
 def write_record_notebook(run_dir: Path, path: Path, title: str, intro: str = "", timeout: int = 180) -> Path:
     """Write and execute the record notebook of `run_dir` at `path`."""
     notebook = record_notebook(run_dir, title, intro)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3").execute()
+    with tempfile.TemporaryDirectory(prefix="aura-kernel-") as sockets:  # local sockets: no TCP port, no warning
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        try:
+            NotebookClient(notebook, km=kernel, timeout=timeout).execute()
+        finally:
+            if kernel.has_kernel:
+                kernel.shutdown_kernel(now=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
