@@ -136,9 +136,7 @@ def render_benchmark(events: int, repeats: int) -> None:
     small_steps = sum(1 for e in small.events if e.kind in ("model_call", "tool_call"))
     big_s, small_s = statistics.median(big_t), statistics.median(small_t)
     print(f"  open -> record on page: median {big_s:.2f} s ({small_steps}-step record: {small_s:.2f} s)")
-    print(
-        f"  the big record costs {big_s - small_s:.2f} s more (first 400 waterfall rows drawn, the rest on request)"
-    )
+    print(f"  the big record costs {big_s - small_s:.2f} s more (first 400 waterfall rows drawn, the rest on request)")
 
 
 def latency_benchmark(samples: int) -> None:
