@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import difflib
 import shlex
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from IPython.display import display
 from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
 from aura_nb.notebook.bundle import run_bundle, run_metadata
-from aura_nb.notebook.live import LiveRun
+from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, run_sync
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
@@ -202,16 +203,19 @@ class AuraMagics(Magics):
         if parent.setup is None:
             raise UsageError(f"run {parent.id} was not started in this kernel; fork it with `aura-nb fork`")
         handle = display({"text/plain": f"forking {parent.id} at step {at}…"}, raw=True, display_id=True)
+        origin = contextvars.copy_context()
 
         async def go() -> None:
             try:
                 fork = await parent.fork(at, runs_dir=self.session.runs_dir, **edits)
             except Exception as exc:
-                handle.update({"text/plain": f"aura: the fork of {parent.id} at step {at} failed: {exc}"}, raw=True)
+                failed = {"text/plain": f"aura: the fork of {parent.id} at step {at} failed: {exc}"}
+                publish_to_both_cells(lambda: handle.update(failed, raw=True), origin)
                 return
             self.session.remember(fork)
             self._bind(fork, None)
-            handle.update(run_bundle(fork.events), raw=True, metadata=run_metadata(fork.events))
+            bundle, metadata = run_bundle(fork.events), run_metadata(fork.events)
+            publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), origin)
 
         self.forks.append(asyncio.ensure_future(go()))
 

@@ -168,3 +168,20 @@ async def test_a_fork_after_a_stored_output_can_still_extract_from_it(
     assert not extracted.replayed and extracted.error is None and "30000" in extracted.result.text()  # type: ignore[union-attr]
     assert [e.kind for e in fork.events].count("scratchpad_stored") == 1
     assert (fork.dir / "blobs" / stored.result_ref).exists()  # type: ignore[operator]
+
+
+async def test_fork_with_another_model_and_system_prompt_goes_live_with_them(pool: McpPool, tmp_path: Path) -> None:
+    parent, _ = await parent_run(pool, tmp_path)
+    at = step_of(parent, "worker:a", PROBE)  # worker a has more turns ahead
+    other = orchestrated_model(POLICY, name="other-model")
+
+    fork = await parent.fork(at, model=other, system="You are terse.", setup=Setup(orchestrated_model(POLICY), pool))
+
+    models = [(e.agent, e.model, e.replayed) for e in fork.events if isinstance(e, ModelCall)]
+    assert all(name == "scripted-orchestra" for _, name, replayed in models if replayed)
+    assert {name for _, name, replayed in models if not replayed} == {"other-model"}
+    worker_a = [r for r in other.requests if r.agent == "worker:a"]
+    assert worker_a and all(r.system == "You are terse." for r in worker_a)  # step `at` belongs to a worker:
+    assert all(r.system != "You are terse." for r in other.requests if r.agent == "synthesizer")  # workers only
+    (fork_event,) = [e for e in fork.events if isinstance(e, Fork)]
+    assert fork_event.edits == {"system": "You are terse.", "model": "other-model"}

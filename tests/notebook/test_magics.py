@@ -55,6 +55,11 @@ def test_a_run_in_the_background_paused_from_another_cell(tmp_path: Path, monkey
         "'status': state['doc']['status'], 'renders': view.renders, 'events': len(inv.events)}))",
         "%aura stpo",
         "%aura fork nope",
+        "%aura replay inv",
+        "frame = %aura trace inv\nprint(len(frame) == len(inv.steps()), list(frame.columns[:3]))",
+        "%aura fork {inv.id}:5 --message 'check the payment service too'",
+        "await get_ipython()._aura_magics.forks[-1]\nfork = _aura\n"
+        "print(fork.id != inv.id, fork.status, [e.at_step for e in fork.events if e.kind == 'fork'])",
     )
     nb.cells.insert(2, nbformat.v4.new_code_cell("shop = 'the shop'"))
     done = execute(nb, tmp_path, monkeypatch)
@@ -88,3 +93,11 @@ def test_a_run_in_the_background_paused_from_another_cell(tmp_path: Path, monkey
     controls = [s["state"].get("description") for s in states.values() if s["model_name"] == "ButtonModel"]
     assert {"pause", "resume", "stop", "fork from selected step", "edit plan"} <= set(controls)
     assert json.dumps(document)  # JSON all the way down
+
+    # replay re-emits the finished run into a fresh record; trace is the step table; a fork lands in _aura
+    replayed = next(o for o in cells[12].outputs if RUN_MIME in o.get("data", {}))
+    assert replayed["data"][RUN_MIME]["steps"] == document["steps"]
+    assert stdout(cells[13]).startswith("True ['step', 'seq', 'kind']")
+    fork_record = next(o for o in cells[14].outputs if RUN_MIME in o.get("data", {}))
+    assert fork_record["data"][RUN_MIME]["fork"]["parent_run_id"] == document["run_id"]
+    assert stdout(cells[15]).split() == ["True", "finished", "[5]"]
