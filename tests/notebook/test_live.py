@@ -1,0 +1,47 @@
+"""The live view's fork and edit-plan controls reach the fork with the right step and edits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mcp_servers import misbehaving_spec
+from policies import Orchestrated, orchestrated_model, plan
+
+from aura_nb.agent.investigate import Setup, investigate
+from aura_nb.mcp.pool import McpPool
+from aura_nb.notebook.live import LiveRun
+
+POLICY = Orchestrated(
+    plans=[plan(("a", [], ["bad.probe"]), ("b", ["a"], ["bad.probe"]))],
+    calls={"a": [[("bad.probe", {"label": "a"})]], "b": [[("bad.probe", {"label": "b"})]]},
+)
+
+
+async def test_fork_and_edit_plan_controls_fork_with_the_edits(tmp_path: Path) -> None:
+    async with McpPool([misbehaving_spec(tmp_path / "calls.txt")]) as pool:
+        run = await investigate("why?", Setup(orchestrated_model(POLICY), pool), runs_dir=tmp_path)
+    forks: list[tuple[int, dict[str, Any]]] = []
+    view = LiveRun(run, fork=lambda parent, at, **edits: forks.append((at, edits)))
+    view.render()
+    assert view.view.doc["run_id"] == run.id and len(view.view.doc["steps"]) == len(run.steps())
+
+    view._fork()  # nothing selected yet: the view says so instead of forking
+    assert not forks and "select a step" in view.status.value
+    view.view.selected, view.instruction.value = 4, "look at b first"
+    view._fork()
+    assert forks[-1] == (4, {"message": "look at b first"})
+
+    view.toggle_plan_editor()  # first click shows the plan as JSON
+    shown = json.loads(view.plan_editor.value)
+    assert [t["id"] for t in shown["tasks"]] == ["a", "b"] and view.plan_editor.layout.display == "block"
+    shown["tasks"][1]["depends_on"] = []
+    view.plan_editor.value = json.dumps(shown)
+    view.toggle_plan_editor()  # second click forks after the planner's last step with the edited plan
+    at, edits = forks[-1]
+    planner_steps = [s["step"] for s in run.steps() if s["agent"] == "planner"]
+    assert at == max(planner_steps) and edits["plan"].task("b").depends_on == []
