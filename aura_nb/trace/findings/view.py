@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -153,9 +154,19 @@ class RunView:
                 turn_of.tools.append((number, event))
         return dict(turns)
 
+    @cached_property
+    def _turn_order(self) -> dict[str, tuple[list[int], list[ModelCall]]]:
+        """Per agent, its model turns in log order with their positions (for bisecting)."""
+        order: dict[str, tuple[list[int], list[ModelCall]]] = {}
+        for agent, turns in self.turns.items():
+            calls = sorted((t.call for t in turns), key=self.position)
+            order[agent] = ([self.position(c) for c in calls], calls)
+        return order
+
     def outputs_after(self, agent: str, event: EventBase) -> Haystack:
         """Everything `agent` wrote in the model turns after `event`."""
-        after = [t.call for t in self.turns.get(agent, []) if self.position(t.call) > self.position(event)]
+        positions, calls = self._turn_order.get(agent, ([], []))
+        after = calls[bisect.bisect_right(positions, self.position(event)) :]
         known: set[str] = set().union(*(self._output_tokens[id(c)] for c in after))
         return Haystack("\n".join(self._output_texts[id(c)] for c in after), known)
 
@@ -199,14 +210,27 @@ class RunView:
             self._briefs_tokens[agent] = tokens(self.brief(agent))
         return self._briefs_tokens[agent]
 
+    @cached_property
+    def _first_written(self) -> dict[str, dict[str, int]]:
+        """Per agent, the log position of the first model turn in which it wrote each token."""
+        first: dict[str, dict[str, int]] = defaultdict(dict)
+        for agent, turns in self.turns.items():
+            for turn in sorted(turns, key=lambda t: self.position(t.call)):
+                seen, at = first[agent], self.position(turn.call)
+                for token in self._output_tokens[id(turn.call)]:
+                    seen.setdefault(token, at)
+        return first
+
     def new_tokens(self, call: ToolCall) -> frozenset[str]:
         """Salient tokens of `call`'s result the agent had not seen before it (brief, earlier turns, arguments)."""
         before = self.position(call)
+        written = self._first_written.get(call.agent, {})
         known = self._brief_tokens(call.agent) | tokens(json.dumps(call.arguments, default=str))
-        for turn in self.turns.get(call.agent, []):
-            if self.position(turn.call) < before:
-                known |= self._output_tokens[id(turn.call)]
-        return frozenset(t for t in self._result_tokens[id(call)] if salient(t) and t not in known)
+        return frozenset(
+            t
+            for t in self._result_tokens[id(call)]
+            if salient(t) and t not in known and written.get(t, before) >= before
+        )
 
     def distinctive_result(self, call: ToolCall) -> frozenset[str]:
         """`new_tokens` of `call` that none of the agent's other results contains either."""
