@@ -1,26 +1,9 @@
-"""Orchestrator tests run against the real misbehaving MCP server (its `probe` tool counts invocations)."""
+"""Orchestrator tests run against the real misbehaving MCP server (its `probe` tool counts invocations);
+the `counter` and `pool` fixtures come from tests/conftest.py."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mcp_servers import Counter, misbehaving_spec
-
-from aura_nb.mcp.pool import McpPool
-
-
-@pytest.fixture
-def counter(tmp_path: Path) -> Counter:
-    return Counter(tmp_path / "calls.txt")
-
-
-@pytest.fixture
-async def pool(counter: Counter) -> AsyncIterator[McpPool]:
-    async with McpPool([misbehaving_spec(counter.path)]) as p:
-        yield p

@@ -32,18 +32,6 @@ from aura_nb.scratchpad import Scratchpad
 # One case per fault type shown here; benchmarks/offline_accuracy.py grades every fault type over many seeds.
 CASES = [("cert_expired", 1), ("memory_leak", 2), ("disk_full", 3), ("n_plus_one", 4), ("cache_failure", 5)]
 QUESTION = "Checkout is failing in production. What is the root cause?"
-SANDBOX_TOOLS = (
-    "list_services",
-    "get_alerts",
-    "query_metric",
-    "search_logs",
-    "find_traces",
-    "get_trace",
-    "list_changes",
-    "get_dependencies",
-    "get_k8s_events",
-    "dump_logs",
-)
 
 
 def conclusion(answer: str) -> dict[str, Any]:
