@@ -6,8 +6,9 @@ The public API is re-exported here and imported on first use, so that `import au
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from aura_nb.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from aura_nb.agent.checkpoint import RunState
@@ -111,17 +112,11 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aura_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted({*globals(), *_EXPORTS})
 
 
 def load_ipython_extension(shell: Any) -> None:

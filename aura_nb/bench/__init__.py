@@ -6,12 +6,12 @@ benchmark API is imported on first use, so importing `aura_nb.bench.outcome` sta
 
 from __future__ import annotations
 
-import importlib
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from aura_nb.bench.outcome import Outcome, grade_outcome
+from aura_nb.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from aura_nb.bench.api import bench
@@ -39,13 +39,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aura_nb.bench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
 
 class _CallableModule(ModuleType):
