@@ -66,6 +66,11 @@ def result_text(call: ToolCall) -> str:
     return call.error or ""
 
 
+def call_cost(call: ToolCall) -> dict[str, float]:
+    """What a tool call cost: its seconds and the tokens its result put in front of the model."""
+    return {"seconds": call.duration, "tokens": float(as_tokens(len(result_text(call))))}
+
+
 def step_list(steps: list[int]) -> str:
     """`step 3` or `steps 3, 5, 9`."""
     if len(steps) == 1:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from aura_nb.events import AgentFinished, ErrorEvent, EventBase, ToolCall
-from aura_nb.trace.findings.base import REFUSALS, Finding, as_tokens, call_label, result_text, seconds, step_list
+from aura_nb.trace.findings.base import (
+    REFUSALS,
+    Finding,
+    call_cost,
+    call_label,
+    result_text,
+    seconds,
+    step_list,
+)
 from aura_nb.trace.findings.text import Needle, quotes
 from aura_nb.trace.findings.view import RunView
 
@@ -42,7 +50,7 @@ def _tool_error(number: int, call: ToolCall, handled: bool) -> Finding:
             agent=call.agent,
             explanation=f"{what}; the agent took note of it (retried or mentioned it).",
             suggestion="Check the arguments the tool expects; a failing call costs a turn.",
-            cost={"seconds": call.duration, "tokens": float(as_tokens(len(result_text(call))))},
+            cost=call_cost(call),
         )
     return Finding(
         kind="swallowed_error",
@@ -54,7 +62,7 @@ def _tool_error(number: int, call: ToolCall, handled: bool) -> Finding:
             "Make the agent say what a failed call leaves unknown (or retry it with fixed arguments); an answer "
             "that hides a failure overstates its evidence."
         ),
-        cost={"seconds": call.duration, "tokens": float(as_tokens(len(result_text(call))))},
+        cost=call_cost(call),
     )
 
 

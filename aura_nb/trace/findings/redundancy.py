@@ -10,6 +10,7 @@ from aura_nb.trace.findings.base import (
     TERMINAL_TOOLS,
     Finding,
     as_tokens,
+    call_cost,
     call_label,
     result_text,
     seconds,
@@ -99,10 +100,6 @@ def unused_results(view: RunView) -> list[Finding]:
     return findings
 
 
-def _cost(call: ToolCall) -> dict[str, float]:
-    return {"seconds": call.duration, "tokens": float(as_tokens(len(result_text(call))))}
-
-
 def _unused(number: int, call: ToolCall, read: bool) -> Finding:
     why = (
         "nothing it wrote afterwards, no evidence and not the final answer refers to it"
@@ -119,7 +116,7 @@ def _unused(number: int, call: ToolCall, read: bool) -> Finding:
             "Drop the call if the answer does not need it; if it does, cite its call id as evidence and say "
             "what it showed."
         ),
-        cost=_cost(call),
+        cost=call_cost(call),
     )
 
 
@@ -134,5 +131,5 @@ def _unreferenced(number: int, call: ToolCall) -> Finding:
             f"neither a submitted result nor the final answer ({seconds(call.duration)})."
         ),
         suggestion="Cite it as evidence if the conclusion rests on it; otherwise the call may not be needed.",
-        cost=_cost(call),
+        cost=call_cost(call),
     )
