@@ -96,27 +96,14 @@ def show(rows: pd.DataFrame) -> None:
         display(figure)
 
 
-def bench(
-    suite: str | Path = "smoke",
-    *,
-    model: str | None = None,
-    vs: str | Sequence[str] | None = None,
-    repeat: int = 1,
-    parallel: int = 1,
-    limit: int | None = None,
-    dask: str | None = None,
-    out: str | Path | None = None,
-    display: bool | None = None,
-    **options: Any,
-) -> pd.DataFrame:
+def bench(suite: str | Path = "smoke", *, display: bool | None = None, **options: Any) -> pd.DataFrame:
     """Run a benchmark suite (a shipped name or a TOML path) and return one row per run.
 
-    In a notebook the summary and figures are shown inline (`display=False` to skip); the rows, CSV,
-    JSON and HTML report are also written to `out` (its path in `rows.attrs["out_dir"]`).
+    `options` are those of `run_bench` (model, vs, repeat, parallel, limit, dask, out, …). In a notebook the
+    summary and figures are shown inline (`display=False` to skip); the rows, CSV, JSON and HTML report are
+    also written to `out` (its path in `rows.attrs["out_dir"]`).
     """
-    result = run_bench(
-        suite, model=model, vs=vs, repeat=repeat, parallel=parallel, limit=limit, dask=dask, out=out, **options
-    )
+    result = run_bench(suite, **options)
     result.rows.attrs["out_dir"] = str(result.out_dir)
     if in_kernel() if display is None else display:
         show(result.rows)
