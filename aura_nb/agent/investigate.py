@@ -24,7 +24,7 @@ from aura_nb.agent.plan import Plan
 from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
-from aura_nb.events import ErrorEvent, EventBase, Fork, RunFinished, RunStarted
+from aura_nb.events import ErrorEvent, EventBase, Fork, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad import Scratchpad
@@ -128,7 +128,7 @@ def launch(question: str, setup: Setup | Callable[[], Awaitable[Setup]], *, runs
             run.recorder.emit(
                 ErrorEvent(agent="run", message=message, error_type=type(exc).__name__, recoverable=False)
             )
-            run.recorder.emit(RunFinished(agent="run", span_id=started.span_id, status="failed", error=message))
+            run.finish(started, "failed", error=message)
             run.recorder.close()
             return run
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aura_nb.agent.briefs import (
     PLANNER_SYSTEM,
@@ -25,16 +25,14 @@ from aura_nb.agent.briefs import (
 )
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
 from aura_nb.agent.plan import Conclusion, Plan, PlanError, Task, TaskResult
+from aura_nb.agent.run import Ending, Run, run_framed
 from aura_nb.agent.submit import SubmitTool, inline_schema
 from aura_nb.config import Limits
-from aura_nb.content import Message, Usage
+from aura_nb.content import Message
 from aura_nb.events import (
-    AgentFinished,
     ErrorEvent,
     PlanCreated,
     PlanEdited,
-    RunFinished,
-    RunStarted,
     RunStatus,
     TaskFinished,
     TaskStarted,
@@ -42,9 +40,6 @@ from aura_nb.events import (
 from aura_nb.mcp.toolbox import AllowedTools, CombinedToolbox, Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad.tools import PREFIX as SCRATCHPAD_PREFIX
-
-if TYPE_CHECKING:
-    from aura_nb.agent.run import Run
 
 PLANNER, SYNTHESIZER = "planner", "synthesizer"
 
@@ -111,54 +106,21 @@ class Orchestrator:
 
     async def execute(self, question: str, config: dict[str, Any] | None = None) -> None:
         """Plan, work, synthesise; frames everything with `run_started` / `run_finished`."""
-        recorder = self.run.recorder
-        started = recorder.emit(
-            RunStarted(
-                agent="run", question=question, model=self.model.name, config={"mode": "orchestrated"} | (config or {})
-            )
-        )
-        self.span_id = started.span_id
-        try:
-            status, answer, conclusion = await self._investigate(question)
-        except asyncio.CancelledError:
-            self._finish(started, "interrupted", error="interrupted by the user")
-            raise
-        except PlanError as exc:
-            recorder.emit(
-                ErrorEvent(
-                    agent=PLANNER, message=str(exc), error_type="invalid_plan", where="planner", recoverable=False
-                )
-            )
-            self._finish(started, "failed", error=str(exc))
-            return
-        except Exception as exc:
-            recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
-            self._finish(started, "failed", error=repr(exc))
-            raise
-        self._finish(started, status, answer, conclusion)
 
-    def _finish(
-        self,
-        started: Any,
-        status: RunStatus,
-        answer: str = "",
-        conclusion: Conclusion | None = None,
-        error: str | None = None,
-    ) -> None:
-        events = self.run.recorder.events
-        usage = sum((e.usage for e in events if isinstance(e, AgentFinished)), Usage())
-        self.run.recorder.emit(
-            RunFinished(
-                span_id=started.span_id,
-                agent="run",
-                duration=time.time() - started.ts,
-                status=status,
-                answer=answer,
-                conclusion=conclusion.model_dump() if conclusion else {},
-                usage=usage,
-                error=error,
-            )
-        )
+        async def body(span_id: str) -> Ending:
+            self.span_id = span_id
+            try:
+                status, answer, conclusion = await self._investigate(question)
+            except PlanError as exc:
+                self.run.recorder.emit(
+                    ErrorEvent(
+                        agent=PLANNER, message=str(exc), error_type="invalid_plan", where="planner", recoverable=False
+                    )
+                )
+                return "failed", "", {}, str(exc)
+            return status, answer, conclusion.model_dump() if conclusion else {}, None
+
+        await run_framed(self.run, question, self.model.name, {"mode": "orchestrated"} | (config or {}), body)
 
     async def _investigate(self, question: str) -> tuple[RunStatus, str, Conclusion | None]:
         plan = await self._plan(question)

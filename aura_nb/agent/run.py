@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +108,30 @@ class Run:
             if isinstance(event, RunFinished):
                 return event
         return None
+
+    def finish(
+        self,
+        started: RunStarted,
+        status: RunStatus,
+        *,
+        answer: str = "",
+        conclusion: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record `run_finished` (closing `started`'s span) with the usage of every agent of the run."""
+        usage = sum((e.usage for e in self.events if isinstance(e, AgentFinished)), Usage())
+        self.recorder.emit(
+            RunFinished(
+                span_id=started.span_id,
+                agent="run",
+                duration=time.time() - started.ts,
+                status=status,
+                answer=answer,
+                conclusion=conclusion or {},
+                usage=usage,
+                error=error,
+            )
+        )
 
     def frame(self) -> pd.DataFrame:
         """One row per step: kind, agent, tool/model, tokens, latency, error."""
@@ -236,6 +260,31 @@ def _run_status(result: AgentResult) -> RunStatus:
     )  # type: ignore[return-value]
 
 
+Ending = tuple[RunStatus, str, dict[str, Any], str | None]
+"""How a run's body ended: status, answer, conclusion, error."""
+
+
+async def run_framed(
+    run: Run, question: str, model: str, config: dict[str, Any], body: Callable[[str], Awaitable[Ending]]
+) -> None:
+    """Run `body` (given the run span's id) between `run_started` and `run_finished`.
+
+    An interrupt finishes the run as interrupted and an unexpected exception as failed (with an `error`
+    event); both are re-raised after the log is complete.
+    """
+    started = run.recorder.emit(RunStarted(agent="run", question=question, model=model, config=config))
+    try:
+        status, answer, conclusion, error = await body(started.span_id)
+    except asyncio.CancelledError:
+        run.finish(started, "interrupted", error="interrupted by the user")
+        raise
+    except Exception as exc:
+        run.recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
+        run.finish(started, "failed", error=repr(exc))
+        raise
+    run.finish(started, status, answer=answer, conclusion=conclusion, error=error)
+
+
 async def execute_single_agent(
     run: Run,
     question: str,
@@ -247,43 +296,22 @@ async def execute_single_agent(
     config: dict[str, Any] | None = None,
 ) -> Run:
     """Drive one agent over `question`, framing it with `run_started` / `run_finished`."""
-    recorder = run.recorder
-    started = recorder.emit(RunStarted(agent="run", question=question, model=model.name, config=config or {}))
-    loop = AgentLoop(
-        model=model,
-        toolbox=toolbox,
-        recorder=recorder,
-        name="agent",
-        system=system,
-        limits=limits,
-        parent_span_id=started.span_id,
-        control=run.control,
-    )
 
-    def finish(status: RunStatus, answer: str = "", error: str | None = None) -> None:
-        usage = sum((e.usage for e in recorder.events if isinstance(e, AgentFinished)), Usage())
-        recorder.emit(
-            RunFinished(
-                span_id=started.span_id,
-                agent="run",
-                duration=time.time() - started.ts,
-                status=status,
-                answer=answer,
-                usage=usage,
-                error=error,
-            )
+    async def body(span_id: str) -> Ending:
+        loop = AgentLoop(
+            model=model,
+            toolbox=toolbox,
+            recorder=run.recorder,
+            name="agent",
+            system=system,
+            limits=limits,
+            parent_span_id=span_id,
+            control=run.control,
         )
-
-    try:
         result = await loop.run([Message.user(question)])
-    except asyncio.CancelledError:
-        finish("interrupted", error="interrupted by the user")
-        raise
-    except Exception as exc:
-        recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
-        finish("failed", error=repr(exc))
-        raise
-    finish(_run_status(result), result.answer, result.error)
+        return _run_status(result), result.answer, {}, result.error
+
+    await run_framed(run, question, model.name, config or {}, body)
     return run
 
 

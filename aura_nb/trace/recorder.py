@@ -12,11 +12,13 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from aura_nb.events import Event, EventBase
 from aura_nb.trace.runlog import RunLogWriter
 
 Subscriber = Callable[[EventBase], None]
+E = TypeVar("E", bound=EventBase)
 
 
 class Recorder:
@@ -41,7 +43,7 @@ class Recorder:
 
         return unsubscribe
 
-    def emit(self, event: EventBase) -> EventBase:
+    def emit(self, event: E) -> E:
         event.run_id = self.run_id
         if not event.ephemeral:
             with self._lock:
