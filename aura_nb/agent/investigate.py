@@ -19,7 +19,7 @@ from typing import Any
 
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
-from aura_nb.agent.orchestrator import Orchestrator
+from aura_nb.agent.orchestrator import PLANNER, Orchestrator
 from aura_nb.agent.plan import Plan
 from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
@@ -87,7 +87,9 @@ async def _drive(
         **setup.config,
     }
     if setup.plan:
-        await Orchestrator(run, model=model, toolbox=toolbox, limits=setup.limits, plan=plan).execute(question, config)
+        replan = reuse is not None and reuse.recorded.has_turns(PLANNER)
+        orchestrator = Orchestrator(run, model=model, toolbox=toolbox, limits=setup.limits, plan=plan, replan=replan)
+        await orchestrator.execute(question, config)
     else:
         limits = LoopLimits(max_turns=setup.limits.max_turns, token_budget=setup.limits.token_budget)
         await execute_single_agent(

@@ -81,12 +81,16 @@ class Orchestrator:
         toolbox: Toolbox,
         limits: Limits | None = None,
         plan: Plan | None = None,
+        replan: bool = False,
     ) -> None:
+        """`plan` replaces the planner's plan; with `replan` the planner still runs first (a fork replaying
+        its recorded turns) and the replacement is recorded as an edit."""
         self.run = run
         self.model = model
         self.toolbox = toolbox
         self.limits = limits or Limits()
         self.plan_override = plan
+        self.replan = replan
         self.span_id = ""
 
     def _loop(self, name: str, role: str, toolbox: Toolbox, system: str, max_turns: int, **kw: Any) -> AgentLoop:
@@ -134,7 +138,7 @@ class Orchestrator:
 
     async def _plan(self, question: str) -> Plan:
         tool_names = await self._worker_tools()
-        if self.plan_override is not None and not self._has_recorded_planner():
+        if self.plan_override is not None and not self.replan:
             return self._adopt(self.plan_override, tool_names, created=True)
         submit = _plan_tool(tool_names)
         loop = self._loop(PLANNER, "planner", submit, PLANNER_SYSTEM, self.limits.plan_repairs + 1)
@@ -155,10 +159,6 @@ class Orchestrator:
             raise asyncio.CancelledError
         reasons = submit.rejections[-1] if submit.rejections else (result.error or result.status)
         raise PlanError(f"the planner produced no valid plan after {result.turns} turn(s): {reasons}")
-
-    def _has_recorded_planner(self) -> bool:
-        recorded = getattr(self.model, "has_recorded", None)
-        return bool(recorded and recorded(PLANNER))
 
     def _adopt(self, plan: Plan, tool_names: list[str], *, created: bool) -> Plan:
         problems = plan.problems(tool_names)

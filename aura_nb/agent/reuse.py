@@ -78,7 +78,6 @@ class ReusingModel:
         self.live = live
         self.provider = live.provider
         self.name = live.name
-        self.served = 0
 
     def has_recorded(self, agent: str) -> bool:
         return self.recorded.has_turns(agent)
@@ -88,7 +87,6 @@ class ReusingModel:
         if queue:
             turn = queue.popleft()
             if turn.request_hash == request.digest():
-                self.served += 1
                 if turn.response is None:
                     raise ModelError(turn.error_type or "server_error", turn.error or "recorded failure")
                 return turn.response.model_copy(update={"replayed": True, "model": turn.response.model or turn.model})
@@ -104,7 +102,6 @@ class ReusingToolbox:
         self.recorded = recorded
         self.scratchpad = scratchpad
         self.blobs_from = blobs_from
-        self.served = 0
 
     async def list_tools(self) -> list[Any]:
         return await self.inner.list_tools()
@@ -113,7 +110,6 @@ class ReusingToolbox:
         step = self.recorded.calls.pop(_call_key(ctx.agent, ctx.call_id, name, arguments), None)
         if step is None:
             return await self.inner.call_tool(name, arguments, ctx)
-        self.served += 1
         if step.result_ref and self.scratchpad is not None and self.blobs_from is not None:
             self.scratchpad.adopt(self.blobs_from, step.result_ref)
         for event in self.recorded.scratchpad_events.pop(step.call_id, []):
