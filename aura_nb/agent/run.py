@@ -51,6 +51,13 @@ class Run:
         self.task: asyncio.Task[Run] | None = None
         self.setup: Setup | None = None
         """How the run is driven, when it runs (or ran) in this process; forks reuse it."""
+        self.spans: SpanBridge | None = None
+        """The run's OpenTelemetry spans, when it is traced in this process."""
+
+    @property
+    def trace_id(self) -> str | None:
+        """The OpenTelemetry trace id of a run traced in this process."""
+        return self.spans.trace_id if self.spans is not None else None
 
     @property
     def id(self) -> str:
@@ -244,14 +251,10 @@ class Run:
     def __repr__(self) -> str:
         return f"<Run {self.summary()}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The static record (`application/vnd.aura.run+json`, HTML, text) and `{"aura": ...}` output metadata."""
-        from aura_nb.notebook import run_bundle, run_metadata
-
-        bridge = next((s for s in self.recorder._subscribers if isinstance(s, SpanBridge) and s.trace_id), None)
-        trace_id = bridge.trace_id if bridge is not None else None
-        bundle = run_bundle(self.events, status=self.status, trace_id=trace_id)
-        return bundle, run_metadata(self.events, trace_id=trace_id)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Plain text; with `%load_ext aura_nb` a notebook shows the run's full record instead."""
+        text = self.summary()
+        return {"text/plain": text + ("\n\n" + self.answer if self.answer else "")}
 
 
 def _run_status(result: AgentResult) -> RunStatus:
@@ -318,10 +321,11 @@ async def execute_single_agent(
 def new_run(runs_dir: Path | None, *, trace: bool = True) -> Run:
     """A fresh run writing to `<runs_dir>/<id>/` (in memory when `runs_dir` is None)."""
     run_id = new_run_id()
-    recorder = Recorder(run_id, runs_dir / run_id if runs_dir is not None else None)
+    run = Run(Recorder(run_id, runs_dir / run_id if runs_dir is not None else None))
     if trace:
-        recorder.subscribe(SpanBridge())
-    return Run(recorder)
+        run.spans = SpanBridge()
+        run.recorder.subscribe(run.spans)
+    return run
 
 
 async def run_agent(

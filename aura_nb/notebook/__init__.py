@@ -6,6 +6,7 @@ from aura_nb.notebook.bundle import (
     run_bundle,
     run_document,
     run_metadata,
+    run_mimebundle,
     run_schema,
     run_text,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "run_document",
     "run_html",
     "run_metadata",
+    "run_mimebundle",
     "run_schema",
     "run_text",
 ]

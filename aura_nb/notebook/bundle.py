@@ -11,7 +11,7 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aura_nb.content import Usage
 from aura_nb.events import (
@@ -35,6 +35,9 @@ from aura_nb.events import (
 from aura_nb.notebook.html import run_html
 from aura_nb.notebook.plots import MAX_SERIES, find_alerts, find_series, result_json
 from aura_nb.trace.frames import step_events, step_rows
+
+if TYPE_CHECKING:
+    from aura_nb.agent.run import Run
 
 MIME_TYPE = "application/vnd.aura.run+json"
 SCHEMA_VERSION = 1
@@ -430,3 +433,9 @@ def run_metadata(events: Iterable[Event], *, trace_id: str | None = None) -> dic
             "schema_version": SCHEMA_VERSION,
         }
     }
+
+
+def run_mimebundle(run: Run, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How a notebook displays a `Run` (registered by `%load_ext aura_nb`): its record and output metadata."""
+    bundle = run_bundle(run.events, status=run.status, trace_id=run.trace_id)
+    return bundle, run_metadata(run.events, trace_id=run.trace_id)

@@ -21,7 +21,7 @@ from IPython.display import display
 
 from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
-from aura_nb.notebook.bundle import run_bundle, run_metadata
+from aura_nb.notebook.bundle import run_bundle, run_metadata, run_mimebundle
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, run_sync
 
@@ -234,3 +234,4 @@ def load_ipython_extension(shell: Any) -> None:
     magics = AuraMagics(shell, session=previous.session if previous is not None else None)
     shell._aura_magics = magics
     shell.register_magics(magics)
+    shell.display_formatter.mimebundle_formatter.for_type(Run, run_mimebundle)

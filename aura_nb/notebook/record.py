@@ -20,7 +20,7 @@ def record_notebook(run_dir: Path, title: str, intro: str = "") -> nbformat.Note
     cells = [
         nbformat.v4.new_markdown_cell(f"# {title}\n\n{intro}".rstrip()),
         nbformat.v4.new_code_cell(
-            "from pathlib import Path\n\nfrom aura_nb import Run\n\n"
+            "%load_ext aura_nb\n\nfrom pathlib import Path\n\nfrom aura_nb import Run\n\n"
             f"run = Run.load(Path({str(run_dir.resolve())!r}))\nrun"
         ),
         nbformat.v4.new_markdown_cell("## Every step: who did what, with how many tokens, how fast"),

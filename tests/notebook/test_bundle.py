@@ -33,7 +33,15 @@ from aura_nb.events import (
 )
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import call, say
-from aura_nb.notebook import MIME_TYPE, run_bundle, run_document, run_html, run_metadata, run_schema
+from aura_nb.notebook import (
+    MIME_TYPE,
+    run_bundle,
+    run_document,
+    run_html,
+    run_metadata,
+    run_mimebundle,
+    run_schema,
+)
 from aura_nb.notebook.plots import MAX_POINTS, find_series
 from aura_nb.scratchpad import Scratchpad
 
@@ -96,7 +104,7 @@ async def sandbox_run(spec: ServerSpec, tmp_path: Path) -> Run:
 async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, tmp_path: Path) -> None:
     run = await sandbox_run(sandbox_spec, tmp_path)
     assert run.status == "finished" and run.answer == ANSWER
-    bundle, metadata = run._repr_mimebundle_()
+    bundle, metadata = run_mimebundle(run)
     doc = bundle[MIME_TYPE]
     assert set(bundle) == {MIME_TYPE, "text/html", "text/plain"}
     validate(doc)
