@@ -95,7 +95,6 @@ class LiveRun:
         self.charts: DisplayHandle | None = None
         self._pending: asyncio.TimerHandle | None = None
         self._charted = 0
-        self.forks: list[Run] = []
 
     def _button(self, label: str, action: Any) -> widgets.Button:
         button = widgets.Button(description=label, layout={"width": "auto"})
