@@ -186,7 +186,7 @@ def _severity(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Find
     passed = worst is None or SEVERITY_RANK[worst] >= SEVERITY_RANK[limit]
     kinds = sorted({x.kind for x in f if SEVERITY_RANK[x.severity] < SEVERITY_RANK[limit]})
     detail = f"findings above {limit}: {', '.join(kinds)}" if kinds else f"no finding above {limit}"
-    return passed, worst, detail
+    return passed, worst or "none", detail
 
 
 CHECKS: dict[str, Check] = {
