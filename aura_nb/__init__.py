@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from aura_nb.models.replay import ReplayModel
     from aura_nb.models.scripted import ScriptedModel
     from aura_nb.notebook.session import NotebookSession, run_sync
-    from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad, TemplateMiner, mine
+    from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
+    from aura_nb.textdata.templates import TemplateMiner, mine
     from aura_nb.trace.findings import Finding, analyse
     from aura_nb.trace.recorder import Recorder
     from aura_nb.trace.runlog import RunLogError, read_events
@@ -85,7 +86,7 @@ _EXPORTS = {
     "Setup": "aura_nb.agent.investigate",
     "Task": "aura_nb.agent.plan",
     "TaskResult": "aura_nb.agent.plan",
-    "TemplateMiner": "aura_nb.scratchpad",
+    "TemplateMiner": "aura_nb.textdata.templates",
     "TextBlock": "aura_nb.content",
     "ToolContext": "aura_nb.mcp.toolbox",
     "ToolOutcome": "aura_nb.mcp.toolbox",
@@ -102,7 +103,7 @@ _EXPORTS = {
     "load_mcp_json": "aura_nb.config",
     "load_settings": "aura_nb.config",
     "make_model": "aura_nb.models.factory",
-    "mine": "aura_nb.scratchpad",
+    "mine": "aura_nb.textdata.templates",
     "new_run": "aura_nb.agent.run",
     "read_events": "aura_nb.trace.runlog",
     "resolve_runs_dir": "aura_nb.config",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_nb.scratchpad.patterns import mine
+from aura_nb.textdata.templates import mine
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/loghub"
 

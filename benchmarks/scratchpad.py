@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from aura_nb.content import ToolResult, ToolSpec
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 from aura_nb.scratchpad.interceptor import Scratchpad
-from aura_nb.scratchpad.patterns import mine
+from aura_nb.textdata.templates import mine
 
 T = TypeVar("T")
 SERVICES = ("frontend", "checkout", "payment", "cart", "catalog", "db", "cache", "queue")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from aura_nb.config import resolve_runs_dir
 from aura_nb.events import ScratchpadExtracted, ScratchpadStored
-from aura_nb.scratchpad.patterns import SortOrder, mine
-from aura_nb.scratchpad.shape import LABELS
 from aura_nb.scratchpad.store import BlobStore
+from aura_nb.textdata.shape import LABELS
+from aura_nb.textdata.templates import SortOrder, mine
 from aura_nb.trace.runlog import find_run_dir, read_events
 
 

@@ -11,9 +11,9 @@ from aura_nb.scratchpad import jsonpath, tabular
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
 from aura_nb.scratchpad.extract import render_line
-from aura_nb.scratchpad.shape import JSON_SHAPES, LABELS
 from aura_nb.scratchpad.store import Blob
-from aura_nb.scratchpad.timestamps import find_timestamp
+from aura_nb.textdata.shape import JSON_SHAPES, LABELS
+from aura_nb.textdata.timestamps import find_timestamp
 
 _HEADING = re.compile(rb"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _FENCE = re.compile(rb"^(```|~~~)", re.M)

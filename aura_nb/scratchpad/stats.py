@@ -24,9 +24,9 @@ from aura_nb.scratchpad import jsonpath, tabular
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
 from aura_nb.scratchpad.errors import ExtractionError, bad_argument
-from aura_nb.scratchpad.shape import JSON_SHAPES
 from aura_nb.scratchpad.store import Blob
-from aura_nb.scratchpad.timestamps import ISO_8601, TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
+from aura_nb.textdata.shape import JSON_SHAPES
+from aura_nb.textdata.timestamps import ISO_8601, TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
 
 RESERVOIR = 1_000_000
 MAX_FIELDS = 40

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
-from aura_nb.scratchpad.shape import Detected, Shape, detect_shape
+from aura_nb.textdata.shape import Detected, Shape, detect_shape
 
 BLOB_ID = re.compile(r"sp_[0-9a-f]{12,64}")
 INDEX_CHUNK = 1 << 20

@@ -8,8 +8,8 @@ from itertools import islice
 from aura_nb.scratchpad import jsonpath, tabular
 from aura_nb.scratchpad.extract import hex_row, render_line
 from aura_nb.scratchpad.schema import MAGIC
-from aura_nb.scratchpad.shape import LABELS, Shape
 from aura_nb.scratchpad.store import Blob
+from aura_nb.textdata.shape import LABELS, Shape
 
 PREVIEW_LINES = 5
 PREVIEW_CHARS = 160

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from aura_nb.scratchpad.store import Blob
-from aura_nb.scratchpad.timestamps import parse_timestamp
+from aura_nb.textdata.timestamps import parse_timestamp
 
 DISTINCT_CAP = 1000
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scratchpad_samples import LOGHUB
 
-from aura_nb.scratchpad.patterns import mine
+from aura_nb.textdata.templates import mine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from patterns_accuracy import datasets, evaluate, grouping_accuracy

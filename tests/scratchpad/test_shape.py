@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aura_nb.scratchpad.shape import detect_shape
+from aura_nb.textdata.shape import detect_shape
 
 LIMIT = 1 << 20
 

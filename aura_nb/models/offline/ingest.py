@@ -23,6 +23,7 @@ from aura_nb.models.offline.facts import (
 )
 from aura_nb.models.offline.traces import failure_blames, latency_blames
 from aura_nb.models.offline.transcript import Observation
+from aura_nb.textdata.templates import mine
 
 
 def learn(facts: Facts, seen: Iterable[Observation]) -> Facts:
@@ -197,8 +198,6 @@ def _dump_logs(facts: Facts, obs: Observation) -> None:
     """A dump that came back whole (no Scratchpad in front of the tools): mine its templates here."""
     if obs.blob_id is not None or not obs.text:
         return
-    from aura_nb.scratchpad.patterns import mine
-
     service = str(obs.args.get("service", ""))
     facts.logs_read.append(service)
     for t in mine(obs.text.splitlines()).templates[:40]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from aura_nb.scratchpad.timestamps import parse_timestamp
+from aura_nb.textdata.timestamps import parse_timestamp
 
 _CLOCK = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?$")
 DAY = 86400.0

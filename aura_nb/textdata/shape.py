@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mmap import mmap
 from typing import Any, Literal
 
-from aura_nb.scratchpad.timestamps import find_timestamp
+from aura_nb.textdata.timestamps import find_timestamp
 
 Shape = Literal["empty", "json_object", "json_array", "ndjson", "csv", "tsv", "log", "markdown", "text", "binary"]
 JSON_SHAPES: tuple[Shape, ...] = ("json_object", "json_array", "ndjson")
