@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from aura_nb.agent.investigate import Setup, investigate, launch, run_config
     from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
     from aura_nb.agent.orchestrator import Orchestrator
-    from aura_nb.agent.plan import Conclusion, Evidence, Plan, PlanError, Task, TaskResult
     from aura_nb.agent.run import Run, new_run, run_agent
     from aura_nb.bench.api import bench
     from aura_nb.bench.outcome import Outcome, grade_outcome
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
     from aura_nb.bench.suite import load_suite
     from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
     from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
+    from aura_nb.contracts import Conclusion, Evidence, Plan, Task, TaskOutcome, TaskResult
+    from aura_nb.errors import PlanError
     from aura_nb.events import Event, event_from_json
     from aura_nb.mcp.pool import McpPool
     from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
@@ -53,11 +54,11 @@ _EXPORTS = {
     "BlobStore": "aura_nb.scratchpad",
     "CombinedToolbox": "aura_nb.mcp.toolbox",
     "Comparison": "aura_nb.agent.compare",
-    "Conclusion": "aura_nb.agent.plan",
+    "Conclusion": "aura_nb.contracts",
     "ConfigError": "aura_nb.config",
     "ContextBudget": "aura_nb.scratchpad",
     "Event": "aura_nb.events",
-    "Evidence": "aura_nb.agent.plan",
+    "Evidence": "aura_nb.contracts",
     "Finding": "aura_nb.trace.findings",
     "LoopLimits": "aura_nb.agent.loop",
     "McpPool": "aura_nb.mcp.pool",
@@ -70,8 +71,8 @@ _EXPORTS = {
     "OpenAIModel": "aura_nb.models.openai_compat",
     "Orchestrator": "aura_nb.agent.orchestrator",
     "Outcome": "aura_nb.bench.outcome",
-    "Plan": "aura_nb.agent.plan",
-    "PlanError": "aura_nb.agent.plan",
+    "Plan": "aura_nb.contracts",
+    "PlanError": "aura_nb.errors",
     "Recorder": "aura_nb.trace.recorder",
     "ReplayModel": "aura_nb.models.replay",
     "Run": "aura_nb.agent.run",
@@ -84,8 +85,9 @@ _EXPORTS = {
     "ServerSpec": "aura_nb.config",
     "Settings": "aura_nb.config",
     "Setup": "aura_nb.agent.investigate",
-    "Task": "aura_nb.agent.plan",
-    "TaskResult": "aura_nb.agent.plan",
+    "Task": "aura_nb.contracts",
+    "TaskOutcome": "aura_nb.contracts",
+    "TaskResult": "aura_nb.contracts",
     "TemplateMiner": "aura_nb.textdata.templates",
     "TextBlock": "aura_nb.content",
     "ToolContext": "aura_nb.mcp.toolbox",
@@ -167,6 +169,7 @@ __all__ = [
     "Settings",
     "Setup",
     "Task",
+    "TaskOutcome",
     "TaskResult",
     "TemplateMiner",
     "TextBlock",

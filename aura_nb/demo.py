@@ -55,7 +55,7 @@ def progress_printer(started: float) -> Any:
     def show(event: EventBase) -> None:
         stamp = f"[{time.time() - started:6.1f}s]"
         if isinstance(event, PlanCreated):
-            tasks = ", ".join(t["id"] for t in event.plan.get("tasks", []))
+            tasks = ", ".join(t.id for t in event.plan.tasks)
             print(f"{stamp} plan: {tasks}", file=sys.stderr)
         elif isinstance(event, TaskStarted):
             print(f"{stamp} task {event.task_id} started", file=sys.stderr)
@@ -115,13 +115,12 @@ def report(result: DemoResult) -> str:
     run, truth, outcome = result.run, result.truth, result.outcome
     steps = run.steps()
     lines = [run.summary(), ""]
-    plan = run.plan or {}
     states = {e.task_id: e.status for e in run.events if isinstance(e, TaskFinished)}
-    if plan.get("tasks"):
+    if run.plan is not None:
         lines.append("plan:")
-        for task in plan["tasks"]:
-            after = f" (after {', '.join(task['depends_on'])})" if task["depends_on"] else ""
-            lines.append(f"  {task['id']:<10} {states.get(task['id'], '?'):<9} {task['goal']}{after}")
+        for task in run.plan.tasks:
+            after = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
+            lines.append(f"  {task.id:<10} {states.get(task.id, '?'):<9} {task.goal}{after}")
     tools: dict[str, int] = {}
     for step in steps:
         if step["kind"] == "tool":

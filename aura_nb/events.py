@@ -3,7 +3,12 @@
 Events are a pydantic discriminated union on `kind`. Widgets, spans, frames,
 postmortems and graders are all views of a run's events. `ModelDelta` is the
 one *ephemeral* kind: it streams to live subscribers but is not written to
-the run log (the completed `ModelCall` carries the same text).
+the run log (the completed `ModelCall` carries the same text). The data that
+crosses layers (plans, task outcomes, conclusions, vocabularies) is typed in
+`aura_nb.contracts`.
+
+`LOG_VERSION` is the shape of the events written today; `run_started` records
+it, and `aura_nb.trace.upgrade` brings the events of older logs up to it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,20 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from aura_nb.content import Message, ModelResponse, ToolResult, Usage
+from aura_nb.contracts import (
+    AgentStatus,
+    Conclusion,
+    ModelErrorKind,
+    Plan,
+    Role,
+    RunStatus,
+    TaskEnd,
+    TaskOutcome,
+    ToolErrorType,
+)
 
-RunStatus = Literal["running", "paused", "finished", "failed", "stopped", "interrupted"]
+LOG_VERSION = 1
+"""The version of the event shapes written today (logs without one, written before it existed, are 0)."""
 
 
 def new_span_id() -> str:
@@ -39,6 +56,8 @@ class EventBase(BaseModel):
 
 class RunStarted(EventBase):
     kind: Literal["run_started"] = "run_started"
+    log_version: int = LOG_VERSION
+    """The version of the event shapes in this log (`LOG_VERSION` when it was written)."""
     question: str
     model: str = ""
     config: dict[str, Any] = Field(default_factory=dict)
@@ -48,7 +67,7 @@ class AgentStarted(EventBase):
     """An agent (planner, worker, synthesizer or a single loop) begins; its span is `span_id`."""
 
     kind: Literal["agent_started"] = "agent_started"
-    role: str = "agent"
+    role: Role = "agent"
     task_id: str | None = None
     system: str = ""
     messages: list[Message] = Field(default_factory=list)
@@ -57,7 +76,7 @@ class AgentStarted(EventBase):
 
 class AgentFinished(EventBase):
     kind: Literal["agent_finished"] = "agent_finished"
-    status: str = "finished"
+    status: AgentStatus = "answered"
     answer: str = ""
     turns: int = 0
     usage: Usage = Field(default_factory=Usage)
@@ -65,28 +84,41 @@ class AgentFinished(EventBase):
 
 
 class PlanCreated(EventBase):
+    """The planner's plan (or one given to a fork) was accepted; its tasks run next."""
+
     kind: Literal["plan_created"] = "plan_created"
-    plan: dict[str, Any]
+    plan: Plan
 
 
 class PlanEdited(EventBase):
+    """The plan was replaced (a fork with an edited plan) before its tasks ran."""
+
     kind: Literal["plan_edited"] = "plan_edited"
-    plan: dict[str, Any]
+    plan: Plan
     reason: str = ""
 
 
 class TaskStarted(EventBase):
+    """A worker takes up task `task_id` of the plan of iteration `iteration`."""
+
     kind: Literal["task_started"] = "task_started"
     task_id: str
+    iteration: int = 1
     goal: str = ""
     depends_on: list[str] = Field(default_factory=list)
 
 
 class TaskFinished(EventBase):
+    """Task `task_id` ended with `outcome`; `duration` is the task's wall time."""
+
     kind: Literal["task_finished"] = "task_finished"
     task_id: str
-    status: str = "finished"
-    result: dict[str, Any] = Field(default_factory=dict)
+    iteration: int = 1
+    outcome: TaskOutcome
+
+    @property
+    def status(self) -> TaskEnd:
+        return self.outcome.status
 
 
 class ModelCall(EventBase):
@@ -104,7 +136,7 @@ class ModelCall(EventBase):
     retries: int = 0
     replayed: bool = False
     error: str | None = None
-    error_type: str | None = None
+    error_type: ModelErrorKind | None = None
 
 
 class ModelDelta(EventBase):
@@ -130,7 +162,7 @@ class ToolCall(EventBase):
     intercepted: bool = False
     replayed: bool = False
     error: str | None = None
-    error_type: str | None = None
+    error_type: ToolErrorType | None = None
 
 
 class ToolProgress(EventBase):
@@ -195,6 +227,8 @@ class Control(EventBase):
 
 
 class ErrorEvent(EventBase):
+    """Something went wrong outside a single model or tool call; `error_type` names the exception or the kind."""
+
     kind: Literal["error"] = "error"
     message: str
     error_type: str = ""
@@ -206,7 +240,8 @@ class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     status: RunStatus = "finished"
     answer: str = ""
-    conclusion: dict[str, Any] = Field(default_factory=dict)
+    conclusion: Conclusion | None = None
+    """The synthesizer's structured answer (None for a single agent, or a run without one)."""
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
 
@@ -238,7 +273,7 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 def event_from_json(line: str | bytes) -> Event:
-    """Parse one JSON line into its typed event."""
+    """Parse one JSON line (in the current `LOG_VERSION`) into its typed event."""
     return EVENT_ADAPTER.validate_json(line)
 
 

@@ -1,18 +1,24 @@
 """What each orchestrated agent is told: system prompts and first messages.
 
 Every first message ends with a fenced JSON payload holding the same facts as
-the prose (the question, the tool catalogue, the task, the results it depends
-on), so any model, including a deterministic one, reads them exactly.
+the prose (the brief contracts of `aura_nb.contracts`: the question, the tool
+catalogue, the task, the outcomes it depends on), so any model, including a
+deterministic one, reads them exactly.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
-
-from aura_nb.agent.plan import Plan, Task
 from aura_nb.content import ToolSpec
+from aura_nb.contracts import (
+    Plan,
+    PlannerBrief,
+    SynthesisBrief,
+    Task,
+    TaskOutcome,
+    ToolBrief,
+    WorkerBrief,
+    with_payload,
+)
 
 PLANNER_SYSTEM = (
     "You plan an incident investigation for a team of SRE workers. Break the question into a few focused tasks, "
@@ -30,44 +36,25 @@ SYNTHESIZER_SYSTEM = (
     "cause (service, fault type, triggering change), cite the evidence the workers gave, state your "
     "confidence, and submit it with submit_answer. Say plainly what a failed task leaves unknown."
 )
-_PAYLOAD = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
-
-
-def _with_payload(prose: str, payload: dict[str, Any]) -> str:
-    return f"{prose}\n\n```json\n{json.dumps(payload, indent=1, default=str)}\n```"
-
-
-def read_payload(text: str) -> dict[str, Any]:
-    """The JSON payload of a brief (its first fenced JSON block; empty when there is none)."""
-    match = _PAYLOAD.search(text)
-    if match is None:
-        return {}
-    value = json.loads(match.group(1))
-    return value if isinstance(value, dict) else {}
 
 
 def planner_brief(question: str, tools: list[ToolSpec]) -> str:
-    catalogue = [{"name": t.name, "description": t.description.split(". ")[0]} for t in tools]
-    lines = "\n".join(f"- {t['name']}: {t['description']}" for t in catalogue)
-    return _with_payload(
-        f"Question: {question}\n\nTools the workers can use:\n{lines}",
-        {
-            "question": question,
-            "tools": catalogue,
-        },
-    )
+    catalogue = [ToolBrief(name=t.name, description=t.description.split(". ")[0]) for t in tools]
+    lines = "\n".join(f"- {t.name}: {t.description}" for t in catalogue)
+    prose = f"Question: {question}\n\nTools the workers can use:\n{lines}"
+    return with_payload(prose, PlannerBrief(question=question, tools=catalogue))
 
 
-def worker_brief(question: str, task: Task, dependencies: dict[str, dict[str, Any]]) -> str:
+def worker_brief(question: str, task: Task, dependencies: dict[str, TaskOutcome]) -> str:
     prose = f"Task {task.id}: {task.goal}\n\nThe investigation's question: {question}"
     if dependencies:
         prose += "\n\nResults of the tasks this one depends on are below."
-    return _with_payload(prose, {"task": task.model_dump(), "dependencies": dependencies})
+    return with_payload(prose, WorkerBrief(task=task, dependencies=dependencies))
 
 
-def synthesis_brief(question: str, plan: Plan, results: dict[str, dict[str, Any]]) -> str:
-    failed = [task_id for task_id, outcome in results.items() if outcome.get("status") != "finished"]
+def synthesis_brief(question: str, plan: Plan, results: dict[str, TaskOutcome]) -> str:
+    failed = [task_id for task_id, outcome in results.items() if outcome.status != "finished"]
     prose = f"Question: {question}\n\nThe plan's tasks and their results are below."
     if failed:
         prose += f" These tasks did not finish: {', '.join(failed)}."
-    return _with_payload(prose, {"question": question, "plan": plan.model_dump(), "results": results})
+    return with_payload(prose, SynthesisBrief(question=question, plan=plan, results=results))

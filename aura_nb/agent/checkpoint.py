@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aura_nb.content import ContentBlock, Message, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.contracts import Plan, Role, TaskOutcome, TaskState
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -31,7 +31,7 @@ from aura_nb.events import (
 @dataclass
 class AgentState:
     name: str
-    role: str
+    role: Role
     system: str
     messages: list[Message]
     status: str = "running"
@@ -40,12 +40,22 @@ class AgentState:
 
 
 @dataclass
+class TaskProgress:
+    """A task as far as it got: started (`running`) or ended with its outcome."""
+
+    status: TaskState
+    goal: str
+    depends_on: list[str]
+    outcome: TaskOutcome | None = None
+
+
+@dataclass
 class RunState:
     """What a run knew at a step: plan, tasks, conversations, blobs."""
 
     step: int
-    plan: dict[str, Any] | None = None
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plan: Plan | None = None
+    tasks: dict[str, TaskProgress] = field(default_factory=dict)
     agents: dict[str, AgentState] = field(default_factory=dict)
     blobs: list[str] = field(default_factory=list)
 
@@ -84,9 +94,10 @@ def _apply(state: RunState, event: Event) -> None:
     elif isinstance(event, PlanCreated | PlanEdited):
         state.plan = event.plan
     elif isinstance(event, TaskStarted):
-        state.tasks[event.task_id] = {"status": "running", "goal": event.goal, "depends_on": event.depends_on}
+        state.tasks[event.task_id] = TaskProgress("running", event.goal, event.depends_on)
     elif isinstance(event, TaskFinished):
-        state.tasks.setdefault(event.task_id, {}).update(status=event.status, outcome=event.result)
+        task = state.tasks.setdefault(event.task_id, TaskProgress("running", "", []))
+        task.status, task.outcome = event.status, event.outcome
     elif isinstance(event, ScratchpadStored):
         state.blobs.append(event.blob_id)
     elif agent is None:

@@ -20,10 +20,10 @@ from typing import Any
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
 from aura_nb.agent.orchestrator import PLANNER, Orchestrator
-from aura_nb.agent.plan import Plan
 from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
+from aura_nb.contracts import Plan
 from aura_nb.events import ErrorEvent, EventBase, Fork, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
@@ -187,7 +187,7 @@ async def fork_run(
     edits = {
         key: value
         for key, value in {
-            "plan": plan.model_dump() if plan else None,
+            "plan": plan.model_dump(mode="json") if plan else None,
             "system": system,
             "message": message,
             "model": model.name if model else None,

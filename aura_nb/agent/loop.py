@@ -12,10 +12,11 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aura_nb.agent.control import RunControl, RunStopped
 from aura_nb.content import ContentBlock, Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
+from aura_nb.contracts import AgentStatus, Role
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -29,10 +30,6 @@ from aura_nb.events import (
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.models.base import Delta, Model, ModelError, ModelRequest
 from aura_nb.trace.recorder import Recorder
-
-AgentStatus = Literal[
-    "answered", "submitted", "max_turns", "budget_exhausted", "duplicate_calls", "model_error", "stopped", "interrupted"
-]
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ class AgentLoop:
         toolbox: Toolbox,
         recorder: Recorder,
         name: str = "agent",
-        role: str = "agent",
+        role: Role = "agent",
         system: str = "",
         limits: LoopLimits | None = None,
         parent_span_id: str | None = None,

@@ -24,19 +24,13 @@ from aura_nb.agent.briefs import (
     worker_brief,
 )
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
-from aura_nb.agent.plan import Conclusion, Plan, PlanError, Task, TaskResult
 from aura_nb.agent.run import Ending, Run, run_framed
 from aura_nb.agent.submit import SubmitTool, inline_schema
 from aura_nb.config import Limits
 from aura_nb.content import Message
-from aura_nb.events import (
-    ErrorEvent,
-    PlanCreated,
-    PlanEdited,
-    RunStatus,
-    TaskFinished,
-    TaskStarted,
-)
+from aura_nb.contracts import Conclusion, Plan, Role, RunStatus, Task, TaskOutcome, TaskResult
+from aura_nb.errors import PlanError
+from aura_nb.events import ErrorEvent, PlanCreated, PlanEdited, TaskFinished, TaskStarted
 from aura_nb.mcp.toolbox import AllowedTools, CombinedToolbox, Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad.tools import PREFIX as SCRATCHPAD_PREFIX
@@ -50,7 +44,10 @@ def worker_name(task_id: str) -> str:
 
 def _plan_tool(tool_names: list[str]) -> SubmitTool:
     schema = inline_schema(Plan)
-    schema["properties"]["tasks"]["items"]["properties"]["tools"]["items"] = {"type": "string", "enum": tool_names}
+    del schema["properties"]["iteration"]  # the orchestrator numbers its plans
+    task = schema["properties"]["tasks"]["items"]["properties"]
+    task["tools"]["items"] = {"type": "string", "enum": tool_names}
+    del task["worker"]  # no named specialists yet: every task goes to a generic worker
     return SubmitTool(
         "submit_plan",
         "Submit the investigation plan: tasks with ids, goals, dependencies (task ids) and the tools each may use.",
@@ -60,14 +57,14 @@ def _plan_tool(tool_names: list[str]) -> SubmitTool:
     )
 
 
-def _task_outcome(result: AgentResult, accepted: TaskResult | None) -> dict[str, Any]:
+def _task_outcome(result: AgentResult, accepted: TaskResult | None) -> TaskOutcome:
     if accepted is not None:
-        return {"status": "finished", "result": accepted.model_dump(), "error": None}
+        return TaskOutcome(status="finished", result=accepted)
     if result.status == "answered":  # answered in prose instead of submitting: keep it, flagged
         summary = TaskResult(summary=result.answer, confidence=0.3, data={"submitted": False})
-        return {"status": "finished", "result": summary.model_dump(), "error": None}
+        return TaskOutcome(status="finished", result=summary)
     error = result.error or f"the worker ended with status {result.status} before submitting a result"
-    return {"status": "failed" if result.status != "stopped" else "stopped", "result": None, "error": error}
+    return TaskOutcome(status="failed" if result.status != "stopped" else "stopped", error=error)
 
 
 class Orchestrator:
@@ -93,7 +90,7 @@ class Orchestrator:
         self.replan = replan
         self.span_id = ""
 
-    def _loop(self, name: str, role: str, toolbox: Toolbox, system: str, max_turns: int, **kw: Any) -> AgentLoop:
+    def _loop(self, name: str, role: Role, toolbox: Toolbox, system: str, max_turns: int, **kw: Any) -> AgentLoop:
         limits = LoopLimits(max_turns=max_turns, token_budget=self.limits.token_budget)
         return AgentLoop(
             model=self.model,
@@ -121,8 +118,8 @@ class Orchestrator:
                         agent=PLANNER, message=str(exc), error_type="invalid_plan", where="planner", recoverable=False
                     )
                 )
-                return "failed", "", {}, str(exc)
-            return status, answer, conclusion.model_dump() if conclusion else {}, None
+                return "failed", "", None, str(exc)
+            return status, answer, conclusion, None
 
         await run_framed(self.run, question, self.model.name, {"mode": "orchestrated"} | (config or {}), body)
 
@@ -147,13 +144,12 @@ class Orchestrator:
         if self.plan_override is not None:
             return self._adopt(self.plan_override, tool_names, created=False)
         if isinstance(submit.accepted, Plan):
-            self.run.recorder.emit(
-                PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=submit.accepted.model_dump())
-            )
-            return submit.accepted
+            plan = submit.accepted.model_copy(update={"iteration": 1})  # the orchestrator numbers its plans
+            self.run.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=plan))
+            return plan
         if result.status == "answered" and not submit.rejections:  # the planner judged one agent enough
             single = Plan(tasks=[Task(id="answer", goal=question, tools=tool_names)], rationale="no plan needed")
-            self.run.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=single.model_dump()))
+            self.run.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=single))
             return single
         if self.run.control.stopped:
             raise asyncio.CancelledError
@@ -164,21 +160,22 @@ class Orchestrator:
         problems = plan.problems(tool_names)
         if problems:
             raise PlanError("the edited plan is invalid: " + "; ".join(problems))
-        event = PlanCreated(plan=plan.model_dump()) if created else PlanEdited(plan=plan.model_dump(), reason="fork")
+        event = PlanCreated(plan=plan) if created else PlanEdited(plan=plan, reason="fork")
         event.agent, event.parent_span_id = PLANNER, self.span_id
         self.run.recorder.emit(event)
         return plan
 
-    async def _work(self, question: str, plan: Plan) -> dict[str, dict[str, Any]]:
+    async def _work(self, question: str, plan: Plan) -> dict[str, TaskOutcome]:
         """Run every task once its dependencies are done, at most `max_parallel` at a time."""
         slots = asyncio.Semaphore(self.limits.max_parallel)
-        outcomes: dict[str, dict[str, Any]] = {}
+        outcomes: dict[str, TaskOutcome] = {}
         running: dict[str, asyncio.Task[None]] = {}
 
         async def run_task(task: Task) -> None:
             await asyncio.gather(*(running[d] for d in task.depends_on))
             async with slots:
-                outcomes[task.id] = await self._run_worker(question, task, {d: outcomes[d] for d in task.depends_on})
+                dependencies = {d: outcomes[d] for d in task.depends_on}
+                outcomes[task.id] = await self._run_worker(question, plan, task, dependencies)
 
         for task in _topological(plan):
             running[task.id] = asyncio.ensure_future(run_task(task))
@@ -189,17 +186,24 @@ class Orchestrator:
                 pending.cancel()
         return {t.id: outcomes[t.id] for t in plan.tasks}
 
-    async def _run_worker(self, question: str, task: Task, dependencies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    async def _run_worker(
+        self, question: str, plan: Plan, task: Task, dependencies: dict[str, TaskOutcome]
+    ) -> TaskOutcome:
         name = worker_name(task.id)
         recorder = self.run.recorder
         recorder.emit(
             TaskStarted(
-                agent=name, parent_span_id=self.span_id, task_id=task.id, goal=task.goal, depends_on=task.depends_on
+                agent=name,
+                parent_span_id=self.span_id,
+                task_id=task.id,
+                iteration=plan.iteration,
+                goal=task.goal,
+                depends_on=task.depends_on,
             )
         )
         started = time.time()
         if self.run.control.stopped:
-            outcome: dict[str, Any] = {"status": "stopped", "result": None, "error": "the run was stopped"}
+            outcome = TaskOutcome(status="stopped", error="the run was stopped")
         else:
             submit = SubmitTool(
                 "submit_result", "Submit this task's result: summary, evidence, confidence, data.", TaskResult
@@ -219,15 +223,15 @@ class Orchestrator:
                 agent=name,
                 parent_span_id=self.span_id,
                 task_id=task.id,
-                status=outcome["status"],
-                result=outcome,
+                iteration=plan.iteration,
+                outcome=outcome,
                 duration=time.time() - started,
             )
         )
         return outcome
 
     async def _synthesise(
-        self, question: str, plan: Plan, outcomes: dict[str, dict[str, Any]]
+        self, question: str, plan: Plan, outcomes: dict[str, TaskOutcome]
     ) -> tuple[RunStatus, str, Conclusion | None]:
         submit = SubmitTool("submit_answer", "Submit the answer: root cause, evidence, confidence.", Conclusion)
         loop = self._loop(SYNTHESIZER, "synthesizer", submit, SYNTHESIZER_SYSTEM, 3)

@@ -14,7 +14,8 @@ import pandas as pd
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
 from aura_nb.content import Message, Usage
-from aura_nb.events import AgentFinished, Control, ErrorEvent, Event, RunFinished, RunStarted, RunStatus
+from aura_nb.contracts import Conclusion, Plan, RunStatus
+from aura_nb.events import AgentFinished, Control, ErrorEvent, Event, PlanCreated, PlanEdited, RunFinished, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.trace.frames import step_rows, steps_frame
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from aura_nb.agent.checkpoint import RunState
     from aura_nb.agent.compare import Comparison
     from aura_nb.agent.investigate import Setup
-    from aura_nb.agent.plan import Plan
     from aura_nb.events import EventBase
     from aura_nb.trace.findings import Finding
 
@@ -122,7 +122,7 @@ class Run:
         status: RunStatus,
         *,
         answer: str = "",
-        conclusion: dict[str, Any] | None = None,
+        conclusion: Conclusion | None = None,
         error: str | None = None,
     ) -> None:
         """Record `run_finished` (closing `started`'s span) with the usage of every agent of the run."""
@@ -134,7 +134,7 @@ class Run:
                 duration=time.time() - started.ts,
                 status=status,
                 answer=answer,
-                conclusion=conclusion or {},
+                conclusion=conclusion,
                 usage=usage,
                 error=error,
             )
@@ -148,14 +148,15 @@ class Run:
         return step_rows(self.events)
 
     @property
-    def conclusion(self) -> dict[str, Any]:
+    def conclusion(self) -> Conclusion | None:
         """The synthesizer's structured answer (root cause, fault type, change, confidence), if any."""
         finished = self._finished()
-        return finished.conclusion if finished else {}
+        return finished.conclusion if finished else None
 
     @property
-    def plan(self) -> dict[str, Any] | None:
-        plans = [e.plan for e in self.events if e.kind in ("plan_created", "plan_edited")]
+    def plan(self) -> Plan | None:
+        """The latest plan (as created or edited), None for a single agent."""
+        plans = [e.plan for e in self.events if isinstance(e, PlanCreated | PlanEdited)]
         return plans[-1] if plans else None
 
     def pause(self) -> None:
@@ -263,7 +264,7 @@ def _run_status(result: AgentResult) -> RunStatus:
     )  # type: ignore[return-value]
 
 
-Ending = tuple[RunStatus, str, dict[str, Any], str | None]
+Ending = tuple[RunStatus, str, Conclusion | None, str | None]
 """How a run's body ended: status, answer, conclusion, error."""
 
 
@@ -312,7 +313,7 @@ async def execute_single_agent(
             control=run.control,
         )
         result = await loop.run([Message.user(question)])
-        return _run_status(result), result.answer, {}, result.error
+        return _run_status(result), result.answer, None, result.error
 
     await run_framed(run, question, model.name, config or {}, body)
     return run

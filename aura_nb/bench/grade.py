@@ -120,16 +120,18 @@ def cited_tools(events: Sequence[Event]) -> set[str]:
     calls = {e.call_id: e.tool for e in events if isinstance(e, ToolCall) and e.call_id}
     stored = {e.blob_id: e.tool for e in events if isinstance(e, ScratchpadStored)}
     extracted = {e.call_id: e.blob_id for e in events if isinstance(e, ScratchpadExtracted) and e.call_id}
-    evidence = [e for e in finished.conclusion.get("evidence", []) if isinstance(e, dict)]
+    evidence = finished.conclusion.evidence if finished.conclusion is not None else []
     text = _answer_text(finished)
-    call_ids = {e.get("call_id") for e in evidence} | {call_id for call_id in calls if call_id in text}
-    blob_ids = {e.get("blob_id") for e in evidence} | {extracted[c] for c in call_ids if c in extracted}
+    call_ids = {e.call_id for e in evidence} | {call_id for call_id in calls if call_id in text}
+    blob_ids = {e.blob_id for e in evidence} | {extracted[c] for c in call_ids if c in extracted}
     return {calls[c] for c in call_ids if c in calls} | {stored[b] for b in blob_ids if b in stored}
 
 
 def _answer_text(finished: RunFinished) -> str:
-    notes = [str(e.get("note", "")) for e in finished.conclusion.get("evidence", []) if isinstance(e, dict)]
-    return "\n".join([finished.answer, str(finished.conclusion.get("answer", "")), *notes])
+    conclusion = finished.conclusion
+    if conclusion is None:
+        return "\n".join([finished.answer, ""])
+    return "\n".join([finished.answer, conclusion.answer, *(e.note for e in conclusion.evidence)])
 
 
 def _citation_met(citation: Citation, tools: set[str], text: str) -> bool:
@@ -237,7 +239,7 @@ def grade_outcomes(outcome: Outcome, truth: dict[str, Any], rubric: Rubric) -> l
 def grade_run(events: Sequence[Event], rubric: Rubric, truth: dict[str, Any]) -> Grade:
     """Grade a run's events: outcome against `truth` (a sandbox `GroundTruth` dump), behaviour from events."""
     finished = _finished(events)
-    outcome = grade_outcome(finished.conclusion if finished else {}, finished.answer if finished else "", truth)
+    outcome = grade_outcome(finished.conclusion if finished else None, finished.answer if finished else "", truth)
     findings = analyse(events)
     criteria = grade_outcomes(outcome, truth, rubric) + grade_behaviour(events, rubric, findings)
     return Grade(criteria, outcome, measure(events), findings)

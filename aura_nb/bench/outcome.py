@@ -12,6 +12,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aura_nb.contracts import Conclusion
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -42,13 +44,14 @@ def _from_prose(answer: str, known: str) -> str | None:
     return known if match and f" {known} " in f" {_words(match.group(0))} " else None
 
 
-def grade_outcome(conclusion: dict[str, Any], answer: str, truth: dict[str, Any]) -> Outcome:
+def grade_outcome(conclusion: Conclusion | None, answer: str, truth: dict[str, Any]) -> Outcome:
     """Compare the run's conclusion (or, failing that, its prose) with `truth` (a sandbox `GroundTruth` dump)."""
-    service = conclusion.get("root_cause_service") or _from_prose(answer, truth["root_cause_service"])
-    fault = conclusion.get("fault_type")
+    given = conclusion or Conclusion(answer=answer)
+    service = given.root_cause_service or _from_prose(answer, truth["root_cause_service"])
+    fault = given.fault_type
     if fault is None and _words(truth["fault_type"]) in _words(answer):
         fault = truth["fault_type"]
-    change = conclusion.get("triggering_change")
+    change = given.triggering_change
     expected_change = truth.get("triggering_change_id")
     change_ok = (
         expected_change is None and not change

@@ -216,7 +216,8 @@ class McpPool:
                 )
             outcome = await self._restart(connection, name, crashed_during_call=not retry)
             if outcome is not None:
-                return ToolOutcome.failure(f"{outcome.error}\ncrash detail: {exc}", outcome.error_type or "", server)
+                error_type = outcome.error_type or "server_crashed"
+                return ToolOutcome.failure(f"{outcome.error}\ncrash detail: {exc}", error_type, server)
             return await self._call(connection, tool, arguments, ctx, retry=False)
         except Exception as exc:
             return ToolOutcome.failure(f"{name} failed: {exc}", "tool_error", server)

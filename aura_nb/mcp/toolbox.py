@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aura_nb.content import ToolResult, ToolSpec
+from aura_nb.contracts import ToolErrorType
 from aura_nb.events import EventBase
 
 
@@ -33,7 +34,7 @@ class ToolOutcome:
     result: ToolResult
     server: str = ""
     error: str | None = None
-    error_type: str | None = None
+    error_type: ToolErrorType | None = None
     result_ref: str | None = None
     result_bytes: int = 0
     intercepted: bool = False
@@ -42,7 +43,7 @@ class ToolOutcome:
     replayed: bool = False
 
     @staticmethod
-    def failure(message: str, error_type: str, server: str = "") -> ToolOutcome:
+    def failure(message: str, error_type: ToolErrorType, server: str = "") -> ToolOutcome:
         return ToolOutcome(ToolResult.error(message), server=server, error=message, error_type=error_type)
 
 

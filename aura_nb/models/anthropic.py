@@ -40,6 +40,7 @@ from anthropic.types import (
 )
 
 from aura_nb.content import Message, ModelResponse, TextBlock, ToolUseBlock, Usage
+from aura_nb.contracts import ModelErrorKind
 from aura_nb.models.base import DeltaSink, ModelError, ModelRequest
 from aura_nb.models.retry import (
     Failure,
@@ -57,7 +58,7 @@ DEFAULT_MODEL = "claude-sonnet-4-5"
 EPHEMERAL = {"type": "ephemeral"}
 
 # `error` events sent in the middle of a stream (the HTTP status was already 200).
-_STREAM_ERROR_KINDS = {
+_STREAM_ERROR_KINDS: dict[str, ModelErrorKind] = {
     "overloaded_error": "overloaded",
     "rate_limit_error": "rate_limited",
     "api_error": "server_error",

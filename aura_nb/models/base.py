@@ -1,4 +1,4 @@
-"""The `Model` protocol every provider implements, and its request/error types."""
+"""The `Model` protocol every provider implements, and its request type (`ModelError` is in `aura_nb.errors`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from aura_nb.content import Message, ModelResponse, ToolSpec
+from aura_nb.errors import ModelError
+
+__all__ = ["Delta", "DeltaSink", "Model", "ModelError", "ModelRequest"]
 
 
 class ModelRequest(BaseModel):
@@ -38,21 +41,6 @@ class Delta(BaseModel):
 
 
 DeltaSink = Callable[[Delta], None]
-
-
-class ModelError(Exception):
-    """A provider call that failed for good (after any retries).
-
-    `kind` is short and stable (`rate_limited`, `overloaded`, `server_error`,
-    `timeout`, `connection`, `bad_request`, `auth`, `malformed_response`,
-    `replay_divergence`, `exhausted`); the message is for people.
-    """
-
-    def __init__(self, kind: str, message: str, *, status: int | None = None, retries: int = 0) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.status = status
-        self.retries = retries
 
 
 class Model(Protocol):

@@ -29,14 +29,17 @@ from typing import TypeVar
 
 import httpx2
 
+from aura_nb.contracts import ModelErrorKind
 from aura_nb.models.base import Delta, DeltaSink, ModelError
 
 T = TypeVar("T")
 
-RETRYABLE_KINDS = frozenset({"rate_limited", "overloaded", "server_error", "timeout", "connection"})
+RETRYABLE_KINDS: frozenset[ModelErrorKind] = frozenset(
+    {"rate_limited", "overloaded", "server_error", "timeout", "connection"}
+)
 
 
-def kind_for_status(status: int) -> str:
+def kind_for_status(status: int) -> ModelErrorKind:
     """The `ModelError` kind of an HTTP error status."""
     if status in (401, 403):
         return "auth"
@@ -54,7 +57,9 @@ def kind_for_status(status: int) -> str:
 class Failure(Exception):
     """One failed attempt, classified; `with_retries` decides whether to try again."""
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, kind: ModelErrorKind, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.kind = kind
         self.status = status

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from aura_nb.content import Usage
+from aura_nb.contracts import TaskOutcome
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -137,42 +138,28 @@ def _plan_tasks(events: list[Event]) -> tuple[list[dict[str, Any]], str, int] | 
     started = [e for e in events if isinstance(e, TaskStarted)]
     if not plans and not started:
         return None
-    plan = plans[-1].plan if plans else {}
-    tasks = []
-    for raw in plan.get("tasks") or []:
-        if isinstance(raw, dict) and raw.get("id"):
-            tasks.append(
-                {
-                    "id": str(raw["id"]),
-                    "goal": str(raw.get("goal", "")),
-                    "depends_on": [str(d) for d in raw.get("depends_on") or []],
-                    "tools": [str(t) for t in raw.get("tools") or []],
-                }
-            )
+    plan = plans[-1].plan if plans else None
+    tasks = [
+        {"id": t.id, "goal": t.goal, "depends_on": list(t.depends_on), "tools": list(t.tools)}
+        for t in (plan.tasks if plan is not None else [])
+    ]
     known = {task["id"] for task in tasks}
     for event in started:
         if event.task_id not in known:
             known.add(event.task_id)
             tasks.append({"id": event.task_id, "goal": event.goal, "depends_on": list(event.depends_on), "tools": []})
     edits = sum(1 for e in plans if isinstance(e, PlanEdited))
-    return tasks, str(plan.get("rationale", "")), edits
+    return tasks, plan.rationale if plan is not None else "", edits
 
 
-def _task_outcome(status: str, outcome: dict[str, Any]) -> dict[str, Any]:
-    """State, summary, confidence and error of a finished task.
-
-    `outcome` is the orchestrator's `{"status", "result": TaskResult | None, "error"}` or a bare `TaskResult`.
-    """
-    inner = outcome.get("result")
-    result = inner if isinstance(inner, dict) else outcome
-    summary = result.get("summary")
-    confidence = result.get("confidence")
-    error = outcome.get("error")
+def _task_outcome(outcome: TaskOutcome) -> dict[str, Any]:
+    """State, summary, confidence and error of a finished task."""
+    result = outcome.result
     return {
-        "state": status,
-        "summary": _clip(str(summary), PREVIEW_CHARS) if summary is not None else None,
-        "confidence": float(confidence) if isinstance(confidence, int | float) else None,
-        "error": _clip(str(error), PREVIEW_CHARS) if error else None,
+        "state": outcome.status,
+        "summary": _clip(result.summary, PREVIEW_CHARS) if result is not None else None,
+        "confidence": result.confidence if result is not None else None,
+        "error": _clip(outcome.error, PREVIEW_CHARS) if outcome.error else None,
     }
 
 
@@ -182,7 +169,7 @@ def _task_states(events: list[Event]) -> dict[str, dict[str, Any]]:
         if isinstance(event, TaskStarted):
             states[event.task_id] = {"state": "running", "summary": None, "confidence": None, "error": None}
         elif isinstance(event, TaskFinished):
-            states[event.task_id] = _task_outcome(event.status, event.result)
+            states[event.task_id] = _task_outcome(event.outcome)
     return states
 
 
@@ -369,7 +356,7 @@ def run_document(
         "model": started.model if started is not None else "",
         "status": status or (finished.status if finished is not None else "interrupted"),
         "answer": finished.answer if finished is not None else "",
-        "conclusion": _jsonable(finished.conclusion) if finished is not None and finished.conclusion else None,
+        "conclusion": finished.conclusion.model_dump(mode="json") if finished and finished.conclusion else None,
         "error": finished.error if finished is not None else None,
         **_timing(finished, t0, steps),
         "plan": _plan(events, steps),

@@ -22,6 +22,7 @@ from IPython.core.getipython import get_ipython
 from IPython.display import DisplayHandle, display
 
 from aura_nb.agent.run import Run
+from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
 from aura_nb.notebook.bundle import run_bundle, run_document, run_metadata
 from aura_nb.notebook.charts import figure_bundle
@@ -148,12 +149,11 @@ class LiveRun:
     def toggle_plan_editor(self) -> None:
         """First click: show the plan as editable JSON; second click: fork with the edited plan."""
         if self.plan_editor.layout.display == "none":
-            self.plan_editor.value = json.dumps(self.run.plan or {"tasks": []}, indent=1)
+            plan = self.run.plan
+            self.plan_editor.value = json.dumps(plan.model_dump(mode="json") if plan else {"tasks": []}, indent=1)
             self.plan_editor.layout.display = "block"
             return
         if self._fork_with is not None:
-            from aura_nb.agent.plan import Plan
-
             plan = Plan.model_validate_json(self.plan_editor.value)
             at = max((s["step"] for s in self.run.steps() if s["agent"] == "planner"), default=0)
             self._fork_with(self.run, at, plan=plan)

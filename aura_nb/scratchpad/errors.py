@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aura_nb.contracts import ExtractionErrorCode
+
 
 class ExtractionError(Exception):
     """A tool call that cannot be served as asked; `render()` is what the model reads.
@@ -14,7 +16,7 @@ class ExtractionError(Exception):
     (the argument, the limit, the size) and `hint` says how to narrow the call.
     """
 
-    def __init__(self, code: str, message: str, *, hint: str = "", **details: Any) -> None:
+    def __init__(self, code: ExtractionErrorCode, message: str, *, hint: str = "", **details: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

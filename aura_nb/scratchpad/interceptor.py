@@ -19,6 +19,7 @@ from typing import Any
 
 from aura_nb.config import ScratchpadSettings
 from aura_nb.content import TextContent, ToolResult, ToolSpec
+from aura_nb.contracts import extraction_error_type
 from aura_nb.events import ErrorEvent, ScratchpadExtracted, ScratchpadStored
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.scratchpad.budget import ContextBudget, Output
@@ -174,7 +175,7 @@ class Scratchpad:
     def _failure(self, error: ExtractionError) -> ToolOutcome:
         text = error.render()
         self.budget.charge(self.counter.count(text))
-        return ToolOutcome.failure(text, f"scratchpad_{error.code}", SERVER)
+        return ToolOutcome.failure(text, extraction_error_type(error.code), SERVER)
 
     def _run_extraction(self, name: str, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         tool = find(name)

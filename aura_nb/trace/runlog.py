@@ -3,18 +3,21 @@
 Each event is written with a single `write(2)` on an `O_APPEND` descriptor,
 so a reader sees whole lines while the writer runs, and a writer killed with
 SIGKILL loses at most the line it was writing. `read_events` skips a
-trailing partial line and names any corrupt line in the middle.
+trailing partial line and names any corrupt line in the middle; a log of an
+older `LOG_VERSION` is upgraded as it is read (`aura_nb.trace.upgrade`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from aura_nb.events import Event, EventBase, event_from_json
+from aura_nb.events import EVENT_ADAPTER, LOG_VERSION, Event, EventBase, event_from_json
+from aura_nb.trace.upgrade import log_version, upgrade
 
 EVENTS_FILE = "events.jsonl"
 
@@ -67,15 +70,22 @@ def iter_events(path: Path) -> Iterator[Event]:
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
     last = len(lines) - 1
+    version: int | None = None  # read from the first event
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            yield event_from_json(raw)
-        except ValidationError as exc:
+            if version is None:
+                version = log_version(json.loads(raw))
+            if version == LOG_VERSION:
+                yield event_from_json(raw)
+            else:
+                yield EVENT_ADAPTER.validate_python(upgrade(json.loads(raw), version))
+        except (ValidationError, ValueError) as exc:
             if number - 1 == last or not raw.rstrip().endswith(b"}"):
                 continue  # a torn write: the writer died mid-line
-            raise RunLogError(f"{path}:{number}: not a valid event: {exc.errors()[0]['msg']}") from exc
+            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise RunLogError(f"{path}:{number}: not a valid event: {reason}") from exc
 
 
 def read_events(run_dir: Path) -> list[Event]:

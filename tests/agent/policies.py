@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aura_nb.agent.briefs import read_payload
 from aura_nb.content import ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.contracts import SynthesisBrief, WorkerBrief, read_brief
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel, say
 
@@ -48,10 +48,9 @@ class Orchestrated:
         if request.agent.startswith("worker:"):
             return self._worker(request)
         if request.agent == "synthesizer":
-            payload = read_payload(request.messages[0].text())
-            parts = [
-                f"{task}={(o['result'] or {}).get('summary', o['status'])}" for task, o in payload["results"].items()
-            ]
+            brief = read_brief(request.messages[0].text(), SynthesisBrief)
+            assert brief is not None
+            parts = [f"{task}={o.result.summary if o.result else o.status}" for task, o in brief.results.items()]
             return _uses(request, [("submit_answer", {"answer": f"{self.answer_prefix}: " + "; ".join(parts)})])
         return say("single agent: nothing to do")
 
@@ -64,8 +63,9 @@ class Orchestrated:
             turn = turns[done]
             return _uses(request, turn(request) if callable(turn) else turn)
         read = [r.content for r in results(request)]
-        payload = read_payload(request.messages[0].text())
-        deps = {d: (o["result"] or {}).get("summary") for d, o in payload["dependencies"].items()}
+        worker = read_brief(request.messages[0].text(), WorkerBrief)
+        assert worker is not None
+        deps = {d: o.result.summary if o.result else None for d, o in worker.dependencies.items()}
         summary = (
             f"{task} read {read}"
             + (f" after {deps}" if deps else "")

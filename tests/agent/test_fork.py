@@ -10,9 +10,9 @@ from mcp_servers import Counter
 from policies import Orchestrated, orchestrated_model, plan, results
 
 from aura_nb.agent.investigate import Setup, investigate
-from aura_nb.agent.plan import Plan
 from aura_nb.agent.run import Run
-from aura_nb.events import Fork, Instruction, ModelCall, PlanEdited, ToolCall
+from aura_nb.contracts import Plan
+from aura_nb.events import Fork, Instruction, ModelCall, PlanEdited, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel
@@ -60,7 +60,7 @@ async def test_fork_with_an_edited_plan_reuses_every_recorded_call(
     assert recorded  # the parent did call the server
     (fork_event,) = [e for e in fork.events if isinstance(e, Fork)]
     assert (fork_event.parent_run_id, fork_event.at_step) == (parent.id, at)
-    assert [e.plan for e in fork.events if isinstance(e, PlanEdited)] == [edited.model_dump()]
+    assert [e.plan for e in fork.events if isinstance(e, PlanEdited)] == [edited]
     assert fork.status == "finished" and "d=" in fork.answer and "c=" not in fork.answer
 
     comparison = parent.compare(fork)
@@ -81,8 +81,8 @@ async def test_fork_with_an_instruction_goes_live_after_the_fork_point(
     instructed = {e.agent for e in fork.events if isinstance(e, Instruction)}
     assert "worker:a" in instructed and "planner" not in instructed
     assert "a1" not in counter.labels()[before:]
-    a_summary = next(e for e in fork.events if e.kind == "task_finished" and e.task_id == "a").result["result"]
-    assert "check the cache first" in a_summary["summary"]
+    a_result = next(e for e in fork.events if isinstance(e, TaskFinished) and e.task_id == "a").outcome.result
+    assert a_result is not None and "check the cache first" in a_result.summary
     assert parent.compare(fork).diverges_at == at + 1
 
 
@@ -93,8 +93,8 @@ async def test_fork_replacing_a_tool_result(pool: McpPool, counter: Counter, tmp
 
     fork = await parent.fork(at, tool_result={b_call.call_id: "b: the cache is empty"})
 
-    b_result = next(e for e in fork.events if e.kind == "task_finished" and e.task_id == "b").result["result"]
-    assert "the cache is empty" in b_result["summary"]
+    b_result = next(e for e in fork.events if isinstance(e, TaskFinished) and e.task_id == "b").outcome.result
+    assert b_result is not None and "the cache is empty" in b_result.summary
     assert fork.answer != parent.answer
 
 
@@ -136,7 +136,7 @@ async def test_the_log_rebuilds_each_agents_conversation_at_any_step(pool: McpPo
         assert state.agents[agent].messages == request.messages, f"request {number} of {agent}"
     final = loaded.state()
     assert final.plan == parent.plan
-    assert {t: s["status"] for t, s in final.tasks.items()} == {"a": "finished", "b": "finished", "c": "finished"}
+    assert {t: s.status for t, s in final.tasks.items()} == {"a": "finished", "b": "finished", "c": "finished"}
     assert results  # the helper used by the policy is the one the state mirrors
 
 

@@ -10,9 +10,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from policies import Orchestrated, orchestrated_model, plan
 
-from aura_nb.agent.briefs import read_payload
 from aura_nb.agent.investigate import Setup, investigate, launch
 from aura_nb.agent.run import Run
+from aura_nb.contracts import WorkerBrief, read_brief
 from aura_nb.events import AgentStarted, ErrorEvent, PlanCreated, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.trace.otel import tracer_provider
@@ -45,9 +45,10 @@ async def test_independent_workers_overlap_and_dependants_get_their_results(
     (a,), (b,) = tool_calls(run, "worker:a"), tool_calls(run, "worker:b")
     assert a.ts < b.ts + b.duration and b.ts < a.ts + a.duration, "independent workers did not overlap"
     started_c = next(e for e in run.events if isinstance(e, AgentStarted) and e.agent == "worker:c")
-    deps = read_payload(started_c.messages[0].text())["dependencies"]
-    assert set(deps) == {"a", "b"}
-    assert "a: call" in deps["a"]["result"]["summary"] and "b: call" in deps["b"]["result"]["summary"]
+    brief = read_brief(started_c.messages[0].text(), WorkerBrief)
+    assert brief is not None and set(brief.dependencies) == {"a", "b"}
+    a, b = (brief.dependencies[t].result for t in "ab")
+    assert a is not None and "a: call" in a.summary and b is not None and "b: call" in b.summary
     assert sorted(counter.labels()) == ["a", "b"]
     assert "c=c read [] after" in run.answer
     assert [t.status for t in run.events if isinstance(t, TaskFinished)] == ["finished"] * 3
@@ -79,7 +80,7 @@ async def test_a_cyclic_plan_is_sent_back_and_repaired(pool: McpPool) -> None:
     rejected = [e for e in run.events if isinstance(e, ToolCall) and e.tool == "submit_plan" and e.error]
     assert len(rejected) == 1 and "dependency cycle: a -> b -> a" in (rejected[0].error or "")
     (created,) = [e for e in run.events if isinstance(e, PlanCreated)]
-    assert created.plan["tasks"][1]["depends_on"] == ["a"]
+    assert created.plan.tasks[1].depends_on == ["a"]
     assert run.status == "finished"
 
 
@@ -102,7 +103,7 @@ async def test_a_failed_worker_reaches_the_synthesis(pool: McpPool) -> None:
     run = await investigate("why?", Setup(orchestrated_model(policy), pool))
 
     outcomes = {e.task_id: e for e in run.events if isinstance(e, TaskFinished)}
-    assert outcomes["a"].status == "failed" and "identical tool call" in outcomes["a"].result["error"]
+    assert outcomes["a"].status == "failed" and "identical tool call" in (outcomes["a"].outcome.error or "")
     refused = [e.error_type for e in run.events if isinstance(e, ToolCall) and e.tool == "bad.fail"]
     assert refused == ["not_allowed", "duplicate_call", "duplicate_call"]
     assert "a=failed" in run.answer and run.status == "finished"

@@ -15,6 +15,7 @@ from aura_nb.content import (
     ToolUseBlock,
     Usage,
 )
+from aura_nb.contracts import Conclusion, Evidence, Plan, Task, TaskOutcome, TaskResult
 from aura_nb.events import (
     EVENT_ADAPTER,
     AgentFinished,
@@ -65,8 +66,8 @@ def one_of_each() -> list[Event]:
     return [
         RunStarted(question="q ü", model="m", config={"limits": {"max_turns": 3}}, agent="run"),
         AgentStarted(role="worker", task_id="t-1", system="sys", messages=messages, tools=["a.b"]),
-        PlanCreated(plan={"tasks": [{"id": "t-1", "depends_on": []}]}),
-        PlanEdited(plan={"tasks": []}, reason="analyst"),
+        PlanCreated(plan=Plan(tasks=[Task(id="t-1", goal="g")])),
+        PlanEdited(plan=Plan(tasks=[Task(id="t-2", goal="h", worker="logs")], iteration=2), reason="analyst"),
         TaskStarted(task_id="t-1", goal="g", depends_on=["t-0"]),
         ModelCall(
             provider="anthropic",
@@ -113,10 +114,16 @@ def one_of_each() -> list[Event]:
         Instruction(text="look at the cache first"),
         Control(action="pause"),
         ErrorEvent(message="server crashed", error_type="server_crashed", where="tool", recoverable=True),
-        TaskFinished(task_id="t-1", status="failed", result={"summary": "s", "confidence": 0.4}),
+        TaskFinished(
+            task_id="t-1",
+            outcome=TaskOutcome(status="failed", result=TaskResult(summary="s", confidence=0.4), error="turns"),
+        ),
         AgentFinished(status="answered", answer="a", turns=3, usage=USAGE),
         RunFinished(
-            status="finished", answer="root cause: payment", usage=USAGE, conclusion={"root_cause_service": "payment"}
+            status="finished",
+            answer="root cause: payment",
+            usage=USAGE,
+            conclusion=Conclusion(answer="payment", root_cause_service="payment", evidence=[Evidence(call_id="t1")]),
         ),
     ]
 

@@ -16,11 +16,11 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from aura_nb.agent.briefs import planner_brief, synthesis_brief, worker_brief
-from aura_nb.agent.plan import Conclusion, Plan, Task, TaskResult
 from aura_nb.agent.run import Run, run_agent
 from aura_nb.agent.submit import inline_schema
 from aura_nb.config import ServerSpec
 from aura_nb.content import Message, ModelResponse, ToolResultBlock, ToolSpec
+from aura_nb.contracts import Conclusion, Plan, Task, TaskOutcome, TaskResult
 from aura_nb.events import ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Delta, ModelRequest
@@ -241,7 +241,9 @@ TRACE = {
 }
 
 
-async def run_worker(task: Task, dependencies: dict[str, Any], results: dict[str, str]) -> tuple[TaskResult, set[str]]:
+async def run_worker(
+    task: Task, dependencies: dict[str, TaskOutcome], results: dict[str, str]
+) -> tuple[TaskResult, set[str]]:
     """Drive a worker to its submit_result; tools answer from `results` (by suffix), everything else fails."""
     tools = [*specs(*(t.split(".", 1)[1] for t in task.tools), prefix="sandbox")]
     tools.append(submit_spec("submit_result", TaskResult))
@@ -263,8 +265,8 @@ async def run_worker(task: Task, dependencies: dict[str, Any], results: dict[str
     raise AssertionError("the worker never submitted")
 
 
-def finished(result: TaskResult) -> dict[str, Any]:
-    return {"status": "finished", "result": result.model_dump(mode="json"), "error": None}
+def finished(result: TaskResult) -> TaskOutcome:
+    return TaskOutcome(status="finished", result=result)
 
 
 async def test_workers_hand_findings_on_and_the_synthesizer_concludes() -> None:
@@ -295,13 +297,13 @@ async def test_workers_hand_findings_on_and_the_synthesizer_concludes() -> None:
     assert answer.answer.startswith(LABEL) and "chg-early" in answer.answer, "the early deploy is ruled out"
     assert answer.evidence and {e.call_id for e in answer.evidence} <= called
 
-    outcomes["evidence"] = {"status": "failed", "result": None, "error": "model_error: overloaded"}
+    outcomes["evidence"] = TaskOutcome(status="failed", error="model_error: overloaded")
     degraded = await synthesize(plan, outcomes)
     assert degraded.answer.startswith(LABEL) and "evidence did not finish" in degraded.answer
     assert degraded.confidence < answer.confidence
 
 
-async def synthesize(plan: Plan, outcomes: dict[str, Any]) -> Conclusion:
+async def synthesize(plan: Plan, outcomes: dict[str, TaskOutcome]) -> Conclusion:
     request = ModelRequest(
         messages=[Message.user(synthesis_brief(QUESTION, plan, outcomes))],
         tools=[submit_spec("submit_answer", Conclusion)],

@@ -18,6 +18,7 @@ from aura_nb.agent.loop import LoopLimits
 from aura_nb.agent.run import Run
 from aura_nb.config import ScratchpadSettings
 from aura_nb.content import ModelResponse, ToolResult, ToolResultBlock, Usage
+from aura_nb.contracts import Plan, Task, TaskOutcome
 from aura_nb.events import (
     Event,
     Fork,
@@ -239,13 +240,7 @@ async def test_an_orchestrated_run_records_its_plan_and_task_states(sandbox_spec
 def synthetic_events() -> list[Event]:
     """A forked, failed run with a plan, a model error, an intercepted call and an analyst instruction."""
     t0 = 1_700_000_000.0
-    plan = {
-        "tasks": [
-            {"id": "logs", "goal": "Read the logs", "depends_on": [], "tools": []},
-            {"id": "why", "goal": "Explain", "depends_on": ["logs"], "tools": []},
-        ],
-        "rationale": "",
-    }
+    plan = Plan(tasks=[Task(id="logs", goal="Read the logs"), Task(id="why", goal="Explain", depends_on=["logs"])])
     usage = Usage(input_tokens=100, output_tokens=20, cache_read_tokens=50, cost_usd=0.002)
     events: list[Event] = [
         RunStarted(agent="run", question="<script>alert(1)</script>", model="m", ts=t0, config={"trace_id": "ab" * 16}),
@@ -270,7 +265,7 @@ def synthetic_events() -> list[Event]:
         ),
         Instruction(agent="worker:logs", text="check <the> pods", ts=t0 + 4),
         ModelCall(agent="worker:logs", model="m", error="overloaded <529>", error_type="overloaded", ts=t0 + 4),
-        TaskFinished(agent="worker:logs", task_id="logs", status="failed", result={"result": None, "error": "boom"}),
+        TaskFinished(agent="worker:logs", task_id="logs", outcome=TaskOutcome(status="failed", error="boom")),
         RunFinished(agent="run", status="failed", error="the worker failed", ts=t0 + 6, duration=6.0),
     ]
     for seq, event in enumerate(events):

@@ -10,11 +10,11 @@ from typing import Any
 
 from policies import results
 
-from aura_nb.agent.briefs import read_payload
 from aura_nb.agent.investigate import Setup, investigate
 from aura_nb.agent.run import Run
 from aura_nb.config import Limits, ScratchpadSettings
 from aura_nb.content import ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.contracts import SynthesisBrief, WorkerBrief, read_brief
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel, say
@@ -99,19 +99,22 @@ class Planted:
         got = read(request)
         summary = f"{task} read {[r.content for r in got]}"
         evidence = [{"call_id": r.tool_use_id} for r in got]
-        dependencies = read_payload(request.messages[0].text())["dependencies"]
+        brief = read_brief(request.messages[0].text(), WorkerBrief)
+        assert brief is not None
         if task not in self.independent:
-            for outcome in dependencies.values():
-                summary += f" after {outcome['result']['summary']}"
-                evidence += outcome["result"]["evidence"]
+            for outcome in brief.dependencies.values():
+                assert outcome.result is not None
+                summary += f" after {outcome.result.summary}"
+                evidence += [e.model_dump() for e in outcome.result.evidence]
         return {"summary": summary, "evidence": evidence, "confidence": 0.8}
 
     def _answer(self, request: ModelRequest) -> dict[str, Any]:
-        outcomes = read_payload(request.messages[0].text())["results"]
-        used = {t: o["result"] for t, o in outcomes.items() if t not in self.ignored and o["result"]}
+        brief = read_brief(request.messages[0].text(), SynthesisBrief)
+        assert brief is not None
+        used = {t: o.result for t, o in brief.results.items() if t not in self.ignored and o.result}
         return {
-            "answer": "; ".join(f"{t}={r['summary']}" for t, r in used.items()),
-            "evidence": [e for r in used.values() for e in r["evidence"]],
+            "answer": "; ".join(f"{t}={r.summary}" for t, r in used.items()),
+            "evidence": [e.model_dump() for r in used.values() for e in r.evidence],
         }
 
 

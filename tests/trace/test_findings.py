@@ -200,7 +200,8 @@ async def test_a_clean_orchestrated_run_has_no_warnings(pool: McpPool, tmp_path:
     policy = Planted(DIAMOND, calls={"a": [[probe("a1", 0.2), probe("a2", 0.2)]], "b": [[probe("b1", 0.2)]]})
     run = await orchestrated(pool, policy, runs_dir=tmp_path)
 
-    assert run.status == "finished" and len({e["call_id"] for e in run.conclusion["evidence"]}) == 3
+    assert run.status == "finished" and run.conclusion is not None
+    assert len({e.call_id for e in run.conclusion.evidence}) == 3
     findings = analyse(run.events)
     assert loud(findings) == []
     assert len(findings) <= 2, f"a clean run should stay quiet: {findings}"

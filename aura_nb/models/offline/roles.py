@@ -10,8 +10,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from aura_nb.agent.briefs import read_payload
-from aura_nb.agent.plan import Evidence, Plan, Task, TaskResult
+from aura_nb.contracts import (
+    HANDBACK_TOOLS,
+    Evidence,
+    Plan,
+    PlannerBrief,
+    SynthesisBrief,
+    Task,
+    TaskOutcome,
+    TaskResult,
+    WorkerBrief,
+    read_brief,
+)
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.offline.diagnosis import diagnose
 from aura_nb.models.offline.facts import Facts
@@ -21,7 +31,7 @@ from aura_nb.models.offline.report import answer_text, cited, conclusion_fields,
 from aura_nb.models.offline.transcript import LABEL, Catalogue, Observation, Planned, first_user_text, observations
 
 Turn = tuple[str, list[tuple[str, dict[str, Any]]]]
-SUBMIT_TOOLS = ("submit_plan", "submit_result", "submit_answer")
+SUBMIT_TOOLS = tuple(sorted(HANDBACK_TOOLS))
 
 
 def _turn(planned: list[Planned]) -> Turn:
@@ -30,10 +40,6 @@ def _turn(planned: list[Planned]) -> Turn:
         f"{p.tool.rsplit('.', 1)[-1]} ({p.why})" if p.why else p.tool.rsplit(".", 1)[-1] for p in planned
     )
     return LABEL + "next: " + "; ".join(steps), [(p.tool, p.args) for p in planned]
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _rejections(seen: list[Observation], tool: str) -> list[Observation]:
@@ -109,8 +115,8 @@ def planner(request: ModelRequest) -> Turn:
     """Submit the triage DAG; when it is rejected, replan without the refused tools or submit a one-task plan."""
     seen = observations(request.messages)
     submit = Catalogue(t.name for t in request.tools).find("submit_plan") or "submit_plan"
-    payload = read_payload(first_user_text(request.messages))
-    names = [str(t["name"]) for t in payload.get("tools", []) if isinstance(t, dict) and "name" in t]
+    brief = read_brief(first_user_text(request.messages), PlannerBrief)
+    names = [t.name for t in brief.tools] if brief is not None else []
     rejected = _rejections(seen, "submit_plan")
     if len(rejected) >= 2:
         return LABEL + "could not produce a plan the orchestrator accepts: " + rejected[-1].text, []
@@ -131,16 +137,15 @@ def planner(request: ModelRequest) -> Turn:
 # --- worker ------------------------------------------------------------------------------------------------
 
 
-def dependency_facts(dependencies: dict[str, Any]) -> Facts:
+def dependency_facts(dependencies: dict[str, TaskOutcome]) -> Facts:
     """The merged facts handed on by the tasks this one depends on (failed tasks give none)."""
     merged = Facts()
     for task_id in sorted(dependencies):
-        outcome = dependencies[task_id]
-        result = outcome.get("result") if isinstance(outcome, dict) else None
-        data = result.get("data") if isinstance(result, dict) else None
-        if isinstance(data, dict) and isinstance(data.get("facts"), dict):
+        result = dependencies[task_id].result
+        facts = result.data.get("facts") if result is not None else None
+        if isinstance(facts, dict):
             try:
-                merged = merged.merge(Facts.model_validate(data["facts"]))
+                merged = merged.merge(Facts.model_validate(facts))
             except ValidationError:
                 continue
     return merged
@@ -150,10 +155,9 @@ def worker(request: ModelRequest) -> Turn:
     """Run the playbook stages the task's tools allow, from the facts its dependencies handed on; submit them."""
     catalogue = Catalogue(t.name for t in request.tools)
     submit = catalogue.find("submit_result") or "submit_result"
-    payload = read_payload(first_user_text(request.messages))
-    task = _mapping(payload.get("task"))
-    task_id = str(task.get("id", request.agent.partition(":")[2] or "task"))
-    deps = _mapping(payload.get("dependencies"))
+    brief = read_brief(first_user_text(request.messages), WorkerBrief)
+    task_id = brief.task.id if brief is not None else request.agent.partition(":")[2] or "task"
+    deps = brief.dependencies if brief is not None else {}
     all_seen = observations(request.messages)
     seen = [o for o in all_seen if o.kind not in SUBMIT_TOOLS]
     facts = learn(dependency_facts(deps), seen)
@@ -192,9 +196,9 @@ def synthesizer(request: ModelRequest) -> Turn:
     """Diagnose from the merged facts of every finished task; failed tasks lower the confidence and are named."""
     catalogue = Catalogue(t.name for t in request.tools)
     submit = catalogue.find("submit_answer") or "submit_answer"
-    payload = read_payload(first_user_text(request.messages))
-    results = _mapping(payload.get("results"))
-    failed = sorted(t for t, r in results.items() if not isinstance(r, dict) or r.get("status") != "finished")
+    brief = read_brief(first_user_text(request.messages), SynthesisBrief)
+    results = brief.results if brief is not None else {}
+    failed = sorted(t for t, r in results.items() if r.status != "finished")
     facts = dependency_facts(results)
     verdict = diagnose(facts)
     verdict.confidence = round(verdict.confidence * 0.75 ** len(failed), 2)

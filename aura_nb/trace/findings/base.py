@@ -6,15 +6,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aura_nb.contracts import HANDBACK_TOOLS, REFUSED_ERROR_TYPES
 from aura_nb.events import ModelCall, ToolCall
 
 Severity = Literal["info", "warning", "error"]
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 CHARS_PER_TOKEN = 4
 """Rough size of a token in characters, to put tool outputs and token counts on one scale."""
-TERMINAL_TOOLS = frozenset({"submit_plan", "submit_result", "submit_answer"})
+TERMINAL_TOOLS = HANDBACK_TOOLS
 """The orchestrator's own hand-back tools: they end an agent, their result is not data."""
-REFUSALS = frozenset({"duplicate_call", "not_allowed"})
+REFUSALS = REFUSED_ERROR_TYPES
 """`error_type`s of calls the harness refused without running them."""
 EXTRACTION_PREFIX = "scratchpad."
 """The Scratchpad's extraction tools (local, bounded reads of stored outputs)."""

@@ -116,7 +116,7 @@ def needless_dependencies(view: RunView) -> list[Finding]:
 
 
 def _finished(view: RunView) -> set[str]:
-    return {t for t, e in view.task_results.items() if e.status == "finished" and e.result.get("result")}
+    return {t for t, e in view.task_results.items() if e.status == "finished" and e.outcome.result}
 
 
 def _needless(view: RunView, task_id: str, dependency: str, span: tuple[float, float]) -> Finding:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import EXTRACTION_PREFIX, Finding, seconds, step_list
 from aura_nb.trace.findings.text import Haystack, Needle, phrases, quotes
-from aura_nb.trace.findings.view import RunView
+from aura_nb.trace.findings.view import RunView, submitted_text
 
 WORKER_PREFIX = "worker:"
 ALWAYS_ALLOWED = frozenset({"submit_result"})
@@ -59,21 +58,20 @@ def _outside_finding(view: RunView, agent: str, tool: str, calls: list[tuple[int
 
 def task_needle(view: RunView, task_id: str) -> Needle:
     """What would show a task's result was used: its evidence ids, blob ids, its summary quoted or its phrases."""
-    finished = view.task_results[task_id]
-    result = finished.result.get("result") or {}
-    evidence = [e for e in result.get("evidence") or [] if isinstance(e, dict)]
-    ids = {str(e[key]) for e in evidence for key in ("call_id", "blob_id") if e.get(key)}
-    summary = str(result.get("summary", ""))
+    result = view.task_results[task_id].outcome.result
+    evidence = result.evidence if result is not None else []
+    ids = {key for e in evidence for key in (e.call_id, e.blob_id) if key}
+    summary = result.summary if result is not None else ""
     return Needle(call_ids=frozenset(ids), quotes=quotes(summary), phrases=phrases(summary))
 
 
 def _submitted(view: RunView, task_id: str) -> Haystack:
     finished = view.task_results.get(task_id)
-    return Haystack(json.dumps(finished.result.get("result"), default=str) if finished else "")
+    return Haystack(submitted_text(finished) if finished else "")
 
 
 def _finished_tasks(view: RunView) -> list[str]:
-    return [t for t, e in view.task_results.items() if e.status == "finished" and e.result.get("result")]
+    return [t for t, e in view.task_results.items() if e.status == "finished" and e.outcome.result]
 
 
 def ignored_tasks(view: RunView) -> list[Finding]:

@@ -41,6 +41,12 @@ class Turn:
     tools: list[tuple[int, ToolCall]] = field(default_factory=list)
 
 
+def submitted_text(finished: TaskFinished) -> str:
+    """A finished task's submitted result as JSON text ("null" when it has none)."""
+    result = finished.outcome.result
+    return json.dumps(result.model_dump() if result is not None else None, default=str)
+
+
 def model_output(call: ModelCall) -> str:
     """What a model turn wrote: its text and, per tool use, the tool name and JSON arguments."""
     if call.response is None:
@@ -111,22 +117,21 @@ class RunView:
         """The final answer and the structured conclusion."""
         if self.finished is None:
             return Haystack("")
-        return Haystack.of([self.finished.answer, json.dumps(self.finished.conclusion, default=str)])
+        conclusion = self.finished.conclusion.model_dump() if self.finished.conclusion else {}
+        return Haystack.of([self.finished.answer, json.dumps(conclusion, default=str)])
 
     @cached_property
     def submitted(self) -> Haystack:
         """What the tasks handed back (summaries, evidence, data)."""
-        return Haystack.of(json.dumps(t.result.get("result"), default=str) for t in self.task_results.values())
+        return Haystack.of(submitted_text(t) for t in self.task_results.values())
 
     @cached_property
     def evidence(self) -> list[dict[str, Any]]:
         """Every evidence item: the tasks' submitted results and the final conclusion."""
-        items: list[dict[str, Any]] = []
-        for task in self.task_results.values():
-            items += (task.result.get("result") or {}).get("evidence") or []
-        if self.finished is not None:
-            items += self.finished.conclusion.get("evidence") or []
-        return [item for item in items if isinstance(item, dict)]
+        items = [e for t in self.task_results.values() if t.outcome.result for e in t.outcome.result.evidence]
+        if self.finished is not None and self.finished.conclusion is not None:
+            items += self.finished.conclusion.evidence
+        return [item.model_dump() for item in items]
 
     @cached_property
     def cited_calls(self) -> set[str]:
@@ -254,7 +259,7 @@ class RunView:
         before = [p for p in self.plans if self.position(p) < self.position(event)]
         if not before:
             return {}
-        return {str(t["id"]): t for t in before[-1].plan.get("tasks") or [] if isinstance(t, dict) and "id" in t}
+        return {t.id: t.model_dump() for t in before[-1].plan.tasks}
 
     @cached_property
     def task_starts(self) -> dict[str, TaskStarted]:

@@ -1,0 +1,64 @@
+"""The contracts below the events: vocabularies kept in step, plan checks, briefs, and old logs upgraded."""
+
+from __future__ import annotations
+
+import json
+import typing
+from pathlib import Path
+
+from aura_nb.contracts import (
+    ExtractionErrorCode,
+    Plan,
+    Task,
+    TaskOutcome,
+    ToolErrorType,
+    WorkerBrief,
+    extraction_error_type,
+    read_brief,
+    with_payload,
+)
+from aura_nb.events import LOG_VERSION, RunFinished, RunStarted, TaskFinished
+from aura_nb.trace.runlog import read_events
+
+
+def test_every_extraction_error_has_a_tool_error_type() -> None:
+    types = set(typing.get_args(ToolErrorType))
+    for code in typing.get_args(ExtractionErrorCode):
+        assert extraction_error_type(code) in types
+
+
+def test_a_plan_names_only_workers_that_exist() -> None:
+    plan = Plan(tasks=[Task(id="a", goal="g", worker="logs"), Task(id="b", goal="h", depends_on=["a"])])
+    assert plan.problems(worker_names=["logs"]) == []
+    assert plan.problems() == ["task 'a' names an unknown worker 'logs' (none are configured)"]
+    assert plan.iteration == 1
+
+
+def test_a_brief_round_trips_and_a_foreign_block_reads_as_none() -> None:
+    brief = WorkerBrief(task=Task(id="a", goal="g"), dependencies={"z": TaskOutcome(status="failed", error="e")})
+    text = with_payload("Task a: g", brief)
+    assert read_brief(text, WorkerBrief) == brief
+    assert read_brief("no payload", WorkerBrief) is None
+    assert read_brief(with_payload("x", Task(id="a", goal="g")), WorkerBrief) is None
+
+
+def test_a_log_without_a_version_is_upgraded_as_it_is_read(tmp_path: Path) -> None:
+    lines = [
+        {"kind": "run_started", "question": "q", "seq": 0},
+        {"kind": "task_finished", "task_id": "a", "status": "failed", "result": {"status": "failed", "error": "x"}},
+        {"kind": "task_finished", "task_id": "b", "status": "finished", "result": {"summary": "bare", "evidence": []}},
+        {"kind": "run_finished", "status": "finished", "conclusion": {}},
+    ]
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    started, failed, bare, finished = read_events(tmp_path)
+    assert isinstance(started, RunStarted) and started.log_version == LOG_VERSION
+    assert isinstance(failed, TaskFinished) and failed.outcome == TaskOutcome(status="failed", error="x")
+    assert isinstance(bare, TaskFinished) and bare.outcome.result is not None and bare.outcome.result.summary == "bare"
+    assert isinstance(finished, RunFinished) and finished.conclusion is None
+
+
+def test_a_current_log_records_its_version(tmp_path: Path) -> None:
+    (tmp_path / "events.jsonl").write_text(RunStarted(question="q").model_dump_json() + "\n")
+    assert json.loads((tmp_path / "events.jsonl").read_text())["log_version"] == LOG_VERSION
+    (started,) = read_events(tmp_path)
+    assert isinstance(started, RunStarted)
