@@ -41,6 +41,9 @@ class ServerSpec(_Section):
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: float = 60.0
     connect_timeout: float = 30.0
+    chaos: str | dict[str, Any] | None = None
+    """Start the server behind the chaos proxy: a profile name (`aura-nb chaos --list-profiles`) or a table
+    (`profile`, `seed`, `rules`; docs/chaos.md). The proxy validates it when it starts."""
 
     @model_validator(mode="after")
     def _check_target(self) -> ServerSpec:

@@ -173,6 +173,32 @@ class ToolProgress(EventBase):
     message: str | None = None
 
 
+CHAOS_META_KEY = "aura-nb/chaos"
+"""Where the chaos proxy reports its injections: a tool result's `_meta`, a JSON-RPC error's `data`."""
+CALL_ID_META_KEY = "aura-nb/call-id"
+"""The harness's call id in a `tools/call` request's `_meta` (the chaos proxy journals it with the call)."""
+
+
+class Injection(BaseModel):
+    """One fault the chaos proxy injected: its kind, the rule that fired, and what it did (e.g. `delay_s`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fault: str
+    rule: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChaosInjected(EventBase):
+    """Faults a chaos proxy injected into tool call `call_id` (the harness learns this; the model is not told)."""
+
+    kind: Literal["chaos_injected"] = "chaos_injected"
+    call_id: str = ""
+    server: str = ""
+    tool: str = ""
+    injections: list[Injection] = Field(default_factory=list)
+
+
 class ScratchpadStored(EventBase):
     kind: Literal["scratchpad_stored"] = "scratchpad_stored"
     blob_id: str
@@ -258,6 +284,7 @@ Event = Annotated[
     | ModelDelta
     | ToolCall
     | ToolProgress
+    | ChaosInjected
     | ScratchpadStored
     | ScratchpadExtracted
     | Approval

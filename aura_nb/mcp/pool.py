@@ -26,7 +26,7 @@ import mcp_types as types
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import ImageContent, ResultContent, TextContent, ToolResult, ToolSpec
-from aura_nb.events import ToolProgress
+from aura_nb.events import ChaosInjected, ToolProgress
 from aura_nb.mcp.session import ServerConnection, ServerCrashed, ServerUnavailable
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 
@@ -64,6 +64,22 @@ def convert_result(result: types.CallToolResult) -> ToolResult:
         structured=structured,
         is_error=bool(result.is_error),
     )
+
+
+def _report_chaos(connection: ServerConnection, name: str, ctx: ToolContext) -> None:
+    """Record what a chaos proxy in front of the server injected into this call (the model is not told)."""
+    injections = connection.injections(ctx.call_id)
+    if injections:
+        ctx.emit(
+            ChaosInjected(
+                call_id=ctx.call_id,
+                parent_span_id=ctx.span_id,
+                agent=ctx.agent,
+                server=connection.spec.name,
+                tool=name,
+                injections=injections,
+            )
+        )
 
 
 def _retry_safe(tool: types.Tool | None) -> bool:
@@ -156,11 +172,14 @@ class McpPool:
         if connection.alive and declared is None:
             return ToolOutcome.failure(f"server {server!r} has no tool {tool!r}", "unknown_tool", server)
         was_dead = not connection.alive
-        if was_dead and connection.spec.transport == "stdio":
-            outcome = await self._restart(connection, name, crashed_during_call=False)
-            if outcome is not None:
-                return outcome
-        return await self._call(connection, tool, arguments, ctx, retry=was_dead or _retry_safe(declared))
+        try:
+            if was_dead and connection.spec.transport == "stdio":
+                outcome = await self._restart(connection, name, crashed_during_call=False)
+                if outcome is not None:
+                    return outcome
+            return await self._call(connection, tool, arguments, ctx, retry=was_dead or _retry_safe(declared))
+        finally:
+            _report_chaos(connection, name, ctx)
 
     async def _restart(
         self, connection: ServerConnection, name: str, *, crashed_during_call: bool
@@ -199,7 +218,7 @@ class McpPool:
 
         timeout = connection.spec.timeout
         try:
-            raw = await connection.call(tool, arguments, timeout, on_progress)
+            raw = await connection.call(tool, arguments, timeout, on_progress, ctx.call_id)
         except TimeoutError:
             state = "still running" if connection.alive else "no longer running"
             return ToolOutcome.failure(

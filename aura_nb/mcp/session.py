@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import mcp_types as types
 from mcp.client.session import ClientSession
@@ -25,6 +25,8 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 
 from aura_nb.config import ServerSpec
+from aura_nb.events import CALL_ID_META_KEY, Injection
+from aura_nb.mcp.chaos import ChaosJournal, http_proxy, reported, stdio_launch
 
 
 class ServerUnavailable(RuntimeError):
@@ -50,6 +52,12 @@ class ServerConnection:
         fd, name = tempfile.mkstemp(prefix=f"aura-mcp-{spec.name}-", suffix=".stderr.log")
         os.close(fd)
         self.stderr_path = Path(name)
+        self.chaos: ChaosJournal | None = None
+        if spec.chaos is not None:
+            fd, name = tempfile.mkstemp(prefix=f"aura-mcp-{spec.name}-", suffix=".chaos.jsonl")
+            os.close(fd)
+            self.chaos = ChaosJournal(Path(name))
+        self._reported: dict[str, list[Injection]] = {}
 
     @property
     def alive(self) -> bool:
@@ -67,12 +75,17 @@ class ServerConnection:
         spec = self.spec
         if spec.transport == "stdio":
             assert spec.command is not None
-            params = StdioServerParameters(
-                command=spec.command, args=spec.args, env={**os.environ, **spec.env}, cwd=spec.cwd
-            )
+            command, args = (spec.command, spec.args) if self.chaos is None else stdio_launch(spec, self.chaos.path)
+            params = StdioServerParameters(command=command, args=args, env={**os.environ, **spec.env}, cwd=spec.cwd)
             with open(self.stderr_path, "a") as errlog:
                 async with stdio_client(params, errlog=errlog) as streams:
                     yield streams
+        elif self.chaos is not None:
+            async with (
+                http_proxy(spec, self.chaos.path, self.stderr_path) as url,
+                streamable_http_client(url, max_sse_event_size=None) as streams,
+            ):
+                yield streams
         elif spec.transport == "http":
             assert spec.url is not None
             async with streamable_http_client(spec.url) as streams:
@@ -136,17 +149,37 @@ class ServerConnection:
                     await task
         self._session = None
 
+    def _keep_reported(self, call_id: str, data: Any) -> None:
+        found = reported(data)
+        if found:
+            self._reported[call_id] = found
+
+    def injections(self, call_id: str) -> list[Injection]:
+        """What a chaos proxy in front of this server injected into call `call_id` (see `aura_nb.mcp.chaos`)."""
+        found = self._reported.pop(call_id, [])
+        return self.chaos.take(call_id) if self.chaos is not None else found
+
     async def call(
-        self, tool: str, arguments: dict[str, Any], timeout: float, progress: ProgressFnT | None = None
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        timeout: float,
+        progress: ProgressFnT | None = None,
+        call_id: str = "",
     ) -> types.CallToolResult:
         """Call a tool; raises `TimeoutError`, `ServerCrashed`, `ServerUnavailable` or the SDK's error."""
         session = self._session
         if session is None:
             raise ServerUnavailable(f"MCP server {self.spec.name!r} is not connected: {self.error or 'closed'}")
-        call = session.call_tool(tool, arguments, read_timeout_seconds=timeout, progress_callback=progress)
+        tagged = self.chaos is not None and call_id
+        meta = cast(types.RequestParamsMeta, {CALL_ID_META_KEY: call_id}) if tagged else None  # an open map
+        call = session.call_tool(tool, arguments, read_timeout_seconds=timeout, progress_callback=progress, meta=meta)
         try:
-            return await asyncio.wait_for(call, timeout + 1.0)
+            result = await asyncio.wait_for(call, timeout + 1.0)
+            self._keep_reported(call_id, result.meta)
+            return result
         except MCPError as exc:
+            self._keep_reported(call_id, exc.error.data)
             if exc.error.code == types.REQUEST_TIMEOUT:
                 raise TimeoutError(str(exc)) from exc
             if exc.error.code == types.CONNECTION_CLOSED:
