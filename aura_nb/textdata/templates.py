@@ -1,27 +1,26 @@
-"""Log template mining: cluster lines into templates (variables masked) with counts, time span and an example.
+"""Log template mining: lines clustered into templates (variables masked) with counts, time span and an example.
 
-A frequency-based miner in the spirit of Brain (Yu et al., 2023), made to work
-on whole lines without a per-format header parser:
+No per-format rules: the header every line shares is found from the data, then
+the messages after it are mined in the spirit of Brain (Yu et al., 2023).
 
-1. Tokenize on blanks and punctuation; mask tokens that hold a digit, month
-   and weekday names, domain-like names, parenthesized numbers, numbers with
-   units, and bracketed groups among a line's first tokens (a header's
-   `[thread]`, `[level]` or `[time]`); collapse runs of masked tokens into one
-   `<*>`.
-2. Find each line's header: the leading tokens that are masked or occur at
-   that position in at least half of all lines.
-3. Within lines of equal token count, each line's *root* is the largest set
-   of its non-header tokens sharing one (position, token) frequency: tokens
-   that always occur together, i.e. the event's constant words.
-4. Within a root group, a position is a variable when it was masked, or has
-   many distinct values (10+), or 3+ values that are many relative to the
-   group (10 %) or include two or more rare ones (at most 1 % of the group).
-5. A line's template key is its constant non-punctuation words after the
-   header; lines with equal keys form one template, across lengths.
+1. Mask: every token's tail from its first digit is masked in one pass over the
+   whole batch, then equal masked lines are mined once (weighted by how often
+   they occur), which is what makes mining fast.
+2. Header: the leading fields of each line are classed — variables (numbers,
+   times, date words, domains), levels, bracketed groups, `component:` fields,
+   punctuation, words — and the header is the longest run of fields of the same
+   class in 90 % of distinct lines, ending before any free text and at the first
+   `component:`; pipe- and bracket-delimited headers are fields like any other.
+   A second look, over the templates mined, extends it across word fields that
+   recur in many templates (a component or state column) when those are aligned.
+3. Messages: within lines of equal token count, a line's *root* is its largest
+   set of tokens sharing one (position, token) frequency — the event's constant
+   words; within a root group a position is variable when it is mostly masked,
+   has 10+ values, or 3+ values that are many for the group (10 %) or include
+   two rare ones (≤ 1 %). A line's template is its constant words; lines with
+   equal templates are one cluster, across lengths.
 
-Only generic masking is used: no per-dataset rules. On the loghub-2k
-benchmark (`benchmarks/patterns_accuracy.py`) it groups about 0.95 of lines
-correctly on average, against about 0.87 published for Drain.
+`benchmarks/patterns_accuracy.py` measures it on the loghub-2k datasets.
 """
 
 from __future__ import annotations
@@ -30,30 +29,41 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from aura_nb.textdata.timestamps import find_timestamp
 
 VAR = "<*>"
-_SUB = "\x00"  # text replaced before tokenizing (numbers with units, parenthesized numbers)
-_MARK = "\x01"  # a token found variable
-_TOKEN = re.compile(r"[^\s,;:=()\[\]{}\"'|<>]+|[,;:=()\[\]{}\"'|<>]")
-_DIGIT = re.compile(r"\d")
-_PUNCT = re.compile(r"[^A-Za-z0-9]+")
-_PAREN_NUMBER = re.compile(r"\([^()]*\d[^()]*\)")
-_NUMBER_UNIT = re.compile(
-    r"(?<![\w.])[<>~]?\d[\d.,:]*\s*(?:[KMGT]i?B|bytes?|ms|us|ns|sec|secs|s|m|h|min|%)(?!\w)", re.IGNORECASE
-)
+_MASK = "\x01"
+_DIGIT_TAIL = re.compile(r"""\d[^\s,;:=()\[\]{}"'|<>]*""")
+_TOKEN = re.compile(r"""[^\s,;:=()\[\]{}"'|<>]+|[,;:=()\[\]{}"'|<>]""")
+_FIELD = re.compile(r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]\S*|\||[^\s|]+")
+_PUNCT = re.compile(r"[^A-Za-z0-9\x01]+")
 _DATE_WORD = re.compile(
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
     r"|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:sday)?|wed(?:nesday)?|thu(?:rsday)?|fri(?:day)?"
     r"|sat(?:urday)?|sun(?:day)?)",
     re.IGNORECASE,
 )
-_DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,6}")
+_DOMAIN = re.compile(
+    r"(?:[a-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|int|io|co|us|uk|de|fr|jp|cn|hk|ru|br|in|au|ca|nl|eu|info|biz"
+    r"|local|lan|internal|localdomain|arpa)"
+)
+_UNITS = frozenset(
+    {"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes", "ms", "us", "µs", "ns"}
+    | {"sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "hour", "hours", "%"}
+)
+LEVELS = frozenset(
+    {"trace", "debug", "info", "information", "notice", "warn", "warning", "error", "err", "crit", "critical"}
+    | {"fatal", "severe", "alert", "emerg", "emergency", "verbose", "fine", "finer", "finest"}
+)
+_VAR_RUN = re.compile(r"<\*>(?:[ :.,/-]+<\*>)+")
+_CACHE_LIMIT = 500_000
 
 SortOrder = Literal["count", "rarity"]
 Tokens = tuple[str, ...]
+Key = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -83,22 +93,38 @@ class Mined:
         return {"templates": [t.to_dict() for t in self.templates], "assignments": self.assignments}
 
 
+def _compatible(got: str, want: str) -> bool:
+    """A field class that may stand where the header pattern has `want` (X: any word, variable or dash)."""
+    return got == want or (want == "X" and got in "VXL-") or (want == "V" and got == "X")
+
+
+def _aligned_class(classes: Counter[str], total: int, share: float) -> str | None:
+    """The class that `share` of `total` lines have at one position (X for a mix of words and variables)."""
+    cls, n = classes.most_common(1)[0]
+    if n >= share * total:
+        return cls
+    values = classes["V"] + classes["X"] + classes["L"] + classes["-"]  # a lone dash is often an empty value
+    return "X" if values >= share * total else None
+
+
 class TemplateMiner:
-    """Mines templates from a batch of lines (two passes: statistics, then grouping)."""
+    """Mines templates from a batch of lines."""
 
     def __init__(
         self,
         *,
-        header_share: float = 0.5,
-        header_zone: int = 12,
+        header_fields: int = 12,
+        aligned_share: float = 0.9,
+        min_templates: int = 8,
         many_values: int = 10,
         min_values: int = 3,
         value_share: float = 0.1,
         rare_share: float = 0.01,
         rare_values: int = 2,
     ) -> None:
-        self.header_share = header_share
-        self.header_zone = header_zone
+        self.header_fields = header_fields
+        self.aligned_share = aligned_share
+        self.min_templates = min_templates
         self.many_values = many_values
         self.min_values = min_values
         self.value_share = value_share
@@ -106,106 +132,140 @@ class TemplateMiner:
         self.rare_values = rare_values
         self._variable: dict[str, bool] = {}
 
-    def _is_variable(self, token: str) -> bool:
-        known = (
-            token == _SUB
-            or _DIGIT.search(token) is not None
-            or _DATE_WORD.fullmatch(token) is not None
-            or _DOMAIN.fullmatch(token) is not None
-        )
-        if len(self._variable) > 500_000:
-            self._variable.clear()
-        self._variable[token] = known
+    # -- tokens and fields -------------------------------------------------------------------------
+
+    def is_variable(self, token: str) -> bool:
+        """A masked token (it held a digit), a date word or a domain name."""
+        known = self._variable.get(token)
+        if known is None:
+            known = _MASK in token or _DATE_WORD.fullmatch(token) is not None or _DOMAIN.fullmatch(token) is not None
+            if len(self._variable) > _CACHE_LIMIT:
+                self._variable.clear()
+            self._variable[token] = known
         return known
 
-    def _mask(self, raw: Sequence[str], ranges: list[tuple[int, int]] | None = None) -> Tokens:
-        """Masked tokens of a line's raw tokens; `ranges` gets the raw tokens each one covers."""
-        cached = self._variable.get
+    def message(self, masked: str, start: int) -> tuple[Tokens, list[tuple[int, int]]]:
+        """The tokens of a masked line from `start` (variables as `<*>`, a unit after a variable absorbed,
+        runs of variables as one), with the character span each covers."""
         tokens: list[str] = []
-        index = 0
-        while index < len(raw):
-            token = raw[index]
-            closing = _closing_bracket(raw, index) if token == "[" and index < self.header_zone else None
-            end = index if closing is None else closing
-            masked = closing is not None or cached(token)
-            if masked is None:
-                masked = self._is_variable(token)
-            if masked and tokens and tokens[-1] == VAR:
-                if ranges is not None:
-                    ranges[-1] = (ranges[-1][0], end)
+        spans: list[tuple[int, int]] = []
+        for match in _TOKEN.finditer(masked, start):
+            token = match.group()
+            variable = self.is_variable(token)
+            if tokens and tokens[-1] == VAR and (variable or token.lower() in _UNITS):
+                spans[-1] = (spans[-1][0], match.end())
             else:
-                tokens.append(VAR if masked else token)
-                if ranges is not None:
-                    ranges.append((index, end))
-            index = end + 1
-        return tuple(tokens)
+                tokens.append(VAR if variable else token)
+                spans.append(match.span())
+        return tuple(tokens), spans
 
-    def tokenize(self, line: str) -> Tokens:
-        """Masked tokens of `line`, with runs of variables (and bracketed header groups) as one `<*>`."""
-        return self._mask(_TOKEN.findall(_substitute(line)))
+    def field_class(self, field: str) -> str:
+        """V variable, C `component:`, B bracketed, L level, - punctuation, X anything else."""
+        words = [t for t in _TOKEN.findall(field) if not _PUNCT.fullmatch(t)]
+        if not words:
+            return "-"
+        if field.endswith(":"):
+            return "C"
+        if field[0] in "[(<{" and field.rstrip(",;").endswith(("]", ")", ">", "}")):
+            return "B"
+        if all(self.is_variable(t) for t in words):
+            return "V"
+        return "L" if len(words) == 1 and words[0].lower() in LEVELS else "X"
 
-    def display(self, line: str, variable: frozenset[int]) -> str:
-        """`line` as a template: its masked tokens and the tokens at `variable` positions shown as `<*>`."""
-        text = _substitute(line)
-        matches = list(_TOKEN.finditer(text))
-        ranges: list[tuple[int, int]] = []
-        tokens = self._mask([m.group() for m in matches], ranges)
-        for p in sorted(variable | {p for p, t in enumerate(tokens) if t == VAR}, reverse=True):
-            first, last = ranges[p]
-            text = text[: matches[first].start()] + _MARK + text[matches[last].end() :]
-        text = re.sub(r"\s+", " ", text.replace(f" {_SUB} ", _MARK)).strip()
-        text = re.sub(f"[{_MARK}{_SUB}]+", VAR, text)
-        return re.sub(r"<\*>(?:[:.,/-]<\*>){2,}", VAR, text)  # a timestamp or address made of several parts
+    def _units(self, line: str) -> tuple[list[str], list[int]]:
+        """Classes and end offsets of a line's leading fields, a run of words and variables as one unit."""
+        classes: list[str] = []
+        ends: list[int] = []
+        for match in islice(_FIELD.finditer(line), 2 * self.header_fields):
+            cls = self.field_class(match.group())
+            last = classes[-1] if classes else ""
+            if cls in "VX" and (last in ("V", "X") or (last == "-" and len(classes) == 1)):
+                classes[-1] = "V" if cls == last == "V" else "X"  # a dash that starts a line is an empty value
+                ends[-1] = match.end()
+            else:
+                classes.append(cls)
+                ends.append(match.end())
+        return classes, ends
 
-    def _headers(self, lines: Sequence[Tokens]) -> list[int]:
-        zone = self.header_zone
-        seen = Counter((p, t) for line in lines for p, t in enumerate(line[:zone]))
-        floor = self.header_share * len(lines)
-        headers = []
-        for line in lines:
-            k = 0
-            while k < min(len(line), zone) and (line[k] == VAR or seen[(k, line[k])] >= floor):
-                k += 1
-            headers.append(k)
-        return headers
+    # -- the header --------------------------------------------------------------------------------
+
+    def _pattern(self, rows: Sequence[Sequence[tuple[str, str]]], recurring: bool) -> list[str]:
+        """The classes of the header fields that `rows` (class, text per field) share; with `recurring`,
+        words count only when each recurs in two or more rows on average."""
+        total = len(rows)
+        pattern: list[str] = []
+        best = 0
+        for k in range(self.header_fields):
+            at = [row[k] for row in rows if len(row) > k]
+            if not at:
+                break
+            cls = _aligned_class(Counter(c for c, _ in at), total, self.aligned_share)
+            if cls is None:
+                break
+            if cls == "X" and recurring:
+                words = Counter(text for c, text in at if c in "XL")
+                if len(words) * 2 > sum(words.values()):
+                    break
+            pattern.append(cls)
+            if cls != "X":
+                best = k + 1
+            if cls == "C":
+                break
+        return pattern[:best]
+
+    def headers(self, masked: Sequence[str]) -> list[int]:
+        """Where each masked line's message starts, after the header the lines share."""
+        units = [self._units(line) for line in masked]
+        pattern = self._pattern([[(c, "") for c in classes] for classes, _ in units], recurring=False)
+        return [_header_end(classes, ends, pattern) for classes, ends in units]
+
+    def _extend(self, masked: Sequence[str], heads: list[int], keys: Sequence[Key]) -> list[int]:
+        """Longer headers where the fields after them are aligned across the templates mined so far."""
+        first: dict[Key, int] = {}
+        for index, key in enumerate(keys):
+            first.setdefault(key, index)
+        if len(first) < self.min_templates:
+            return heads
+        rows = [
+            [(self.field_class(m.group()), m.group()) for m in islice(_FIELD.finditer(masked[i]), self.header_fields)]
+            for i in first.values()
+        ]
+        pattern = self._pattern(rows, recurring=True)
+        if not pattern:
+            return heads
+        longer = list(heads)
+        for index, line in enumerate(masked):
+            found = list(islice(_FIELD.finditer(line), len(pattern)))
+            if len(found) < len(pattern) or found[-1].end() <= heads[index]:
+                continue
+            wrong = sum(
+                1 for m, want in zip(found, pattern, strict=True) if not _compatible(self.field_class(m.group()), want)
+            )
+            if wrong <= (len(pattern) > 2):
+                longer[index] = found[-1].end()
+        return longer
+
+    # -- messages ----------------------------------------------------------------------------------
 
     def _is_variable_position(self, values: Counter[str], members: int) -> bool:
         distinct = len(values)
-        if VAR in values or distinct >= self.many_values:
+        if values[VAR] * 2 >= members or distinct >= self.many_values:
             return True
         if distinct < self.min_values:
             return False
         rare = sum(1 for n in values.values() if n <= self.rare_share * members)
         return distinct >= self.value_share * members or rare >= self.rare_values
 
-    def mine(self, raw_lines: Sequence[str], order: SortOrder = "count") -> Mined:
-        """Templates of `raw_lines` and each line's template index."""
-        lines = [self.tokenize(line) for line in raw_lines]
-        headers = self._headers(lines)
-        by_length: dict[int, list[int]] = defaultdict(list)
-        for index, line in enumerate(lines):
-            by_length[len(line)].append(index)
-        keys: list[tuple[str, ...]] = [()] * len(lines)
-        shown: dict[tuple[str, ...], tuple[int, frozenset[int]]] = {}
-        for length, indices in by_length.items():
-            for members in self._root_groups(lines, headers, indices):
-                variable = self._variable_positions(lines, members, length)
-                start = min(headers[i] for i in members)
-                for i in members:
-                    key = tuple(
-                        t
-                        for p, t in enumerate(lines[i])
-                        if p >= start and p not in variable and t != VAR and not _PUNCT.fullmatch(t)
-                    )
-                    keys[i] = key
-                    shown.setdefault(key, (i, variable))
-        return self._result(raw_lines, lines, keys, shown, order)
-
-    def _root_groups(self, lines: Sequence[Tokens], headers: list[int], indices: list[int]) -> Iterable[list[int]]:
-        freq = Counter((p, t) for i in indices for p, t in enumerate(lines[i]) if t != VAR)
+    def _root_groups(self, lines: Sequence[Tokens], indices: list[int], weights: Sequence[int]) -> Iterable[list[int]]:
+        freq: Counter[tuple[int, str]] = Counter()
+        for i in indices:
+            weight = weights[i]
+            for pt in enumerate(lines[i]):
+                if pt[1] != VAR:
+                    freq[pt] += weight
         groups: dict[tuple[int, tuple[tuple[int, str], ...]], list[int]] = defaultdict(list)
         for i in indices:
-            body = [(p, t) for p, t in enumerate(lines[i]) if t != VAR and p >= headers[i]]
+            body = [(p, t) for p, t in enumerate(lines[i]) if t != VAR]
             sizes = Counter(freq[pt] for pt in body)
             if not sizes:
                 groups[(0, ())].append(i)
@@ -214,59 +274,115 @@ class TemplateMiner:
             groups[(root, tuple(pt for pt in body if freq[pt] == root))].append(i)
         return groups.values()
 
-    def _variable_positions(self, lines: Sequence[Tokens], members: list[int], length: int) -> frozenset[int]:
+    def _variable_positions(
+        self, lines: Sequence[Tokens], members: list[int], weights: Sequence[int]
+    ) -> frozenset[int]:
         """Positions whose values vary like a variable's (a root token is the same in every member: never)."""
+        length = len(lines[members[0]])
         values: list[Counter[str]] = [Counter() for _ in range(length)]
+        total = 0
         for i in members:
+            weight = weights[i]
+            total += weight
             for p, t in enumerate(lines[i]):
-                values[p][t] += 1
-        return frozenset(p for p in range(length) if self._is_variable_position(values[p], len(members)))
+                values[p][t] += weight
+        return frozenset(p for p in range(length) if self._is_variable_position(values[p], total))
 
-    def _result(
-        self,
-        raw_lines: Sequence[str],
-        lines: Sequence[Tokens],
-        keys: list[tuple[str, ...]],
-        shown: dict[tuple[str, ...], tuple[int, frozenset[int]]],
-        order: SortOrder,
-    ) -> Mined:
-        members: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for index, key in enumerate(keys):
-            members[key].append(index)
+    def _keys(self, lines: Sequence[Tokens], weights: Sequence[int]) -> tuple[list[Key], list[frozenset[int]]]:
+        """Each line's template key (its constant words) and its variable positions."""
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for index, line in enumerate(lines):
+            by_length[len(line)].append(index)
+        keys: list[Key] = [()] * len(lines)
+        variables: list[frozenset[int]] = [frozenset()] * len(lines)
+        for indices in by_length.values():
+            for members in self._root_groups(lines, indices, weights):
+                variable = self._variable_positions(lines, members, weights)
+                for i in members:
+                    keys[i] = tuple(
+                        t for p, t in enumerate(lines[i]) if p not in variable and t != VAR and not _PUNCT.fullmatch(t)
+                    )
+                    variables[i] = variable
+        return keys, variables
+
+    # -- the whole batch ---------------------------------------------------------------------------
+
+    def mine(self, raw_lines: Sequence[str], order: SortOrder = "count") -> Mined:
+        """Templates of `raw_lines` and each line's template index."""
+        masked_lines = _DIGIT_TAIL.sub(_MASK, "\n".join(raw_lines)).split("\n")
+        if len(masked_lines) != len(raw_lines):  # a line held a newline of its own
+            masked_lines = [_DIGIT_TAIL.sub(_MASK, line) for line in raw_lines]
+        index: dict[str, int] = {}
+        ids = [index.setdefault(line, len(index)) for line in masked_lines]
+        distinct = list(index)
+        counts = Counter(ids)
+        weights = [counts[i] for i in range(len(distinct))]
+        heads = self.headers(distinct)
+        messages = [self.message(line, start)[0] for line, start in zip(distinct, heads, strict=True)]
+        keys, variables = self._keys(messages, weights)
+        longer = self._extend(distinct, heads, keys)
+        if longer != heads:
+            heads = longer
+            messages = [self.message(line, start)[0] for line, start in zip(distinct, heads, strict=True)]
+            keys, variables = self._keys(messages, weights)
+        members: dict[Key, list[int]] = defaultdict(list)
+        for number, d in enumerate(ids):
+            members[keys[d]].append(number)
         clusters = sorted(members.values(), key=lambda m: (-len(m) if order == "count" else len(m), m[0]))
-        assignments = [0] * len(lines)
+        assignments = [0] * len(raw_lines)
         templates: list[Template] = []
         for number, cluster in enumerate(clusters):
-            for index in cluster:
-                assignments[index] = number
-            first, variable = shown[keys[cluster[0]]]
+            for line in cluster:
+                assignments[line] = number
+            first = ids[cluster[0]]
+            shapes = {distinct[ids[i]][: heads[ids[i]]] for i in islice(cluster, 200)}
             templates.append(
                 Template(
-                    template=self.display(raw_lines[first], variable),
+                    template=self.display(distinct[first], heads[first], variables[first], shapes),
                     count=len(cluster),
                     first_line=cluster[0] + 1,
                     last_line=cluster[-1] + 1,
                     first_seen=find_timestamp(raw_lines[cluster[0]]),
                     last_seen=find_timestamp(raw_lines[cluster[-1]]),
-                    example=raw_lines[first][:500],
+                    example=raw_lines[cluster[0]][:500],
                 )
             )
         return Mined(templates, assignments)
 
+    def display(self, masked: str, start: int, variable: frozenset[int], headers: set[str]) -> str:
+        """A masked line as a template: header fields that differ among `headers` and the message's
+        variables (masked, or at `variable` positions) shown as `<*>`, constants kept."""
+        header = masked[:start]
+        if len(headers) > 1:
+            fields = [[m.group() for m in _FIELD.finditer(h)] for h in headers]
+            for k, m in reversed(list(enumerate(_FIELD.finditer(header)))):
+                if any(len(other) <= k or other[k] != m.group() for other in fields):
+                    header = header[: m.start()] + _MASK + header[m.end() :]
+        header = _TOKEN.sub(lambda m: _MASK if self.is_variable(m.group()) else m.group(), header)
+        tokens, spans = self.message(masked, start)
+        text = masked[start:]
+        for p in sorted(variable | {p for p, t in enumerate(tokens) if t == VAR}, reverse=True):
+            low, high = spans[p][0] - start, spans[p][1] - start
+            text = text[:low] + _MASK + text[high:]
+        shown = re.sub(r"\s+", " ", f"{header}{text}").strip()
+        shown = re.sub(rf"[^\s,;:=()\[\]{{}}\"'|<>]*{_MASK}[^\s,;:=()\[\]{{}}\"'|<>]*", VAR, shown)
+        return _VAR_RUN.sub(VAR, shown)
 
-def _substitute(line: str) -> str:
-    """`line` with numbers-with-units and parenthesized numbers replaced before tokenizing."""
-    return _NUMBER_UNIT.sub(f" {_SUB} ", _PAREN_NUMBER.sub(f" {_SUB} ", line))
 
-
-def _closing_bracket(tokens: Sequence[str], start: int) -> int | None:
-    """Index of the `]` that closes the `[` at `start` (nesting counted), None when unclosed."""
-    depth = 0
-    for index in range(start, len(tokens)):
-        depth += (tokens[index] == "[") - (tokens[index] == "]")
-        if depth == 0:
-            return index
-    return None
+def _header_end(classes: list[str], ends: list[int], pattern: list[str]) -> int:
+    """Where a line's header ends when its units follow `pattern` (one may differ, be missing or extra)."""
+    n = len(pattern)
+    if not n:
+        return 0
+    for shift in (0, -1, 1):
+        got = classes[max(0, shift) :]
+        want = pattern[max(0, -shift) :]
+        if not want or len(got) < len(want):
+            continue
+        wrong = sum(1 for a, b in zip(got, want, strict=False) if not _compatible(a, b))
+        if wrong <= (shift == 0 and n > 2) and _compatible(got[len(want) - 1], want[-1]):
+            return ends[len(want) - 1 + max(0, shift)]
+    return 0
 
 
 def mine(lines: Sequence[str], order: SortOrder = "count") -> Mined:
