@@ -1,4 +1,4 @@
-"""grep: line semantics like GNU grep, context, limits, and a catastrophic pattern that cannot hang the caller."""
+"""grep: line semantics like GNU grep, context, limits, Python-only syntax, and patterns that cannot hang the caller."""
 
 from __future__ import annotations
 
@@ -97,7 +97,30 @@ async def test_bad_patterns_are_readable_errors(pad: Scratchpad, ctx: ToolContex
     assert body["argument"] == "context" and body["limit"] == 20
 
 
-async def test_a_catastrophic_pattern_is_stopped_at_the_deadline(tmp_path: Path, ctx: ToolContext) -> None:
+async def test_a_catastrophic_backtracking_pattern_runs_in_linear_time(make_pad: Any, ctx: ToolContext) -> None:
+    pad = make_pad({"t": ("a" * 40 + "!\n") * 20_000}, threshold_tokens=1)
+    blob_id = await store(pad, ctx, "t")
+    started = time.monotonic()
+    assert await grep(pad, ctx, blob_id, pattern="(a+)+$", count_only=True) == "0 matching lines"
+    assert await grep(pad, ctx, blob_id, pattern="(a+)+!$", count_only=True) == "20,000 matching lines"
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [(r"x=(?=22)", [3]), (r"(?<!x=)22", [4]), (r"(\w)\1", [3, 4, 5]), (r"b\nx", []), (r"x\Z", [6])],
+)
+async def test_python_only_syntax_still_works(
+    make_pad: Any, ctx: ToolContext, pattern: str, expected: list[int]
+) -> None:
+    """Look-around, backreferences, a newline or \\Z in the pattern: run on Python's re, same line semantics."""
+    pad = make_pad({"t": "alpha\nb\nx=22\ny 22\nzz\nx"}, threshold_tokens=1)
+    blob_id = await store(pad, ctx, "t")
+    shown = await grep(pad, ctx, blob_id, pattern=pattern)
+    assert [int(line.split(":", 1)[0]) for line in shown.splitlines()[1:]] == expected
+
+
+async def test_a_catastrophic_python_only_pattern_is_stopped_at_the_deadline(tmp_path: Path, ctx: ToolContext) -> None:
     from scratchpad_samples import FixedToolbox
 
     from aura_nb.config import ScratchpadSettings
@@ -111,7 +134,7 @@ async def test_a_catastrophic_pattern_is_stopped_at_the_deadline(tmp_path: Path,
     )
     blob_id = await store(pad, ctx, "t")
     started = time.monotonic()
-    outcome = await pad.call_tool("scratchpad.grep", {"blob_id": blob_id, "pattern": "(a+)+$"}, ctx)
+    outcome = await pad.call_tool("scratchpad.grep", {"blob_id": blob_id, "pattern": "(a+)+(?=\\?)$"}, ctx)
     elapsed = time.monotonic() - started
     body = error_of(outcome)
     assert body["error"] == "timeout" and body["limit_seconds"] == 1.0 and "nested" in body["hint"]
@@ -120,10 +143,22 @@ async def test_a_catastrophic_pattern_is_stopped_at_the_deadline(tmp_path: Path,
     assert "matching lines" in await grep(pad, ctx, blob_id, pattern="a!", count_only=True)
 
 
-def test_the_worker_is_the_only_place_a_pattern_runs(tmp_path: Path) -> None:
-    from aura_nb.scratchpad.grep import search
+def test_search_runs_on_ripgrep_and_reports_line_starts(tmp_path: Path) -> None:
+    from aura_nb.scratchpad import grep as grep_module
 
+    assert grep_module.ripgrep() is not None, "the ripgrep wheel is a dependency"
     blobs = BlobStore(tmp_path)
     meta = blobs.put_text(["x\n" * 10])
-    count, hits = search(blobs.root / meta.blob_id, "x", ignore_case=False, max_hits=3, timeout=10)
+    count, hits = grep_module.search(blobs.root / meta.blob_id, "x", ignore_case=False, max_hits=3, timeout=10)
     assert (count, hits) == (10, [0, 2, 4])
+
+
+def test_without_ripgrep_python_re_gives_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aura_nb.scratchpad import grep as grep_module
+
+    blobs = BlobStore(tmp_path)
+    path = blobs.root / blobs.put_text([corpus()]).blob_id
+    with_rg = [grep_module.search(path, p, ignore_case=True, max_hits=50, timeout=10) for p in ("error", "^$", "x=1")]
+    monkeypatch.setattr(grep_module, "ripgrep", lambda: None)
+    without = [grep_module.search(path, p, ignore_case=True, max_hits=50, timeout=10) for p in ("error", "^$", "x=1")]
+    assert with_rg == without
