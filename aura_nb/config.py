@@ -89,6 +89,8 @@ class ScratchpadSettings(_Section):
     extract_cap_tokens: int = Field(default=10_000, ge=1)
     context_window: int = Field(default=200_000, ge=1)
     safety_margin: float = Field(default=0.2, ge=0.0, lt=1.0)
+    extract_timeout: float = Field(default=10.0, gt=0.0)
+    """Seconds any one extraction tool call may take (grep's search is killed, the others stop)."""
     overrides: dict[str, int] = Field(default_factory=dict)
     """Per `server` or `server.tool` threshold in tokens (0 disables interception)."""
 

@@ -78,7 +78,9 @@ def _finish(processes: list[subprocess.Popen[bytes]], timeout: float) -> list[tu
     return results
 
 
-def _ripgrep(rg: str, path: Path, pattern: str, ignore_case: bool, max_hits: int, timeout: float) -> tuple[int, list[int]]:
+def _ripgrep(
+    rg: str, path: Path, pattern: str, ignore_case: bool, max_hits: int, timeout: float
+) -> tuple[int, list[int]]:
     base = [rg, "--no-config", "--text", "--encoding", "none", "--no-messages"]
     base += ["--ignore-case"] if ignore_case else ["--case-sensitive"]
     commands = [[*base, "--count", "--regexp", pattern, "--", str(path)]]

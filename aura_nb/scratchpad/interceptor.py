@@ -23,6 +23,7 @@ from aura_nb.contracts import extraction_error_type
 from aura_nb.events import ErrorEvent, ScratchpadExtracted, ScratchpadStored
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.scratchpad.budget import ContextBudget, Output
+from aura_nb.scratchpad.deadline import Deadline
 from aura_nb.scratchpad.errors import ExtractionError
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
 from aura_nb.scratchpad.store import BlobMeta, BlobStore, StoreError
@@ -56,7 +57,7 @@ class Scratchpad:
         self.inner = inner
         self.settings = settings or ScratchpadSettings()
         self.counter = counter or default_counter()
-        self.limits = limits or ExtractLimits()
+        self.limits = limits or ExtractLimits(timeout=self.settings.extract_timeout)
         self.store = BlobStore(run_dir, counter=self.counter, json_limit=self.limits.json_limit)
         self.budget = ContextBudget.from_settings(self.settings)
         self._has_blobs = offer_existing and bool(self.store.list())
@@ -188,5 +189,6 @@ class Scratchpad:
             raise self.budget.over_budget(1, "the run's context budget is used up; answer with what you have")
         out = Output(self.budget, limit, NARROW)
         with self.store.open(blob_id) as blob:
+            blob.deadline = Deadline(self.limits.timeout)
             position = tool.run(Call(blob, self.store.root / blob_id, args, out, self.limits))
         return out.text(), position

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -15,14 +16,28 @@ def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
     max_lines = args.integer("max_lines", 200_000, low=1, high=2_000_000)
     order: SortOrder = "rarity" if args.choice("sort", "count", ("count", "rarity")) == "rarity" else "count"
     limit = args.integer("limit", 30, low=1, high=1000)
-    raw = [blob.text(s, e) for s, e in islice(blob.lines_from(0), max_lines)]
-    result = mine(raw, order)
-    cut = f" (the first {len(raw):,} of {blob.meta.lines:,} lines)" if len(raw) < blob.meta.lines else ""
-    out.add(f"{len(result.templates):,} templates in {len(raw):,} lines{cut}, by {order}:")
-    for number, t in enumerate(result.templates[:limit], start=1):
+    numbers: list[int] = []  # the blob line (1-based) of each mined line: blank lines are not mined
+    raw: list[str] = []
+    read = 0
+    for read, (start, end) in enumerate(islice(blob.lines_from(0), max_lines), start=1):
+        text = blob.text(start, end)
+        if text.strip():
+            numbers.append(read)
+            raw.append(text)
+    try:
+        mined = mine(raw, order, deadline=blob.deadline.at)
+    except TimeoutError as exc:
+        raise blob.deadline.error(f"mine fewer lines: max_lines={max(1, read // 4):,}") from exc
+    templates = [
+        replace(t, first_line=numbers[t.first_line - 1], last_line=numbers[t.last_line - 1]) for t in mined.templates
+    ]
+    cut = f" (the first {read:,} of {blob.meta.lines:,} lines)" if read < blob.meta.lines else ""
+    blank = f"; {read - len(raw):,} blank lines skipped" if read > len(raw) else ""
+    out.add(f"{len(templates):,} templates in {read:,} lines{cut}{blank}, by {order}:")
+    for number, t in enumerate(templates[:limit], start=1):
         span = f" {t.first_seen} → {t.last_seen}" if t.first_seen else ""
         out.add(f"#{number} {t.count:,}× lines {t.first_line}..{t.last_line}{span}\n  {t.template[:300]}")
         out.add(f"  e.g. line {t.first_line}: {t.example[:200]}")
-    if len(result.templates) > limit:
-        out.add(f"… {len(result.templates) - limit:,} more templates (raise limit, or sort by rarity)")
-    return {"lines": [1, len(raw)], "templates": min(limit, len(result.templates))}
+    if len(templates) > limit:
+        out.add(f"… {len(templates) - limit:,} more templates (raise limit, or sort by rarity)")
+    return {"lines": [1, read], "templates": min(limit, len(templates))}

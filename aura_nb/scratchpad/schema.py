@@ -5,11 +5,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from aura_nb.scratchpad import jsonpath, tabular
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
+from aura_nb.scratchpad.deadline import CHECK_EVERY
 from aura_nb.scratchpad.extract import render_line
 from aura_nb.scratchpad.store import Blob
 from aura_nb.textdata.shape import JSON_SHAPES, LABELS
@@ -35,10 +37,18 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+def _checked(blob: Blob, matches: Iterator[re.Match[bytes]]) -> Iterator[re.Match[bytes]]:
+    """`matches`, checking the blob's deadline every `CHECK_EVERY` of them."""
+    for number, match in enumerate(matches, start=1):
+        if number % CHECK_EVERY == 0:
+            blob.deadline.check()
+        yield match
+
+
 def markdown_outline(blob: Blob, out: Output, depth: int) -> dict[str, Any]:
     """Headings down to level `depth` with their line numbers, skipping fenced code blocks."""
-    fences = blob.line_numbers(m.start() for m in _FENCE.finditer(blob.data))
-    headings = list(_HEADING.finditer(blob.data))
+    fences = blob.line_numbers(m.start() for m in _checked(blob, _FENCE.finditer(blob.data)))
+    headings = list(_checked(blob, _HEADING.finditer(blob.data)))
     out.hint = "show fewer heading levels with a lower depth, or grep for the heading you want"
     count = 0
     for match, line in zip(headings, blob.line_numbers(m.start() for m in headings), strict=True):
@@ -63,7 +73,7 @@ def log_summary(blob: Blob, out: Output, max_chars: int) -> dict[str, Any]:
             stamp = find_timestamp(text)
             out.add(f"{label} line: " + (f"timestamp {stamp}" if stamp else render_line(blob, *span, max_chars)))
     scanned = min(blob.size, LEVEL_SCAN)
-    levels = Counter(m.group(1).decode() for m in _LEVEL.finditer(blob.data, 0, scanned))
+    levels = Counter(m.group(1).decode() for m in _checked(blob, _LEVEL.finditer(blob.data, 0, scanned)))
     blob.release(0, scanned)
     if levels:
         where = "" if scanned == blob.size else f" (in the first {scanned >> 20} MiB)"

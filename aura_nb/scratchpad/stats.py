@@ -23,6 +23,7 @@ from typing import Any
 from aura_nb.scratchpad import jsonpath, tabular
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
+from aura_nb.scratchpad.deadline import CHECK_EVERY
 from aura_nb.scratchpad.errors import ExtractionError, bad_argument
 from aura_nb.scratchpad.store import Blob
 from aura_nb.textdata.shape import JSON_SHAPES
@@ -123,6 +124,8 @@ def records(blob: Blob, args: Arguments, json_limit: int, max_records: int) -> I
         for number, item in enumerate(items):
             if number >= max_records:
                 return
+            if number % CHECK_EVERY == 0:
+                blob.deadline.check()
             yield _structured(_flatten(item), time_field)
     elif shape in ("log", "text", "markdown"):
         for number, (start, end) in enumerate(blob.lines_from(0)):
@@ -152,17 +155,26 @@ def stats(blob: Blob, args: Arguments, out: Output, json_limit: int) -> dict[str
     fields: dict[str, FieldStats] = {}
     seconds: Counter[int] = Counter()  # records per whole second: bounded by the time span, not the size
     seen = 0
-    for stamp, numbers in records(blob, args, json_limit, max_records):
-        seen += 1
-        if stamp is not None:
-            seconds[int(stamp)] += 1
-        for name, value in numbers.items():
-            if wanted is not None and name not in wanted:
-                continue
-            if name not in fields and len(fields) >= MAX_FIELDS:
-                continue
-            fields.setdefault(name, FieldStats()).add(value)
-    more = f" (the first {max_records:,})" if seen >= max_records else ""
+    stopped = False
+    try:
+        for stamp, numbers in records(blob, args, json_limit, max_records):
+            seen += 1
+            if stamp is not None:
+                seconds[int(stamp)] += 1
+            for name, value in numbers.items():
+                if wanted is not None and name not in wanted:
+                    continue
+                if name not in fields and len(fields) >= MAX_FIELDS:
+                    continue
+                fields.setdefault(name, FieldStats()).add(value)
+    except ExtractionError as exc:
+        if exc.code != "timeout" or not seen:
+            raise
+        stopped = True  # what was read so far is summarized, and said to be partial
+    if stopped:
+        more = f" (the first {seen:,}: stopped at the {blob.deadline.seconds:g} s time limit; lower max_records)"
+    else:
+        more = f" (the first {max_records:,})" if seen >= max_records else ""
     out.add(f"{seen:,} records{more}; {seconds.total():,} with a timestamp")
     if fields:
         out.add(f"{'field':<28} {'count':>9} {'min':>11} {'max':>11} {'mean':>11} {'p50':>11} {'p90':>11} {'p99':>11}")

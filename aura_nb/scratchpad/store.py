@@ -2,7 +2,9 @@
 
 A blob is written as a stream to a temporary file while its SHA-256, size and
 newline index are computed, then renamed into place, so identical outputs are
-stored once and a reader never sees half a blob. Each blob has a JSON sidecar
+stored once and a reader never sees half a blob. Temporary files are locked while
+written; one left by a writer that was killed is removed when the store is next
+opened. Each blob has a JSON sidecar
 (`sp_<id>.json`) with its size, lines, shape, estimated tokens and a sparse
 line index (newlines before every MiB), which lets line tools jump to line N
 of a 1 GB blob without scanning it. Blob ids are validated strictly and blobs
@@ -13,8 +15,10 @@ store.
 from __future__ import annotations
 
 import bisect
+import fcntl
 import hashlib
 import json
+import logging
 import mmap
 import os
 import re
@@ -27,9 +31,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from aura_nb.scratchpad.deadline import CHECK_EVERY, NEVER, Deadline
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
 from aura_nb.textdata.shape import Detected, Shape, detect_shape
 
+log = logging.getLogger(__name__)
 BLOB_ID = re.compile(r"sp_[0-9a-f]{12,64}")
 INDEX_CHUNK = 1 << 20
 ENCODE_CHARS = 1 << 20
@@ -68,16 +74,23 @@ class BlobMeta:
 
 
 class Blob:
-    """An open blob: its bytes (memory-mapped) and line navigation over them."""
+    """An open blob: its bytes (memory-mapped) and line navigation over them.
+
+    Line scans check `deadline` (set by whoever bounds the work in time) every `CHECK_EVERY` lines.
+    """
 
     def __init__(self, meta: BlobMeta, fd: int) -> None:
         self.meta = meta
+        self.deadline: Deadline = NEVER
         self._map: mmap.mmap | None = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if meta.size else None
         self.data: mmap.mmap | bytes = self._map if self._map is not None else b""
 
     def close(self) -> None:
         if self._map is not None:
-            self._map.close()
+            try:
+                self._map.close()
+            except BufferError:
+                pass  # a scan stopped mid-way (a deadline) still holds a view: the map closes when it is freed
             self._map = None
             self.data = b""
 
@@ -135,10 +148,14 @@ class Blob:
         """
         pos = start
         released = start
+        steps = 0
         while pos < self.size:
             end = self.line_end(pos)
             yield pos, end
             pos = end + 1
+            steps += 1
+            if steps % CHECK_EVERY == 0:
+                self.deadline.check()
             if pos - released >= RELEASE_EVERY:
                 self.release(released, pos)
                 released = pos
@@ -168,12 +185,45 @@ def _open_regular(path: Path) -> int:
     return fd
 
 
+TEMP_PREFIX = ".tmp-"
+
+
+def _locked_temp(root: Path) -> tuple[int, Path]:
+    """A new temporary file in `root`, locked (flock) for as long as its descriptor is open, so that a
+    cleaner can tell a file being written from one left by a writer that died."""
+    fd, name = tempfile.mkstemp(dir=root, prefix=TEMP_PREFIX)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd, Path(name)
+
+
+def remove_torn(root: Path) -> tuple[int, int]:
+    """Delete the temporary files in `root` whose writer is gone (killed mid-store); (files, bytes) removed.
+    A file still locked by a live writer is left alone."""
+    removed = freed = 0
+    for path in root.glob(TEMP_PREFIX + "*"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone meanwhile, or not a regular file we made
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live writer holds it
+        try:
+            size = os.fstat(fd).st_size
+            path.unlink(missing_ok=True)
+            removed, freed = removed + 1, freed + size
+        finally:
+            os.close(fd)
+    return removed, freed
+
+
 class _Writer:
-    """Streams chunks to a temporary file, hashing and indexing newlines on the way."""
+    """Streams chunks to a locked temporary file, hashing and indexing newlines on the way."""
 
     def __init__(self, root: Path) -> None:
-        fd, name = tempfile.mkstemp(dir=root, prefix=".tmp-")
-        self.path = Path(name)
+        fd, self.path = _locked_temp(root)
         self.file = os.fdopen(fd, "wb")
         self.hash = hashlib.sha256()
         self.size = 0
@@ -208,6 +258,12 @@ class BlobStore:
         self.root = run_dir / "blobs"
         self.counter = counter or default_counter()
         self.json_limit = json_limit
+        self.torn = (0, 0)
+        """(files, bytes) of temporary files left by a writer that died, removed when the store was opened."""
+        if self.root.is_dir() and not self.root.is_symlink():
+            self.torn = remove_torn(self.root)
+            if self.torn[0]:
+                log.warning("removed %d temporary files (%d bytes) of interrupted stores in %s", *self.torn, self.root)
 
     def _ensure_root(self) -> Path:
         if self.root.is_symlink():
@@ -228,10 +284,11 @@ class BlobStore:
         """Store a stream of bytes; returns the (possibly already existing) blob's metadata."""
         writer = _Writer(self._ensure_root())
         try:
-            with writer.file:
+            with writer.file:  # kept open (and locked) until the blob is in place
                 for chunk in chunks:
                     writer.write(chunk)
-            return self._commit(writer, source)
+                writer.file.flush()
+                return self._commit(writer, source)
         finally:
             writer.path.unlink(missing_ok=True)
 
@@ -285,10 +342,11 @@ class BlobStore:
             return detect_shape(data, json_limit=self.json_limit), self.counter.count_bytes(data)
 
     def _write_meta(self, meta: BlobMeta) -> None:
-        fd, name = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        fd, path = _locked_temp(self.root)
         with os.fdopen(fd, "w") as f:
             f.write(meta.to_json())
-        os.replace(name, self._path(meta.blob_id, ".json"))
+            f.flush()
+            os.replace(path, self._path(meta.blob_id, ".json"))
 
     def meta(self, blob_id: str) -> BlobMeta:
         """The metadata of a stored blob; `StoreError` naming the known ids when there is none."""

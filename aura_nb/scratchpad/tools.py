@@ -23,7 +23,8 @@ class ExtractLimits:
 
     json_limit: int = DEFAULT_JSON_LIMIT
     max_line_chars: int = 2000
-    grep_timeout: float = 10.0
+    timeout: float = 10.0
+    """Seconds any one extraction may take (grep's search is killed, other tools stop at their next check)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ TOOLS: tuple[ExtractionTool, ...] = (
     ExtractionTool(
         "grep",
         "Lines of a stored output matching a regex (Python syntax, applied per line), with line numbers.",
-        lambda c: grep.grep(c.blob, c.path, c.args, c.out, c.limits.max_line_chars, c.limits.grep_timeout),
+        lambda c: grep.grep(c.blob, c.path, c.args, c.out, c.limits.max_line_chars, c.limits.timeout),
         {
             "pattern": _str(f"regular expression, at most {grep.MAX_PATTERN} characters"),
             "ignore_case": {"type": "boolean"},

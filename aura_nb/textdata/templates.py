@@ -26,6 +26,7 @@ the messages after it are mined in the spirit of Brain (Yu et al., 2023).
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -60,6 +61,7 @@ LEVELS = frozenset(
 )
 _VAR_RUN = re.compile(r"<\*>(?:[ :.,/-]+<\*>)+")
 _CACHE_LIMIT = 500_000
+_CHECK_EVERY = 4096
 
 SortOrder = Literal["count", "rarity"]
 Tokens = tuple[str, ...]
@@ -131,6 +133,7 @@ class TemplateMiner:
         self.rare_share = rare_share
         self.rare_values = rare_values
         self._variable: dict[str, bool] = {}
+        self._deadline: float | None = None
 
     # -- tokens and fields -------------------------------------------------------------------------
 
@@ -296,6 +299,7 @@ class TemplateMiner:
         keys: list[Key] = [()] * len(lines)
         variables: list[frozenset[int]] = [frozenset()] * len(lines)
         for indices in by_length.values():
+            self._check(0)
             for members in self._root_groups(lines, indices, weights):
                 variable = self._variable_positions(lines, members, weights)
                 for i in members:
@@ -307,8 +311,10 @@ class TemplateMiner:
 
     # -- the whole batch ---------------------------------------------------------------------------
 
-    def mine(self, raw_lines: Sequence[str], order: SortOrder = "count") -> Mined:
-        """Templates of `raw_lines` and each line's template index."""
+    def mine(self, raw_lines: Sequence[str], order: SortOrder = "count", *, deadline: float | None = None) -> Mined:
+        """Templates of `raw_lines` and each line's template index; `TimeoutError` once the `time.monotonic()`
+        `deadline` has passed."""
+        self._deadline = deadline
         masked_lines = _DIGIT_TAIL.sub(_MASK, "\n".join(raw_lines)).split("\n")
         if len(masked_lines) != len(raw_lines):  # a line held a newline of its own
             masked_lines = [_DIGIT_TAIL.sub(_MASK, line) for line in raw_lines]
@@ -318,12 +324,12 @@ class TemplateMiner:
         counts = Counter(ids)
         weights = [counts[i] for i in range(len(distinct))]
         heads = self.headers(distinct)
-        messages = [self.message(line, start)[0] for line, start in zip(distinct, heads, strict=True)]
+        messages = self._messages(distinct, heads)
         keys, variables = self._keys(messages, weights)
         longer = self._extend(distinct, heads, keys)
         if longer != heads:
             heads = longer
-            messages = [self.message(line, start)[0] for line, start in zip(distinct, heads, strict=True)]
+            messages = self._messages(distinct, heads)
             keys, variables = self._keys(messages, weights)
         members: dict[Key, list[int]] = defaultdict(list)
         for number, d in enumerate(ids):
@@ -348,6 +354,17 @@ class TemplateMiner:
                 )
             )
         return Mined(templates, assignments)
+
+    def _check(self, step: int) -> None:
+        if step % _CHECK_EVERY == 0 and self._deadline is not None and time.monotonic() >= self._deadline:
+            raise TimeoutError("template mining ran out of time")
+
+    def _messages(self, masked: Sequence[str], heads: Sequence[int]) -> list[Tokens]:
+        messages: list[Tokens] = []
+        for number, (line, start) in enumerate(zip(masked, heads, strict=True)):
+            self._check(number)
+            messages.append(self.message(line, start)[0])
+        return messages
 
     def display(self, masked: str, start: int, variable: frozenset[int], headers: set[str]) -> str:
         """A masked line as a template: header fields that differ among `headers` and the message's
@@ -385,6 +402,6 @@ def _header_end(classes: list[str], ends: list[int], pattern: list[str]) -> int:
     return 0
 
 
-def mine(lines: Sequence[str], order: SortOrder = "count") -> Mined:
-    """Templates of `lines` with default settings."""
-    return TemplateMiner().mine(lines, order)
+def mine(lines: Sequence[str], order: SortOrder = "count", *, deadline: float | None = None) -> Mined:
+    """Templates of `lines` with default settings (`deadline`: see `TemplateMiner.mine`)."""
+    return TemplateMiner().mine(lines, order, deadline=deadline)

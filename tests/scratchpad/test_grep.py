@@ -130,7 +130,7 @@ async def test_a_catastrophic_python_only_pattern_is_stopped_at_the_deadline(tmp
         FixedToolbox({"t": text}),
         tmp_path,
         ScratchpadSettings(threshold_tokens=1),
-        limits=ExtractLimits(grep_timeout=1.0),
+        limits=ExtractLimits(timeout=1.0),
     )
     blob_id = await store(pad, ctx, "t")
     started = time.monotonic()
