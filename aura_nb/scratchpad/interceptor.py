@@ -67,9 +67,10 @@ class Scratchpad:
         self.store.adopt(BlobStore(run_dir, counter=self.counter), blob_id)
         self._has_blobs = True
 
-    def threshold(self, tool: str) -> int:
-        """Tokens above which `tool`'s results are stored (0: never), from `server.tool`, `server`, or the default."""
-        server = tool.split(".", 1)[0]
+    def threshold(self, tool: str, server: str = "") -> int:
+        """Tokens above which `tool`'s results are stored (0: never), from `server.tool`, `server`, or the default.
+        `server` is the one that answered (names may hold dots); without it, what precedes the first dot."""
+        server = server or tool.split(".", 1)[0]
         overrides = self.settings.overrides
         return overrides.get(tool, overrides.get(server, self.settings.threshold_tokens))
 
@@ -87,7 +88,7 @@ class Scratchpad:
         return await self._intercept(name, await self.inner.call_tool(name, arguments, ctx), ctx)
 
     async def _intercept(self, name: str, outcome: ToolOutcome, ctx: ToolContext) -> ToolOutcome:
-        threshold = self.threshold(name)
+        threshold = self.threshold(name, outcome.server)
         parts = _text_parts(outcome.result)
         tokens = sum(self.counter.count(part) for part in parts)
         if threshold <= 0 or tokens <= threshold:

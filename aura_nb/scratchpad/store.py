@@ -15,6 +15,7 @@ store.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -87,10 +88,8 @@ class Blob:
 
     def close(self) -> None:
         if self._map is not None:
-            try:
+            with contextlib.suppress(BufferError):  # a scan stopped mid-way still holds a view: closed when freed
                 self._map.close()
-            except BufferError:
-                pass  # a scan stopped mid-way (a deadline) still holds a view: the map closes when it is freed
             self._map = None
             self.data = b""
 

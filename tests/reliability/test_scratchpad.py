@@ -256,7 +256,8 @@ KILLED_STORE = textwrap.dedent(
     class Dump:
         def __init__(self, text): self.text = text
         async def list_tools(self): return [ToolSpec(name="logs.dump")]
-        async def call_tool(self, name, arguments, ctx): return ToolOutcome(ToolResult.of_text(self.text), server="logs")
+        async def call_tool(self, name, arguments, ctx):
+            return ToolOutcome(ToolResult.of_text(self.text), server="logs")
 
     text = ("2024-05-01T00:00:00Z INFO a line of a very large output\\n" * 20_000) * 1000
     pad = Scratchpad(Dump(text), Path(sys.argv[1]))
