@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_FILE = "aura.toml"
 DEFAULT_RUNS_DIR = Path(".aura") / "runs"
@@ -65,14 +65,97 @@ class ServerSpec(_Section):
         return ServerSpec(name=name, **fields)
 
 
-class ModelSettings(_Section):
-    provider: Literal["anthropic", "openai", "offline", "replay"] | None = None
+ProviderName = Literal["anthropic", "openai", "offline"]
+DEFAULT_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+"""The variable each networked provider reads its key from unless `api_key_env` names another."""
+_CONNECTION_KEYS = ("base_url", "api_key_env")
+REPLAY_REFUSED = (
+    "'replay' is not a model provider: replay a recorded run with `aura-nb replay RUN` or "
+    "`Run.load(DIR).replay()` (nothing is called again) and continue one with `aura-nb fork RUN --at STEP` "
+    "or `Run.fork(...)`; a recorded run's model turns are never sent to live tools"
+)
+
+
+class ProviderSettings(_Section):
+    """How to reach one provider: the `[model.anthropic]` and `[model.openai]` tables."""
+
     name: str | None = None
+    """The model used with this provider when none is named (e.g. `--model openai`)."""
     base_url: str | None = None
+    """Where requests go; unset: the provider's own variable (`ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL`),
+    else its public API."""
     api_key_env: str | None = None
+    """The variable holding this provider's key; unset: `ANTHROPIC_API_KEY` / `OPENAI_API_KEY`."""
+
+
+class ModelSettings(_Section):
+    """`[model]`: which provider and model, limits shared by all, and one table of connection settings per provider.
+
+    Switching provider (`switched`: `--model`, `AURA_MODEL`, `run_sync(model=...)`) keeps the limits and
+    takes the new provider's own table, never the other's key or URL. The keys `base_url` and `api_key_env`
+    directly under `[model]` (files written before the per-provider tables) belong to `provider`.
+    """
+
+    provider: ProviderName | None = None
+    name: str | None = None
+    """The model of `provider` (unset: that provider's `name`, else its default)."""
     max_tokens: int = 4096
     timeout: float = 120.0
     max_retries: int = 4
+    image_max_bytes: int = Field(default=3_750_000, ge=0)
+    """Largest image (in bytes) a tool result may pass to the model; a larger one becomes a note (0: none)."""
+    anthropic: ProviderSettings = Field(default_factory=ProviderSettings)
+    openai: ProviderSettings = Field(default_factory=ProviderSettings)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _not_replay(cls, value: Any) -> Any:
+        if value == "replay":
+            raise ValueError(REPLAY_REFUSED)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_connection_keys(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        flat = {key: data[key] for key in _CONNECTION_KEYS if data.get(key) is not None}
+        rest = {key: value for key, value in data.items() if key not in _CONNECTION_KEYS}
+        if not flat:
+            return rest
+        provider = data.get("provider")
+        if provider not in DEFAULT_KEY_VARIABLES:
+            key = next(iter(flat))
+            raise ValueError(
+                f'`{key}` needs a provider: set `provider = "anthropic"` or `"openai"` next to it, '
+                f"or move it to [model.anthropic] or [model.openai]"
+            )
+        table = dict(rest.get(provider) or {})
+        for key, value in flat.items():
+            if table.get(key) not in (None, value):
+                raise ValueError(f"`{key}` is set both in [model] and in [model.{provider}]: keep one")
+            table[key] = value
+        return {**rest, provider: table}
+
+    def connection(self) -> ProviderSettings:
+        """The connection table of `provider` (empty for a provider that needs none)."""
+        if self.provider == "anthropic":
+            return self.anthropic
+        if self.provider == "openai":
+            return self.openai
+        return ProviderSettings()
+
+    def switched(self, provider: str, name: str | None = None) -> ModelSettings:
+        """These settings for `provider` and `name` (else the name configured for that provider)."""
+        keep = name or (self.name if provider == self.provider else None)
+        return ModelSettings.model_validate(self.model_dump() | {"provider": provider, "name": keep})
+
+    def with_default_provider(self, env: Mapping[str, str]) -> ModelSettings:
+        """With no provider set: `anthropic` when its key variable is set, else the offline investigator."""
+        if self.provider:
+            return self
+        key = self.anthropic.api_key_env or DEFAULT_KEY_VARIABLES["anthropic"]
+        return self.switched("anthropic" if env.get(key) else "offline", self.name)
 
 
 class Limits(_Section):
@@ -189,10 +272,11 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
         settings.runs_dir = Path(env["AURA_RUNS_DIR"])
     if env.get("AURA_MODEL"):
         provider, _, name = env["AURA_MODEL"].partition(":")
-        settings.model.provider = provider  # type: ignore[assignment]
-        settings.model.name = name or settings.model.name
-    if settings.model.provider is None:
-        settings.model.provider = "anthropic" if env.get("ANTHROPIC_API_KEY") else "offline"
+        try:
+            settings.model = settings.model.switched(provider, name or None)
+        except ValidationError as exc:
+            raise ConfigError(f"AURA_MODEL={env['AURA_MODEL']}: {_describe(exc)[1]}") from exc
+    settings.model = settings.model.with_default_provider(env)
 
 
 def resolve_runs_dir(cli_dir: str | Path | None = None, settings: Settings | None = None) -> Path:

@@ -64,6 +64,28 @@ class ToolUseBlock(_Frozen):
     id: str
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
+    input_error: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    """Set when the model's input was not a JSON object: what was wrong. The call is not executed; the model
+    is told. (Left out of dumps when unset, so messages without it hash as before.)"""
+
+
+class ImageContent(_Frozen):
+    """An image a tool returned.
+
+    In memory it carries its bytes (`data`, base64) for the model; `data` is never serialized, so an
+    event or a log holds only the reference: `ref` names the blob in the run's store, `size` its bytes.
+    """
+
+    type: Literal["image"] = "image"
+    mime_type: str
+    data: str = Field(default="", exclude=True, repr=False)
+    ref: str | None = None
+    size: int = 0
+
+    @property
+    def byte_size(self) -> int:
+        """The image's size in bytes (from `size`, else from the length of `data`)."""
+        return self.size or len(self.data) * 3 // 4 - self.data[-2:].count("=")
 
 
 class ToolResultBlock(_Frozen):
@@ -73,6 +95,8 @@ class ToolResultBlock(_Frozen):
     tool_use_id: str
     content: str
     is_error: bool = False
+    images: list[ImageContent] = Field(default_factory=list, exclude_if=lambda value: not value)
+    """Images the tool returned, for models that take them (left out of dumps when there are none)."""
 
 
 ContentBlock = Annotated[TextBlock | ToolUseBlock | ToolResultBlock, Field(discriminator="type")]
@@ -108,12 +132,6 @@ class TextContent(_Frozen):
     text: str
 
 
-class ImageContent(_Frozen):
-    type: Literal["image"] = "image"
-    data: str  # base64
-    mime_type: str
-
-
 ResultContent = Annotated[TextContent | ImageContent, Field(discriminator="type")]
 
 
@@ -132,14 +150,18 @@ class ToolResult(_Frozen):
     def error(message: str) -> ToolResult:
         return ToolResult.of_text(message, is_error=True)
 
+    @property
+    def images(self) -> list[ImageContent]:
+        return [item for item in self.content if isinstance(item, ImageContent)]
+
     def text(self) -> str:
-        """The result as the model reads it (images are named, not inlined)."""
+        """The result as the model reads it (images are named here and travel apart, see `images`)."""
         parts: list[str] = []
         for item in self.content:
             if isinstance(item, TextContent):
                 parts.append(item.text)
             else:
-                parts.append(f"[image {item.mime_type}, {len(item.data) * 3 // 4} bytes]")
+                parts.append(f"[image {item.mime_type}, {item.byte_size} bytes]")
         if not parts and self.structured is not None:
             import json
 

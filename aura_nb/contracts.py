@@ -97,6 +97,7 @@ ToolErrorType = Literal[
     # from the harness
     "not_allowed",
     "duplicate_call",
+    "invalid_tool_input",
     "harness_error",
     "invalid_submission",
     # from the Scratchpad: `scratchpad_<ExtractionErrorCode>`, and an output it could not store
@@ -115,10 +116,11 @@ ToolErrorType = Literal[
 """Why a tool call failed (`ToolCall.error_type`). The MCP pool: `unknown_tool`, `server_unavailable`,
 `timeout`, `server_crashed` (died during the call; not repeated), `tool_error` (the tool reported an
 error), `malformed_result`. The harness: `not_allowed` (outside the task's tools), `duplicate_call` (refused
-by the loop guard), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back tool rejected its
+by the loop guard), `invalid_tool_input` (the model's input was not a JSON object, even after a retry; not
+run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back tool rejected its
 arguments). The Scratchpad: `scratchpad_store_failed` and `scratchpad_<ExtractionErrorCode>`."""
 
-REFUSED_ERROR_TYPES: frozenset[str] = frozenset({"duplicate_call", "not_allowed"})
+REFUSED_ERROR_TYPES: frozenset[str] = frozenset({"duplicate_call", "not_allowed", "invalid_tool_input"})
 """`error_type`s of calls the harness refused without running them."""
 
 HANDBACK_TOOLS: frozenset[str] = frozenset({"submit_plan", "submit_result", "submit_answer"})

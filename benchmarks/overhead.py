@@ -29,6 +29,7 @@ from aura_nb.content import Message, TextBlock, ToolResultBlock, ToolUseBlock
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.anthropic import AnthropicModel
 from aura_nb.models.base import ModelRequest
+from aura_nb.models.wire import WireNames
 from aura_nb.trace.otel import SpanBridge
 from aura_nb.trace.recorder import Recorder
 
@@ -94,7 +95,7 @@ async def main(n: int) -> None:
                 harness_tool.append(time.perf_counter() - t)
             request = ModelRequest(system="You are an SRE.", messages=conversation(10), max_tokens=256)
             sdk = anthropic.AsyncAnthropic(base_url=llm_url, api_key="bench", max_retries=0)
-            params = model._params(request)  # the identical wire request, built once outside the timing
+            params = model._params(request, WireNames(request.tools))  # the same wire request, built once
 
             async def bare_sdk_turn() -> None:
                 stream = await sdk.messages.create(**params, stream=True)

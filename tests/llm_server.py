@@ -31,7 +31,11 @@ Faults: `mock_llm.fail(529, times=2, retry_after=0.01)`, `.rate_limit(retry_afte
 `.slow_first_token(0.3)`, `.break_tool_call("malformed_arguments")`; any
 `llmock.scenarios` behaviour with `.add(...)`. A disconnected or truncated
 stream consumes its scripted reply: script the reply with `times=2` when
-the retry should get the same answer.
+the retry should get the same answer. `CHUNKS_BEFORE_TEXT[provider]` is how
+many stream chunks come before the first text fragment.
+
+llmock's journal keeps bodies, not headers: `mock_llm.sent` lists the path
+and headers of every request of the test (which key, which URL it went to).
 
 **fakellm**: `fakellm_server(rules)` runs fakellm (rule-based: match on the
 conversation turn, message text, headers) as a subprocess and yields its
@@ -50,6 +54,7 @@ import contextlib
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +74,51 @@ from aura_nb.models.wire import wire_tool_name
 
 FAST_RETRY = RetryPolicy(max_retries=3, base=0.001, cap=0.05)
 """Retries that cost milliseconds: the cap also shortens llmock's default `retry-after` of 1 s."""
+CHUNKS_BEFORE_TEXT = {"anthropic": 3, "openai": 1}
+"""Stream chunks before the first text: message_start, content_block_start, ping / the role chunk."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request as it reached the server: its path and its headers (names lower-cased)."""
+
+    path: str
+    headers: dict[str, str]
+
+    @property
+    def credential(self) -> str | None:
+        """The key the request carried (`x-api-key`, else the bearer token)."""
+        bearer = self.headers.get("authorization", "").removeprefix("Bearer ")
+        return self.headers.get("x-api-key") or bearer or None
+
+
+class RecordHeaders:
+    """ASGI middleware in front of llmock that appends every HTTP request's path and headers to `sent`."""
+
+    def __init__(self, app: Any, sent: list[Sent]) -> None:
+        self.app = app
+        self.sent = sent
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+            self.sent.append(Sent(scope["path"], headers))
+        await self.app(scope, receive, send)
 
 
 class MockLLM(LLMock):
     """llmock's per-test handle (scripting, faults, journal) plus aura_nb conveniences."""
+
+    @property
+    def sent(self) -> list[Sent]:
+        """Path and headers of every request since the last reset."""
+        self.requests  # noqa: B018 - waits for requests still in flight
+        return list(self._server.app.state.aura_sent)
+
+    def reset(self) -> MockLLM:
+        super().reset()
+        self._server.app.state.aura_sent.clear()
+        return self
 
     @property
     def anthropic_url(self) -> str:
@@ -98,11 +144,18 @@ class MockLLM(LLMock):
         kwargs = {"api_key": "test", "retry": FAST_RETRY, **kwargs}
         return OpenAIModel(name, base_url=self.openai_url, **kwargs)
 
+    def model(self, provider: str, **kwargs: Any) -> AnthropicModel | OpenAIModel:
+        """`anthropic_model` or `openai_model`, by provider name."""
+        return self.anthropic_model(**kwargs) if provider == "anthropic" else self.openai_model(**kwargs)
+
 
 @pytest.fixture(scope="session")
 def mock_llm_server() -> Iterator[LLMockServer]:
-    """One llmock server on a loopback port for the whole session."""
-    with LLMockServer() as server:
+    """One llmock server on a loopback port for the whole session, recording request headers."""
+    server = LLMockServer()
+    server.app.state.aura_sent = []
+    server.app.add_middleware(RecordHeaders, sent=server.app.state.aura_sent)
+    with server:
         yield server
 
 

@@ -83,7 +83,7 @@ def register(sub: Any) -> None:
     fork.add_argument("run_id")
     fork.add_argument("--at", type=int, required=True, metavar="STEP", help="reuse steps 1..STEP")
     fork.add_argument("--message", help="an instruction every agent receives at its first live turn")
-    fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-4-5")
+    fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-5-5")
     add_dir_option(fork)
     fork.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, at, status, steps")
     fork.set_defaults(func=_cmd_fork)

@@ -20,7 +20,7 @@ from typing import Any
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
 from aura_nb.agent.orchestrator import PLANNER, Orchestrator
-from aura_nb.agent.reuse import ForkControl, Recorded, ReusingModel, ReusingToolbox
+from aura_nb.agent.reuse import ForkControl, Recorded, ReusingToolbox
 from aura_nb.agent.run import DEFAULT_SYSTEM, Run, execute_single_agent, new_run
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
 from aura_nb.contracts import Plan
@@ -75,7 +75,7 @@ async def _drive(
         scratchpad = Scratchpad(toolbox, _run_dir(run), setup.scratchpad, offer_existing=reuse is None)
         toolbox = scratchpad
     if reuse is not None:
-        reusing = ReusingModel(reuse.recorded, setup.model)
+        reusing = reuse.recorded.model(setup.model)
         model = reusing
         toolbox = ReusingToolbox(toolbox, reuse.recorded, scratchpad=scratchpad, blobs_from=reuse.blobs_from)
         run.control = ForkControl(reusing, message=reuse.message, systems=reuse.systems)

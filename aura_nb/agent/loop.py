@@ -16,7 +16,7 @@ from typing import Any
 
 from aura_nb.agent.control import RunControl, RunStopped
 from aura_nb.content import ContentBlock, Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
-from aura_nb.contracts import AgentStatus, Role
+from aura_nb.contracts import AgentStatus, Role, ToolErrorType
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -201,6 +201,18 @@ class AgentLoop:
         )
 
         def on_delta(delta: Delta) -> None:
+            if delta.retry:  # an attempt failed and is retried: recorded, as the run recovers from it
+                self.recorder.emit(
+                    ErrorEvent(
+                        parent_span_id=event.span_id,
+                        agent=self.name,
+                        message=f"{self.model.provider} {self.model.name}: {delta.retry}",
+                        error_type=delta.error_type,
+                        where="model",
+                        recoverable=True,
+                    )
+                )
+                return
             self.recorder.emit(
                 ModelDelta(parent_span_id=event.span_id, agent=self.name, text=delta.text, tool_input=delta.tool_input)
             )
@@ -239,6 +251,8 @@ class AgentLoop:
         fresh: list[ToolUseBlock] = []
         duplicates: dict[str, int] = {}
         for block in uses:
+            if block.input_error is not None:
+                continue
             key = _call_key(block)
             if key in self._seen_calls:
                 duplicates[block.id] = self._seen_calls[key]
@@ -251,25 +265,33 @@ class AgentLoop:
         blocks: list[ToolResultBlock] = []
         submitted: dict[str, Any] | None = None
         for block in uses:
-            if block.id in duplicates:
+            if block.input_error is not None:
+                message = (
+                    f"the call was not made: your {block.name} input was rejected, {block.input_error}. "
+                    "Call it again with the arguments as one JSON object."
+                )
+                self._record_refused(block, message, "invalid_tool_input")
+                blocks.append(ToolResultBlock(tool_use_id=block.id, content=message, is_error=True))
+            elif block.id in duplicates:
                 message = (
                     f"duplicate call: {block.name} was already called with these exact arguments; "
                     "its result is earlier in this conversation. Use it, or change the arguments."
                 )
-                self._record_duplicate(block, message)
+                self._record_refused(block, message, "duplicate_call")
                 blocks.append(ToolResultBlock(tool_use_id=block.id, content=message, is_error=True))
             else:
                 outcome = outcomes[block.id]
                 if outcome.terminal and not outcome.result.is_error and submitted is None:
                     submitted = block.input
+                result = outcome.result
                 blocks.append(
                     ToolResultBlock(
-                        tool_use_id=block.id, content=outcome.result.text(), is_error=outcome.result.is_error
+                        tool_use_id=block.id, content=result.text(), is_error=result.is_error, images=result.images
                     )
                 )
         return blocks, self._duplicate_warnings > 1, submitted
 
-    def _record_duplicate(self, block: ToolUseBlock, message: str) -> None:
+    def _record_refused(self, block: ToolUseBlock, message: str, error_type: ToolErrorType) -> None:
         self.recorder.emit(
             ToolCall(
                 parent_span_id=self.span_id,
@@ -278,7 +300,7 @@ class AgentLoop:
                 call_id=block.id,
                 arguments=block.input,
                 error=message,
-                error_type="duplicate_call",
+                error_type=error_type,
             )
         )
 

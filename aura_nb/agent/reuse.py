@@ -1,26 +1,28 @@
 """Reusing a recorded run's steps: the machinery under fork, resume-after-crash and edits.
 
 `Recorded` holds a run's model turns and tool calls up to a step. A
-`ReusingModel` serves an agent its recorded turns while the requests match
-them (same digest) and goes live for that agent from the first mismatch or
-once they run out; a `ReusingToolbox` returns recorded results for recorded
-calls, executing nothing. `ForkControl` applies a fork's edits (an extra
-instruction, another system prompt) to each agent from its first live turn.
+`ReplayModel` with a live model (`aura_nb.models.replay`) serves an agent its
+recorded turns while the requests match them (same digest) and goes live for
+that agent from the first mismatch or once they run out; a `ReusingToolbox`
+returns recorded results for recorded calls, executing nothing. `ForkControl`
+applies a fork's edits (an extra instruction, another system prompt) to each
+agent from its first live turn.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.control import RunControl
-from aura_nb.content import ModelResponse, ToolResult
+from aura_nb.content import ToolResult
 from aura_nb.events import Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
-from aura_nb.models.base import DeltaSink, Model, ModelError, ModelRequest
+from aura_nb.models.base import Model
+from aura_nb.models.replay import ReplayModel
 from aura_nb.scratchpad import Scratchpad
 from aura_nb.trace.frames import step_events
 
@@ -38,12 +40,12 @@ class Recorded:
         events = list(events)
         steps = step_events(events)[:at_step]
         self.at_step = len(steps)
-        self.turns: dict[str, deque[ModelCall]] = defaultdict(deque)
+        self.turns: list[ModelCall] = []
         self.calls: dict[CallKey, ToolCall] = {}
         replaced = dict(tool_results or {})
         for step in steps:
             if isinstance(step, ModelCall):
-                self.turns[step.agent].append(step)
+                self.turns.append(step)
             else:
                 if step.call_id in replaced:
                     text = replaced.pop(step.call_id)
@@ -67,31 +69,11 @@ class Recorded:
                 self.scratchpad_events[event.call_id].append(event)
 
     def has_turns(self, agent: str) -> bool:
-        return bool(self.turns.get(agent))
+        return any(turn.agent == agent for turn in self.turns)
 
-
-class ReusingModel:
-    """Recorded turns first (while requests match), then `live`."""
-
-    def __init__(self, recorded: Recorded, live: Model) -> None:
-        self.recorded = recorded
-        self.live = live
-        self.provider = live.provider
-        self.name = live.name
-
-    def has_recorded(self, agent: str) -> bool:
-        return self.recorded.has_turns(agent)
-
-    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
-        queue = self.recorded.turns.get(request.agent)
-        if queue:
-            turn = queue.popleft()
-            if turn.request_hash == request.digest():
-                if turn.response is None:
-                    raise ModelError(turn.error_type or "server_error", turn.error or "recorded failure")
-                return turn.response.model_copy(update={"replayed": True, "model": turn.response.model or turn.model})
-            queue.clear()  # this agent diverged from its record: it is live from here on
-        return await self.live.complete(request, on_delta=on_delta)
+    def model(self, live: Model) -> ReplayModel:
+        """A model serving these turns, then `live`."""
+        return ReplayModel(self.turns, live=live)
 
 
 class ReusingToolbox:
@@ -129,7 +111,7 @@ class ReusingToolbox:
 class ForkControl(RunControl):
     """A run's control plus a fork's edits, applied to each agent from its first live turn."""
 
-    def __init__(self, model: ReusingModel, *, message: str | None, systems: Mapping[str, str]) -> None:
+    def __init__(self, model: ReplayModel, *, message: str | None, systems: Mapping[str, str]) -> None:
         super().__init__()
         self.model = model
         self.systems = dict(systems)
@@ -137,6 +119,6 @@ class ForkControl(RunControl):
             self.instruct(message)
 
     def steer(self, agent: str, role: str, system: str) -> tuple[str, list[str]]:
-        if self.model.has_recorded(agent):
+        if self.model.remaining(agent):
             return system, []
         return super().steer(agent, role, self.systems.get(role, system))

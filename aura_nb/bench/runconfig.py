@@ -1,7 +1,7 @@
 """`RunConfig`: what drives a benchmark run (model, Scratchpad, planner, system prompt), and the `--vs` syntax.
 
 A variant is written `key=value[,key=value...]` over a base config, e.g. `scratchpad=off`,
-`model=anthropic:claude-sonnet-4-5,plan=off` or `system=@prompt.txt` (a file's text). Keys: `model`,
+`model=anthropic:claude-sonnet-5-5,plan=off` or `system=@prompt.txt` (a file's text). Keys: `model`,
 `scratchpad`, `plan`, `system`, `name`; booleans are `on|off|true|false|yes|no|1|0`.
 """
 

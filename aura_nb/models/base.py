@@ -34,10 +34,17 @@ class ModelRequest(BaseModel):
 
 
 class Delta(BaseModel):
-    """A streamed fragment: assistant text or a piece of a tool call's JSON input."""
+    """A streamed fragment: assistant text or a piece of a tool call's JSON input.
+
+    Two kinds carry no fragment: an empty `Delta()` voids everything received since the previous one
+    (the stream is being retried from the start), and a `Delta` with `retry` set says why the attempt
+    failed and that it is retried (`error_type` is the `ModelError` kind of that failure).
+    """
 
     text: str = ""
     tool_input: str = ""
+    retry: str = ""
+    error_type: str = ""
 
 
 DeltaSink = Callable[[Delta], None]

@@ -1,7 +1,10 @@
 """Build the configured `Model` from `ModelSettings`.
 
 `PROVIDERS` maps a provider name to a builder; a provider module adds its
-own entry. Unknown providers get a `ValueError` listing the known ones.
+own entry. Unknown providers get a `ValueError` listing the known ones. A
+networked provider gets only its own connection: the key from the variable
+its table's `api_key_env` names (else the provider's conventional one, read by
+its SDK) and its table's `base_url` (else the provider's own variable).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from aura_nb.config import ModelSettings
+from aura_nb.config import REPLAY_REFUSED, ConfigError, ModelSettings
 from aura_nb.models.anthropic import DEFAULT_MODEL, AnthropicModel
 from aura_nb.models.base import Model
 from aura_nb.models.openai_compat import OpenAIModel
@@ -18,38 +21,46 @@ Builder = Callable[[ModelSettings], Model]
 
 
 def _api_key(settings: ModelSettings) -> str | None:
-    """The key from the variable `api_key_env` names; None lets the provider read its usual variable."""
-    if not settings.api_key_env:
+    """The key from the variable the provider's `api_key_env` names; None lets the provider read its own."""
+    variable = settings.connection().api_key_env
+    if not variable:
         return None
-    key = os.environ.get(settings.api_key_env)
+    key = os.environ.get(variable)
     if not key:
-        raise ValueError(f"model.api_key_env names {settings.api_key_env}, which is not set in the environment")
+        where = f"model.{settings.provider}.api_key_env"
+        raise ConfigError(f"{where} names {variable}, which is not set in the environment")
     return key
 
 
 def build_anthropic(settings: ModelSettings) -> Model:
     """`AnthropicModel` (default model `DEFAULT_MODEL`)."""
     return AnthropicModel(
-        settings.name or DEFAULT_MODEL,
+        settings.name or settings.anthropic.name or DEFAULT_MODEL,
         api_key=_api_key(settings),
-        base_url=settings.base_url,
+        base_url=settings.anthropic.base_url,
         max_tokens=settings.max_tokens,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
+        image_max_bytes=settings.image_max_bytes,
     )
 
 
 def build_openai(settings: ModelSettings) -> Model:
     """`OpenAIModel`; the model name is required, as every server hosts different ones."""
-    if not settings.name:
-        raise ValueError("model.name is required for provider 'openai' (e.g. name = \"llama3.1\")")
+    name = settings.name or settings.openai.name
+    if not name:
+        raise ConfigError(
+            "a model name is required for provider 'openai': --model openai:NAME, or name = \"llama3.1\" "
+            "in [model.openai]"
+        )
     return OpenAIModel(
-        settings.name,
-        base_url=settings.base_url,
+        name,
+        base_url=settings.openai.base_url,
         api_key=_api_key(settings),
         max_tokens=settings.max_tokens,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
+        image_max_bytes=settings.image_max_bytes,
     )
 
 
@@ -63,33 +74,23 @@ def build_offline(settings: ModelSettings) -> Model:
 PROVIDERS: dict[str, Builder] = {"anthropic": build_anthropic, "openai": build_openai, "offline": build_offline}
 
 
-def parse_model(spec: str, base: ModelSettings | None = None) -> ModelSettings:
-    """`provider[:name]` (e.g. `offline`, `anthropic:claude-sonnet-4-5`) over `base`, keeping its URL for the
-    same provider; `ValueError` naming the known providers when the provider is unknown."""
-    base = base or ModelSettings()
-    provider, _, name = spec.partition(":")
+def _known(provider: str | None, where: str) -> None:
+    if provider == "replay":
+        raise ConfigError(REPLAY_REFUSED)
     if provider not in PROVIDERS:
-        raise ValueError(
-            f"unknown model provider {provider!r} in {spec!r}: known providers are {', '.join(sorted(PROVIDERS))}"
-        )
-    same = provider == base.provider
-    return ModelSettings.model_validate(
-        base.model_dump() | {"provider": provider, "name": name or None, "base_url": base.base_url if same else None}
-    )
+        known = ", ".join(sorted(PROVIDERS))
+        raise ValueError(f"unknown model provider {provider!r}{where}: known providers are {known}")
 
 
-def default_model_settings(configured: ModelSettings) -> ModelSettings:
-    """The configured model; with no provider configured, Anthropic when `ANTHROPIC_API_KEY` is set, else offline."""
-    if configured.provider:
-        return configured
-    provider = "anthropic" if os.environ.get("ANTHROPIC_API_KEY") else "offline"
-    return configured.model_copy(update={"provider": provider})
+def parse_model(spec: str, base: ModelSettings | None = None) -> ModelSettings:
+    """`provider[:name]` (e.g. `offline`, `openai:gpt-4o-mini`) over `base`: its limits, and that provider's own
+    connection table; `ValueError` naming the known providers when the provider is unknown."""
+    provider, _, name = spec.partition(":")
+    _known(provider, f" in {spec!r}")
+    return (base or ModelSettings()).switched(provider, name or None)
 
 
 def make_model(settings: ModelSettings) -> Model:
     """The model `settings` describe; `ValueError` for an unknown provider or incomplete settings."""
-    builder = PROVIDERS.get(settings.provider or "")
-    if builder is None:
-        known = ", ".join(sorted(PROVIDERS))
-        raise ValueError(f"unknown model provider {settings.provider!r}: known providers are {known}")
-    return builder(settings)
+    _known(settings.provider, "")
+    return PROVIDERS[settings.provider or ""](settings)

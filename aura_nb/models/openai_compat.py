@@ -1,55 +1,68 @@
 """The OpenAI-compatible provider: any `/v1/chat/completions` endpoint (OpenAI, Ollama, vLLM, llama.cpp server).
 
-Uses the `openai` SDK in streaming mode with the same retry policy, delta
-reset and first-token timing as the Anthropic provider (see
-`aura_nb.models.retry`). Tool calls are assembled from their streamed
-argument fragments (each fragment also reaches the sink as
-`Delta(tool_input=...)`); arguments that are not a JSON object fail the
-turn with `ModelError("malformed_response")` naming the tool.
+Uses the `openai` SDK in streaming mode on the shared streaming base (see
+`aura_nb.models.streaming`): the same retries, delta resets, first-token
+timing and tool-input handling as the Anthropic provider.
 
-Usage comes from `stream_options={"include_usage": True}`; a server that
-reports `prompt_tokens_details.cached_tokens` gets those counted as cache
-reads and taken out of `input_tokens`, so `Usage.total_input` still equals
-the server's `prompt_tokens`. Finish reasons are translated to the
-Anthropic vocabulary the rest of aura_nb uses (`end_turn`, `tool_use`,
-`max_tokens`, `refusal`). Tool names travel as in the Anthropic provider
-(`server.tool` becomes `server__tool`).
+- Credentials: `api_key`, else `OPENAI_API_KEY`, else `NO_KEY`; `base_url`,
+  else `OPENAI_BASE_URL`, else the OpenAI API. The factory passes the key
+  named by `[model.openai] api_key_env` and that table's `base_url`.
+- Usage comes from `stream_options={"include_usage": True}`; a server that
+  reports `prompt_tokens_details.cached_tokens` gets those counted as cache
+  reads and taken out of `input_tokens`, so `Usage.total_input` still equals
+  the server's `prompt_tokens`.
+- Finish reasons are translated to the Anthropic vocabulary the rest of
+  aura_nb uses (`end_turn`, `tool_use`, `max_tokens`, `refusal`).
+- Images: a `tool` message takes only text, so the images of a turn's tool
+  results follow in one `user` message as `image_url` data URLs (each labelled
+  with its tool call), up to `image_max_bytes` each; a larger or unsupported
+  one becomes a note in the tool message.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionChunk
 
-from aura_nb.content import Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
-from aura_nb.models.base import DeltaSink, ModelRequest
-from aura_nb.models.retry import (
-    Failure,
-    RetryPolicy,
-    StreamSink,
-    connection_failure,
-    http_failure,
-    timeout_failure,
-    transport_failure,
-    with_retries,
-)
-from aura_nb.models.wire import wire_names, wire_tool_name
+from aura_nb.content import Message, ToolResultBlock, ToolUseBlock, Usage
+from aura_nb.models.base import ModelRequest
+from aura_nb.models.streaming import DEFAULT_IMAGE_MAX_BYTES, EventStream, SdkErrors, StreamingModel, TurnBuilder
+from aura_nb.models.wire import WireNames, image_refusal
 
 NO_KEY = "no-key"
 """Sent as the API key when none is configured: local servers ignore it, a real service answers 401."""
 
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens", "content_filter": "refusal"}
+_TEXT = "text"
 
 
-def wire_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
+def _tool_message(block: ToolResultBlock, image_max_bytes: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The `tool` message of a result, and the user-message parts that carry its images."""
+    content = f"Error: {block.content}" if block.is_error else block.content
+    notes: list[str] = []
+    parts: list[dict[str, Any]] = []
+    for image in block.images:
+        note = image_refusal(image, image_max_bytes)
+        if note is not None:
+            notes.append(note)
+        else:
+            parts.append({"type": "image_url", "image_url": {"url": f"data:{image.mime_type};base64,{image.data}"}})
+    if notes:
+        content = "\n".join([content, *notes]) if content else "\n".join(notes)
+    if parts:
+        parts.insert(0, {"type": "text", "text": f"Images returned by tool call {block.tool_use_id}:"})
+    return {"role": "tool", "tool_call_id": block.tool_use_id, "content": content}, parts
+
+
+def wire_messages(
+    system: str, messages: list[Message], names: WireNames, image_max_bytes: int = DEFAULT_IMAGE_MAX_BYTES
+) -> list[dict[str, Any]]:
     """Chat-completions messages: tool results become `tool` messages right after the assistant's calls."""
     wire: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     for message in messages:
@@ -60,7 +73,7 @@ def wire_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
                 {
                     "id": b.id,
                     "type": "function",
-                    "function": {"name": wire_tool_name(b.name), "arguments": json.dumps(b.input)},
+                    "function": {"name": names.wire(b.name), "arguments": json.dumps(b.input)},
                 }
                 for b in message.content
                 if isinstance(b, ToolUseBlock)
@@ -69,82 +82,17 @@ def wire_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
                 entry["tool_calls"] = calls
             wire.append(entry)
             continue
+        images: list[dict[str, Any]] = []
         for block in message.content:
             if isinstance(block, ToolResultBlock):
-                content = f"Error: {block.content}" if block.is_error else block.content
-                wire.append({"role": "tool", "tool_call_id": block.tool_use_id, "content": content})
-        if text:
+                tool_message, parts = _tool_message(block, image_max_bytes)
+                wire.append(tool_message)
+                images.extend(parts)
+        if images:
+            wire.append({"role": "user", "content": images + ([{"type": "text", "text": text}] if text else [])})
+        elif text:
             wire.append({"role": "user", "content": text})
     return wire
-
-
-@dataclass
-class _Call:
-    id: str = ""
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Turn:
-    """Folds one stream's chunks into a `ModelResponse`."""
-
-    names: dict[str, str]
-    model: str
-    text: list[str] = field(default_factory=list)
-    calls: dict[int, _Call] = field(default_factory=dict)
-    finish_reason: str | None = None
-    usage: CompletionUsage | None = None
-
-    def add(self, chunk: ChatCompletionChunk, sink: StreamSink) -> None:
-        self.model = chunk.model or self.model
-        self.usage = chunk.usage or self.usage
-        for choice in chunk.choices:
-            if choice.delta.content:
-                self.text.append(choice.delta.content)
-                sink.text(choice.delta.content)
-            for part in choice.delta.tool_calls or []:
-                call = self.calls.setdefault(part.index, _Call())
-                call.id = part.id or call.id
-                if part.function is not None:
-                    call.name = part.function.name or call.name
-                    if part.function.arguments:
-                        call.arguments.append(part.function.arguments)
-                        sink.tool_input(part.function.arguments)
-            self.finish_reason = choice.finish_reason or self.finish_reason
-
-    def response(self, time_to_first_token: float | None) -> ModelResponse:
-        if self.finish_reason is None:
-            raise Failure("connection", "the stream ended before a finish_reason")
-        content: list[TextBlock | ToolUseBlock] = [TextBlock(text="".join(self.text))] if self.text else []
-        for _, call in sorted(self.calls.items()):
-            name = self.names.get(call.name, call.name)
-            content.append(
-                ToolUseBlock(id=call.id or f"call_{uuid.uuid4().hex[:24]}", name=name, input=_arguments(name, call))
-            )
-        stop = "tool_use" if self.calls else _STOP_REASONS.get(self.finish_reason, self.finish_reason)
-        return ModelResponse(
-            content=content,
-            stop_reason=stop,
-            model=self.model,
-            usage=usage_of(self.usage),
-            time_to_first_token=time_to_first_token,
-        )
-
-
-def _arguments(name: str, call: _Call) -> dict[str, Any]:
-    raw = "".join(call.arguments).strip()
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise Failure(
-            "malformed_response", f"tool {name!r}: arguments are not valid JSON ({exc}): {raw[:200]!r}"
-        ) from exc
-    if not isinstance(value, dict):
-        raise Failure("malformed_response", f"tool {name!r}: arguments are {type(value).__name__}, not an object")
-    return value
 
 
 def usage_of(usage: CompletionUsage | None) -> Usage:
@@ -160,99 +108,65 @@ def usage_of(usage: CompletionUsage | None) -> Usage:
     )
 
 
-class OpenAIModel:
-    """`Model` over an OpenAI-compatible chat-completions endpoint.
+class OpenAIModel(StreamingModel[ChatCompletionChunk, openai.AsyncOpenAI]):
+    """`Model` over an OpenAI-compatible chat-completions endpoint (see `StreamingModel`).
 
-    `base_url` is the API root including `/v1` (e.g. `http://localhost:11434/v1`
-    for Ollama); None means `OPENAI_BASE_URL`, else the OpenAI API.
-    `api_key` defaults to `OPENAI_API_KEY`, else `NO_KEY`. The other
-    arguments mean what they mean for `AnthropicModel`.
+    `base_url` is the API root including `/v1` (e.g. `http://localhost:11434/v1` for Ollama).
     """
 
     provider = "openai"
+    errors = SdkErrors.of(openai)
+    unfinished = "the stream ended before a finish_reason"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        max_tokens: int = 4096,
-        timeout: float = 120.0,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx2.AsyncClient | None = None,
-    ) -> None:
-        self.name = name
-        self.max_tokens = max_tokens
-        self.timeout = timeout
-        policy = retry or RetryPolicy()
-        self.retry = policy if max_retries is None else replace(policy, max_retries=max_retries)
-        self.client = openai.AsyncOpenAI(
+    def _client(
+        self, api_key: str | None, base_url: str | None, http_client: httpx2.AsyncClient | None
+    ) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or NO_KEY,
             base_url=base_url,
-            timeout=timeout,
+            timeout=self.timeout,
             max_retries=0,
             http_client=http_client,
         )
 
-    async def aclose(self) -> None:
-        """Close the SDK's HTTP connections."""
-        await self.client.close()
-
-    async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
-        """One streamed turn, retried like the Anthropic provider's."""
-        names = wire_names(request.tools)
-        params = self._params(request)
-        sink = StreamSink(on_delta)
-
-        async def attempt() -> ModelResponse:
-            sink.begin()
-            turn = _Turn(names, self.name)
-            stream = await self.client.chat.completions.create(**params)
-            async with stream:
-                async for chunk in stream:
-                    turn.add(chunk, sink)
-            return turn.response(sink.time_to_first_token)
-
-        response, retries = await with_retries(attempt, self._classify, self.retry, self._label)
-        return response.model_copy(update={"retries": retries})
-
-    @property
-    def _label(self) -> str:
-        return f"openai {self.name}"
-
-    def _params(self, request: ModelRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "model": self.name,
-            "messages": wire_messages(request.system, request.messages),
-            "max_tokens": min(request.max_tokens, self.max_tokens),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+    def _params(self, request: ModelRequest, names: WireNames) -> dict[str, Any]:
+        params = self._common_params(request)
+        params["messages"] = wire_messages(request.system, request.messages, names, self.image_max_bytes)
+        params["stream"] = True
+        params["stream_options"] = {"include_usage": True}
         if request.tools:
             params["tools"] = [
                 {
                     "type": "function",
                     "function": {
-                        "name": wire_tool_name(t.name),
+                        "name": names.wire(t.name),
                         "description": t.description,
                         "parameters": t.input_schema,
                     },
                 }
                 for t in request.tools
             ]
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
         return params
 
-    def _classify(self, exc: Exception) -> Failure | None:
-        if isinstance(exc, openai.APIStatusError):
-            return http_failure(exc.status_code, exc.body, exc.response.headers, exc.message)
-        if isinstance(exc, openai.APITimeoutError):
-            return timeout_failure(self.timeout)
-        if isinstance(exc, openai.APIConnectionError):
-            return connection_failure(exc, self.client.base_url)
-        if isinstance(exc, openai.APIError):  # an `error` object inside a stream that started with 200
-            return Failure("server_error", f"error mid-stream: {exc.message}")
-        return transport_failure(exc, self.timeout, self.client.base_url)
+    async def _open(self, params: dict[str, Any]) -> EventStream[ChatCompletionChunk]:
+        return cast(EventStream[ChatCompletionChunk], await self.client.chat.completions.create(**params))
+
+    def _fold(self, turn: TurnBuilder, event: ChatCompletionChunk) -> None:
+        turn.model = event.model or turn.model
+        if event.usage is not None:
+            turn.usage = usage_of(event.usage)
+        for choice in event.choices:
+            if choice.delta.content:
+                turn.text(_TEXT, choice.delta.content)
+            for part in choice.delta.tool_calls or []:
+                function = part.function
+                turn.tool(
+                    ("tool", part.index),
+                    tool_id=part.id,
+                    name=function.name if function is not None else None,
+                    fragment=(function.arguments or "") if function is not None else "",
+                )
+            if choice.finish_reason is not None:
+                reason = _STOP_REASONS.get(choice.finish_reason, choice.finish_reason)
+                turn.stop_reason = "tool_use" if turn.calls else reason
+                turn.finished = True

@@ -3,16 +3,20 @@
 A provider runs each attempt through `with_retries` and turns what its SDK
 raises into a `Failure`: a `kind` from `ModelError`'s vocabulary, a readable
 message, the HTTP status and the server's `retry-after` hint. Failures of the
-kinds in `RETRYABLE_KINDS` are retried after a pause (`RetryPolicy.delay`);
-any other failure, or the last retryable one, becomes a `ModelError` that
-carries the number of retries spent.
+kinds in `RETRYABLE_KINDS` are retried after a pause (`RetryPolicy.delay`) up
+to `RetryPolicy.max_retries` times; a `malformed_response` (an event that is
+not JSON, a tool input that does not parse) is retried at once, up to
+`RetryPolicy.malformed_retries` times. Any other failure, or the last one,
+becomes a `ModelError` that carries the number of retries spent, unless the
+failure brings a `fallback` result to use instead (a turn whose broken tool
+input the model will be told about).
 
 A retried stream starts again from nothing. `StreamSink` forwards deltas to
-the caller's sink; if an attempt that already delivered deltas fails, the
-sink receives one empty `Delta()` (no text, no tool input) before the next
-attempt's deltas: everything received since the previous reset (or the
-start) is void. Providers never forward empty fragments, so an empty
-`Delta` always means "reset".
+the caller's sink; before each retry it sends a `Delta` whose `retry` says
+why, and if the failed attempt already delivered deltas, the next attempt
+starts with one empty `Delta()` (no text, no tool input): everything received
+since the previous reset (or the start) is void. Providers never forward
+empty fragments, so an empty `Delta` always means "reset".
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx2
 
@@ -58,12 +62,20 @@ class Failure(Exception):
     """One failed attempt, classified; `with_retries` decides whether to try again."""
 
     def __init__(
-        self, kind: ModelErrorKind, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        kind: ModelErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        fallback: Any = None,
     ):
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
+        self.fallback = fallback
+        """What the attempt returns when this failure is not retried again (None: it raises)."""
 
     @property
     def retryable(self) -> bool:
@@ -155,6 +167,8 @@ class RetryPolicy:
     max_retries: int = 4
     base: float = 0.5
     cap: float = 30.0
+    malformed_retries: int = 1
+    """Immediate retries of a malformed response (they do not count against `max_retries`)."""
 
     def delay(self, attempt: int, hint: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (0 for the first)."""
@@ -168,25 +182,37 @@ async def with_retries(
     classify: Callable[[Exception], Failure | None],
     policy: RetryPolicy,
     label: str,
+    *,
+    on_retry: Callable[[Failure, float], None] | None = None,
 ) -> tuple[T, int]:
     """Run `attempt` until it succeeds; returns its result and the number of retries.
 
     `attempt` may raise a `Failure` itself; anything else it raises goes
     through `classify`, and exceptions `classify` does not know propagate
-    unchanged (they are bugs, not provider trouble).
+    unchanged (they are bugs, not provider trouble). `on_retry` hears of each
+    failure that is retried, with the pause before the next attempt.
     """
-    retries = 0
+    transient = malformed = 0
     while True:
         try:
-            return await attempt(), retries
+            return await attempt(), transient + malformed
         except Exception as exc:
             failure = exc if isinstance(exc, Failure) else classify(exc)
             if failure is None:
                 raise
-            if not failure.retryable or retries >= policy.max_retries:
-                raise failure.as_error(label, retries) from exc
-            await asyncio.sleep(policy.delay(retries, failure.retry_after))
-        retries += 1
+            if failure.kind == "malformed_response" and malformed < policy.malformed_retries:
+                malformed += 1
+                pause = 0.0
+            elif failure.retryable and transient < policy.max_retries:
+                pause = policy.delay(transient, failure.retry_after)
+                transient += 1
+            elif failure.fallback is not None:
+                return cast(T, failure.fallback), transient + malformed
+            else:
+                raise failure.as_error(label, transient + malformed) from exc
+            if on_retry is not None:
+                on_retry(failure, pause)
+            await asyncio.sleep(pause)
 
 
 class StreamSink:
@@ -205,6 +231,11 @@ class StreamSink:
         self._delivered = False
         self._started = time.monotonic()
         self.time_to_first_token = None
+
+    def retrying(self, failure: Failure, pause: float) -> None:
+        """Tell the caller's sink that the attempt failed and why; the next one starts after `pause` seconds."""
+        if self._sink is not None:
+            self._sink(Delta(retry=f"{failure}; retrying in {pause:.2f} s", error_type=failure.kind))
 
     def text(self, fragment: str) -> None:
         self._emit(Delta(text=fragment))

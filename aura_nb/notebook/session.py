@@ -7,6 +7,7 @@ Runs are scheduled on the kernel's running event loop and return at once;
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from aura_nb.agent.run import Run
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
-from aura_nb.models.factory import default_model_settings, make_model, parse_model
+from aura_nb.models.factory import make_model, parse_model
 
 
 class NotebookSession:
@@ -50,7 +51,7 @@ class NotebookSession:
         return self.pool
 
     def model_settings(self, spec: str | None = None) -> ModelSettings:
-        configured = default_model_settings(self.settings.model)
+        configured = self.settings.model.with_default_provider(os.environ)
         return parse_model(spec, configured) if spec else configured
 
     def setup_factory(

@@ -61,7 +61,7 @@ def one_of_each() -> list[Event]:
         Message(role="user", content=[ToolResultBlock(tool_use_id="t1", content="ü ✓ \n\t", is_error=True)]),
     ]
     result = ToolResult(
-        content=[TextContent(text="line\n" * 3), ImageContent(data="aGVsbG8=", mime_type="image/png")],
+        content=[TextContent(text="line\n" * 3), ImageContent(mime_type="image/png", ref="sp_0123456789ab", size=5)],
         structured={"rows": [{"a": 1.5, "b": "x"}]},
         is_error=False,
     )
@@ -153,6 +153,22 @@ def test_events_round_trip_through_json_lines() -> None:
         assert type(again) is type(event)
         assert again == event
         assert again.model_dump() == event.model_dump()
+
+
+def test_image_bytes_stay_in_memory_and_only_the_reference_is_written() -> None:
+    image = ImageContent(data="aGVsbG8=", mime_type="image/png", ref="sp_0123456789ab", size=5)
+    call = ToolCall(tool="a.b", result=ToolResult(content=[image]))
+    line = call.model_dump_json()
+    assert "aGVsbG8=" not in line and "sp_0123456789ab" in line
+    again = event_from_json(line)
+    assert isinstance(again, ToolCall) and again.result is not None
+    [stored] = again.result.images
+    assert (stored.ref, stored.size, stored.data) == ("sp_0123456789ab", 5, "")
+    inline_image = '{"type":"image","data":"aGVsbG8=","mime_type":"image/png"}'
+    old = event_from_json('{"kind":"tool_call","tool":"a.b","result":{"content":[' + inline_image + "]}}")
+    assert isinstance(old, ToolCall) and old.result is not None
+    [inline] = old.result.images
+    assert inline.byte_size == 5 and inline.data == "aGVsbG8="  # a log written before references still loads
 
 
 def test_unknown_kind_is_rejected_with_the_kind_named() -> None:

@@ -1,4 +1,6 @@
-"""OpenAIModel through the real `openai` SDK over loopback HTTP, against llmock's chat-completions endpoint."""
+"""OpenAIModel through the real `openai` SDK over loopback HTTP, against llmock's chat-completions endpoint: what
+is OpenAI's own (the chat-completions wire format, usage with cached tokens). What every provider does is in
+test_provider_contract.py."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ import pytest
 from openai.types import CompletionUsage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from llm_server import FAST_RETRY, MockLLM
+from llm_server import MockLLM
 
 from aura_nb.content import Message, TextBlock, ToolResultBlock, ToolSpec, ToolUseBlock
-from aura_nb.models.base import Delta, ModelError, ModelRequest
+from aura_nb.models.base import Delta, ModelRequest
 from aura_nb.models.openai_compat import OpenAIModel, usage_of, wire_messages
-from aura_nb.models.retry import RetryPolicy
+from aura_nb.models.wire import WireNames
 
 SYSTEM = "You are an SRE."
 TOOLS = [
@@ -113,66 +115,6 @@ async def test_tool_calls_are_assembled_from_fragments_over_two_turns(mock_llm: 
     ]
 
 
-async def test_malformed_arguments_name_the_tool(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.tool_use(("metrics.query", {"name": "http_p99_seconds", "window": "30m"}))
-    mock_llm.break_tool_call("malformed_arguments")
-    with pytest.raises(ModelError) as info:
-        await make().complete(request())
-    assert info.value.kind == "malformed_response" and info.value.retries == 0
-    assert "tool 'metrics.query': arguments are not valid JSON" in str(info.value)
-
-
-async def test_429_is_retried_after_retry_after(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.rate_limit(retry_after=0.2)
-    mock_llm.reply("ok")
-    response = await make(retry=RetryPolicy(max_retries=2, base=0.001, cap=5.0)).complete(request())
-    assert response.retries == 1 and response.text() == "ok"
-    refused, served = mock_llm.requests
-    assert refused.status == 429 and served.started_at - refused.ended_at >= 0.2
-
-
-async def test_persistent_500_is_a_server_error_after_the_retries(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.fail(500, times=None, retry_after=0)
-    with pytest.raises(ModelError) as info:
-        await make().complete(request())
-    assert (info.value.kind, info.value.status, info.value.retries) == ("server_error", 500, FAST_RETRY.max_retries)
-    assert str(info.value) == "openai gpt-test: HTTP 500: Internal server error. (after 3 retries)"
-    assert len(mock_llm.requests) == FAST_RETRY.max_retries + 1
-
-
-async def test_401_is_auth_and_not_retried(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.fail(401, times=None)
-    with pytest.raises(ModelError) as info:
-        await make().complete(request())
-    assert (info.value.kind, info.value.retries) == ("auth", 0) and len(mock_llm.requests) == 1
-
-
-async def test_a_disconnect_mid_stream_is_retried_with_a_reset(mock_llm: MockLLM, make: MakeModel) -> None:
-    answer = "The connection pool is exhausted."
-    mock_llm.reply(answer, times=2)
-    mock_llm.disconnect(after_chunks=3)  # role chunk, two words, then the cut
-    deltas: list[Delta] = []
-    response = await make().complete(request(), on_delta=deltas.append)
-    assert response.retries == 1 and response.text() == answer
-    reset = deltas.index(Delta())
-    assert "".join(d.text for d in deltas[:reset]) == "The connection "
-    assert "".join(d.text for d in deltas[reset + 1 :]) == answer
-
-
-async def test_a_stream_without_finish_reason_is_retried(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.reply("whole answer", times=2)
-    mock_llm.truncate(after_chunks=2)
-    response = await make().complete(request())
-    assert response.retries == 1 and response.text() == "whole answer"
-
-
-async def test_a_timeout_before_the_first_token_is_reported(mock_llm: MockLLM, make: MakeModel) -> None:
-    mock_llm.slow_first_token(0.6, times=None)
-    with pytest.raises(ModelError) as info:
-        await make(timeout=0.15, max_retries=1).complete(request())
-    assert (info.value.kind, info.value.retries) == ("timeout", 1)
-
-
 def test_cached_prompt_tokens_are_cache_reads_not_input() -> None:
     usage = usage_of(
         CompletionUsage.model_validate(
@@ -196,6 +138,6 @@ def test_a_user_turn_with_results_and_text_puts_the_tool_messages_first() -> Non
         role="user",
         content=[TextBlock(text="also check the cache"), ToolResultBlock(tool_use_id="call_1", content="none")],
     )
-    wire = wire_messages("", [QUESTION, Message(role="assistant", content=[use]), turn])
+    wire = wire_messages("", [QUESTION, Message(role="assistant", content=[use]), turn], WireNames(TOOLS))
     assert [m["role"] for m in wire] == ["user", "assistant", "tool", "user"]
     assert wire[-1] == {"role": "user", "content": "also check the cache"}

@@ -114,3 +114,42 @@ def test_the_sink_is_reset_only_when_a_failed_attempt_delivered_something() -> N
     sink.text("Hello")
     assert seen == [Delta(text="Hel"), Delta(tool_input='{"q"'), Delta(), Delta(text="Hello")]
     assert sink.time_to_first_token is not None and sink.time_to_first_token >= 0
+
+
+async def test_a_malformed_response_is_retried_once_at_once_apart_from_the_transient_budget() -> None:
+    outcomes: list[Exception | str] = [
+        Failure("overloaded", "busy"),
+        Failure("malformed_response", "not JSON"),
+        Failure("overloaded", "busy"),
+        "done",
+    ]
+    heard: list[tuple[str, float]] = []
+
+    async def attempt() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    policy = RetryPolicy(max_retries=2, base=0.0, cap=0.0)
+    result = await with_retries(attempt, lambda exc: None, policy, "m", on_retry=lambda f, p: heard.append((f.kind, p)))
+    assert result == ("done", 3)
+    assert heard == [("overloaded", 0.0), ("malformed_response", 0.0), ("overloaded", 0.0)]
+
+    async def always_malformed() -> str:
+        raise Failure("malformed_response", "not JSON")
+
+    with pytest.raises(ModelError) as info:
+        await with_retries(always_malformed, lambda exc: None, policy, "m")
+    assert (info.value.kind, info.value.retries) == ("malformed_response", 1)
+
+
+async def test_a_failure_with_a_fallback_returns_it_once_the_retries_are_spent() -> None:
+    attempts = 0
+
+    async def broken_tool_input() -> str:
+        nonlocal attempts
+        attempts += 1
+        raise Failure("malformed_response", "tool 'a.b': input is not valid JSON", fallback=f"turn {attempts}")
+
+    assert await with_retries(broken_tool_input, lambda exc: None, NO_WAIT, "m") == ("turn 2", 1)
