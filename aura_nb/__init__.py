@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from aura_nb.agent.checkpoint import RunState
     from aura_nb.agent.compare import Comparison
     from aura_nb.agent.control import RunControl, RunStopped
-    from aura_nb.agent.investigate import Setup, investigate, launch, run_config
     from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
     from aura_nb.agent.orchestrator import Orchestrator
-    from aura_nb.agent.run import Run, new_run, run_agent
+    from aura_nb.agent.run import Run, investigate, launch, new_run, run_agent
+    from aura_nb.agent.setup import Setup, run_config
     from aura_nb.bench.api import bench
     from aura_nb.bench.outcome import Outcome, grade_outcome
     from aura_nb.bench.runconfig import RunConfig
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
     from aura_nb.textdata.templates import TemplateMiner, mine
     from aura_nb.trace.findings import Finding, analyse
+    from aura_nb.trace.record import RunRecord
     from aura_nb.trace.recorder import Recorder
     from aura_nb.trace.runlog import RunLogError, read_events
 
@@ -78,13 +79,14 @@ _EXPORTS = {
     "Run": "aura_nb.agent.run",
     "RunControl": "aura_nb.agent.control",
     "RunLogError": "aura_nb.trace.runlog",
+    "RunRecord": "aura_nb.trace.record",
     "RunState": "aura_nb.agent.checkpoint",
     "RunStopped": "aura_nb.agent.control",
     "Scratchpad": "aura_nb.scratchpad",
     "ScriptedModel": "aura_nb.models.scripted",
     "ServerSpec": "aura_nb.config",
     "Settings": "aura_nb.config",
-    "Setup": "aura_nb.agent.investigate",
+    "Setup": "aura_nb.agent.setup",
     "Task": "aura_nb.contracts",
     "TaskOutcome": "aura_nb.contracts",
     "TaskResult": "aura_nb.contracts",
@@ -100,8 +102,8 @@ _EXPORTS = {
     "analyse": "aura_nb.trace.findings",
     "event_from_json": "aura_nb.events",
     "grade_outcome": "aura_nb.bench.outcome",
-    "investigate": "aura_nb.agent.investigate",
-    "launch": "aura_nb.agent.investigate",
+    "investigate": "aura_nb.agent.run",
+    "launch": "aura_nb.agent.run",
     "load_mcp_json": "aura_nb.config",
     "load_settings": "aura_nb.config",
     "make_model": "aura_nb.models.factory",
@@ -110,7 +112,7 @@ _EXPORTS = {
     "read_events": "aura_nb.trace.runlog",
     "resolve_runs_dir": "aura_nb.config",
     "run_agent": "aura_nb.agent.run",
-    "run_config": "aura_nb.agent.investigate",
+    "run_config": "aura_nb.agent.setup",
     "run_sync": "aura_nb.notebook.session",
 }
 
@@ -161,6 +163,7 @@ __all__ = [
     "RunConfig",
     "RunControl",
     "RunLogError",
+    "RunRecord",
     "RunState",
     "RunStopped",
     "Scratchpad",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aura_nb.agent.investigate import Setup, launch, run_config
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, launch
+from aura_nb.agent.setup import Setup, run_config
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.config import ModelSettings, ServerSpec
 from aura_nb.events import EventBase, PlanCreated, TaskFinished, TaskStarted, ToolCall

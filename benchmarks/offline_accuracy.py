@@ -62,7 +62,8 @@ def conclusion_of(run: Run) -> dict[str, Any]:
 
 async def _orchestrated(question: str, toolbox: Any, runs_dir: Path) -> Run:
     """Planner, parallel workers and synthesizer (all played by the investigator), Scratchpad in the run dir."""
-    from aura_nb.agent.investigate import Setup, investigate
+    from aura_nb.agent.run import investigate
+    from aura_nb.agent.setup import Setup
 
     return await investigate(
         question, Setup(model=OfflineInvestigator(), toolbox=toolbox, plan=True), runs_dir=runs_dir

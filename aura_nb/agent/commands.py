@@ -36,8 +36,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
-    from aura_nb.agent.investigate import Setup
     from aura_nb.agent.run import Run
+    from aura_nb.agent.setup import Setup
     from aura_nb.mcp.pool import McpPool
     from aura_nb.models.factory import make_model, parse_model
 

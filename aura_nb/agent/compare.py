@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from aura_nb.events import ModelCall, ToolCall
 from aura_nb.trace.frames import step_events
-
-if TYPE_CHECKING:
-    from aura_nb.agent.run import Run
+from aura_nb.trace.record import RunRecord
 
 
 def _signature(step: ModelCall | ToolCall) -> str:
@@ -27,7 +25,7 @@ def _signature(step: ModelCall | ToolCall) -> str:
     return f"tool {step.tool} {json.dumps(step.arguments, sort_keys=True, default=str)}"
 
 
-def _keyed(run: Run) -> list[tuple[tuple[str, int], int, ModelCall | ToolCall]]:
+def _keyed(run: RunRecord) -> list[tuple[tuple[str, int], int, ModelCall | ToolCall]]:
     counts: dict[str, int] = {}
     keyed = []
     for number, step in enumerate(step_events(run.events), start=1):
@@ -55,7 +53,7 @@ class Comparison:
         return f"<p>{where}</p>{self.summary.to_html()}{self.steps.to_html(index=False)}"
 
 
-def _summary(run: Run) -> dict[str, Any]:
+def _summary(run: RunRecord) -> dict[str, Any]:
     steps = step_events(run.events)
     tools = [s.tool for s in steps if isinstance(s, ToolCall)]
     return {
@@ -73,7 +71,7 @@ def _summary(run: Run) -> dict[str, Any]:
     }
 
 
-def compare_runs(a: Run, b: Run) -> Comparison:
+def compare_runs(a: RunRecord, b: RunRecord) -> Comparison:
     """Match `a`'s and `b`'s steps per agent and mark where they diverge (numbered as in `a`)."""
     left, right = _keyed(a), _keyed(b)
     right_by_key = {key: (number, step) for key, number, step in right}

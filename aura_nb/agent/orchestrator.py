@@ -23,8 +23,9 @@ from aura_nb.agent.briefs import (
     synthesis_brief,
     worker_brief,
 )
+from aura_nb.agent.control import RunControl
+from aura_nb.agent.frame import Ending, run_framed
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
-from aura_nb.agent.run import Ending, Run, run_framed
 from aura_nb.agent.submit import SubmitTool, inline_schema
 from aura_nb.config import Limits
 from aura_nb.content import Message
@@ -34,6 +35,7 @@ from aura_nb.events import ErrorEvent, PlanCreated, PlanEdited, TaskFinished, Ta
 from aura_nb.mcp.toolbox import AllowedTools, CombinedToolbox, Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad.tools import PREFIX as SCRATCHPAD_PREFIX
+from aura_nb.trace.recorder import Recorder
 
 PLANNER, SYNTHESIZER = "planner", "synthesizer"
 
@@ -68,11 +70,12 @@ def _task_outcome(result: AgentResult, accepted: TaskResult | None) -> TaskOutco
 
 
 class Orchestrator:
-    """Drives one orchestrated investigation into `run`'s recorder."""
+    """Drives one orchestrated investigation into `recorder`, honouring `control` at every step."""
 
     def __init__(
         self,
-        run: Run,
+        recorder: Recorder,
+        control: RunControl,
         *,
         model: Model,
         toolbox: Toolbox,
@@ -82,7 +85,8 @@ class Orchestrator:
     ) -> None:
         """`plan` replaces the planner's plan; with `replan` the planner still runs first (a fork replaying
         its recorded turns) and the replacement is recorded as an edit."""
-        self.run = run
+        self.recorder = recorder
+        self.control = control
         self.model = model
         self.toolbox = toolbox
         self.limits = limits or Limits()
@@ -95,13 +99,13 @@ class Orchestrator:
         return AgentLoop(
             model=self.model,
             toolbox=toolbox,
-            recorder=self.run.recorder,
+            recorder=self.recorder,
             name=name,
             role=role,
             system=system,
             limits=limits,
             parent_span_id=self.span_id,
-            control=self.run.control,
+            control=self.control,
             **kw,
         )
 
@@ -113,7 +117,7 @@ class Orchestrator:
             try:
                 status, answer, conclusion = await self._investigate(question)
             except PlanError as exc:
-                self.run.recorder.emit(
+                self.recorder.emit(
                     ErrorEvent(
                         agent=PLANNER, message=str(exc), error_type="invalid_plan", where="planner", recoverable=False
                     )
@@ -121,12 +125,12 @@ class Orchestrator:
                 return "failed", "", None, str(exc)
             return status, answer, conclusion, None
 
-        await run_framed(self.run, question, self.model.name, {"mode": "orchestrated"} | (config or {}), body)
+        await run_framed(self.recorder, question, self.model.name, {"mode": "orchestrated"} | (config or {}), body)
 
     async def _investigate(self, question: str) -> tuple[RunStatus, str, Conclusion | None]:
         plan = await self._plan(question)
         outcomes = await self._work(question, plan)
-        if self.run.control.stopped:
+        if self.control.stopped:
             return "stopped", "", None
         return await self._synthesise(question, plan, outcomes)
 
@@ -145,13 +149,13 @@ class Orchestrator:
             return self._adopt(self.plan_override, tool_names, created=False)
         if isinstance(submit.accepted, Plan):
             plan = submit.accepted.model_copy(update={"iteration": 1})  # the orchestrator numbers its plans
-            self.run.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=plan))
+            self.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=plan))
             return plan
         if result.status == "answered" and not submit.rejections:  # the planner judged one agent enough
             single = Plan(tasks=[Task(id="answer", goal=question, tools=tool_names)], rationale="no plan needed")
-            self.run.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=single))
+            self.recorder.emit(PlanCreated(agent=PLANNER, parent_span_id=self.span_id, plan=single))
             return single
-        if self.run.control.stopped:
+        if self.control.stopped:
             raise asyncio.CancelledError
         reasons = submit.rejections[-1] if submit.rejections else (result.error or result.status)
         raise PlanError(f"the planner produced no valid plan after {result.turns} turn(s): {reasons}")
@@ -162,7 +166,7 @@ class Orchestrator:
             raise PlanError("the edited plan is invalid: " + "; ".join(problems))
         event = PlanCreated(plan=plan) if created else PlanEdited(plan=plan, reason="fork")
         event.agent, event.parent_span_id = PLANNER, self.span_id
-        self.run.recorder.emit(event)
+        self.recorder.emit(event)
         return plan
 
     async def _work(self, question: str, plan: Plan) -> dict[str, TaskOutcome]:
@@ -190,7 +194,7 @@ class Orchestrator:
         self, question: str, plan: Plan, task: Task, dependencies: dict[str, TaskOutcome]
     ) -> TaskOutcome:
         name = worker_name(task.id)
-        recorder = self.run.recorder
+        recorder = self.recorder
         recorder.emit(
             TaskStarted(
                 agent=name,
@@ -202,7 +206,7 @@ class Orchestrator:
             )
         )
         started = time.time()
-        if self.run.control.stopped:
+        if self.control.stopped:
             outcome = TaskOutcome(status="stopped", error="the run was stopped")
         else:
             submit = SubmitTool(

@@ -1,4 +1,12 @@
-"""`Run`: one investigation, its events and the views over them; `start_run` drives a single agent."""
+"""`Run`: the live handle of an investigation, and the ways to start one (investigate, launch, fork, resume).
+
+A `Run` is a `RunRecord` (the durable record and its views) whose events may still be arriving: it can
+be paused, resumed, stopped, awaited and forked. `investigate` runs a question to its end, `launch`
+starts it on the running loop and returns at once, `fork_run` re-drives a recorded run with its first N
+steps served from the record (nothing re-executed), applies edits and continues live, `resume_crashed`
+does the same in place for a run whose process died, and `replay_run` re-emits a run's events, calling
+nothing. The driving itself (Scratchpad, orchestrator or single agent) is `aura_nb.agent.drive`.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +14,29 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pandas as pd
-
+from aura_nb.agent.checkpoint import RunState, state_at
+from aura_nb.agent.compare import Comparison, compare_runs
 from aura_nb.agent.control import RunControl
-from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
-from aura_nb.content import Message, Usage
-from aura_nb.contracts import Conclusion, Plan, RunStatus
-from aura_nb.events import AgentFinished, Control, ErrorEvent, Event, PlanCreated, PlanEdited, RunFinished, RunStarted
+from aura_nb.agent.drive import Reuse, drive
+from aura_nb.agent.frame import fail_to_start
+from aura_nb.agent.loop import LoopLimits
+from aura_nb.agent.reuse import ForkControl, Recorded
+from aura_nb.agent.setup import Setup
+from aura_nb.agent.single import DEFAULT_SYSTEM, execute_single_agent
+from aura_nb.contracts import Plan, RunStatus
+from aura_nb.errors import ForkError
+from aura_nb.events import Control, EventBase, Fork, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
-from aura_nb.trace.frames import step_rows, steps_frame
+from aura_nb.trace.frames import step_events
 from aura_nb.trace.otel import SpanBridge
+from aura_nb.trace.record import RunRecord
 from aura_nb.trace.recorder import Recorder
-from aura_nb.trace.runlog import read_events
-
-if TYPE_CHECKING:
-    from aura_nb.agent.checkpoint import RunState
-    from aura_nb.agent.compare import Comparison
-    from aura_nb.agent.investigate import Setup
-    from aura_nb.events import EventBase
-    from aura_nb.trace.findings import Finding
-
-DEFAULT_SYSTEM = (
-    "You are an SRE investigating an incident with the tools provided. Gather evidence before concluding, "
-    "prefer narrow queries, and answer with the root cause, the evidence and your confidence."
-)
+from aura_nb.trace.runlog import EVENTS_FILE
 
 
 def new_run_id() -> str:
@@ -41,12 +44,11 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
-class Run:
-    """An investigation: its id, directory, events, status and views (frame, spans, answer)."""
+class Run(RunRecord):
+    """An investigation: its record (events and views) and, while it runs in this process, its controls."""
 
     def __init__(self, recorder: Recorder, *, control: RunControl | None = None, directory: Path | None = None) -> None:
-        self.recorder = recorder
-        self._directory = directory
+        super().__init__(recorder, directory=directory)
         self.control = control or RunControl()
         self.task: asyncio.Task[Run] | None = None
         self.setup: Setup | None = None
@@ -59,105 +61,10 @@ class Run:
         """The OpenTelemetry trace id of a run traced in this process."""
         return self.spans.trace_id if self.spans is not None else None
 
-    @property
-    def id(self) -> str:
-        return self.recorder.run_id
-
-    @property
-    def dir(self) -> Path | None:
-        """Where the run's log and blobs live (also for a run loaded read-only)."""
-        return self.recorder.run_dir or self._directory
-
-    @property
-    def events(self) -> list[Event]:
-        return self.recorder.events
-
-    @classmethod
-    def load(cls, run_dir: Path) -> Run:
-        """A run read back from its log (finished, or interrupted mid-way)."""
-        events = read_events(run_dir)
-        return cls(Recorder(run_dir.name, None, events=events), directory=run_dir)
-
-    @property
-    def question(self) -> str:
-        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
-        return started.question if started else ""
-
-    @property
-    def status(self) -> RunStatus:
-        finished = self._finished()
-        if finished is not None:
-            return finished.status
+    def unfinished_status(self) -> RunStatus:
         if self.control.paused:
             return "paused"
         return "running" if self.task is not None and not self.task.done() else "interrupted"
-
-    @property
-    def answer(self) -> str:
-        finished = self._finished()
-        return finished.answer if finished else ""
-
-    @property
-    def usage(self) -> Usage:
-        total = Usage()
-        for event in self.events:
-            if event.kind == "model_call":
-                total = total + event.usage
-        return total
-
-    @property
-    def model(self) -> str:
-        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
-        return started.model if started else ""
-
-    def _finished(self) -> RunFinished | None:
-        for event in reversed(self.events):
-            if isinstance(event, RunFinished):
-                return event
-        return None
-
-    def finish(
-        self,
-        started: RunStarted,
-        status: RunStatus,
-        *,
-        answer: str = "",
-        conclusion: Conclusion | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record `run_finished` (closing `started`'s span) with the usage of every agent of the run."""
-        usage = sum((e.usage for e in self.events if isinstance(e, AgentFinished)), Usage())
-        self.recorder.emit(
-            RunFinished(
-                span_id=started.span_id,
-                agent="run",
-                duration=time.time() - started.ts,
-                status=status,
-                answer=answer,
-                conclusion=conclusion,
-                usage=usage,
-                error=error,
-            )
-        )
-
-    def frame(self) -> pd.DataFrame:
-        """One row per step: kind, agent, tool/model, tokens, latency, error."""
-        return steps_frame(self.events)
-
-    def steps(self) -> list[dict[str, Any]]:
-        return step_rows(self.events)
-
-    @property
-    def conclusion(self) -> Conclusion | None:
-        """The synthesizer's structured answer (root cause, fault type, change, confidence), if any."""
-        finished = self._finished()
-        return finished.conclusion if finished else None
-
-    @property
-    def plan(self) -> Plan | None:
-        """The latest plan (as created or edited), None for a single agent."""
-        plans = [e.plan for e in self.events if isinstance(e, PlanCreated | PlanEdited)]
-        return plans[-1] if plans else None
 
     def pause(self) -> None:
         """Hold every agent at its next step boundary."""
@@ -177,11 +84,18 @@ class Run:
         if self.status in ("running", "paused"):
             self.recorder.emit(Control(agent="analyst", action=action))  # type: ignore[arg-type]
 
+    async def wait(self) -> Run:
+        if self.task is not None:
+            await self.task
+        return self
+
     def state(self, step: int | None = None) -> RunState:
         """The plan, task states, conversations and blobs after `step` (default: the last)."""
-        from aura_nb.agent.checkpoint import state_at
-
         return state_at(self.events, step)
+
+    def compare(self, other: RunRecord) -> Comparison:
+        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
+        return compare_runs(self, other)
 
     async def fork(
         self,
@@ -190,14 +104,12 @@ class Run:
         plan: Plan | None = None,
         system: str | Mapping[str, str] | None = None,
         message: str | None = None,
-        model: Any = None,
+        model: Model | None = None,
         tool_result: Mapping[str, str] | None = None,
         setup: Setup | None = None,
         runs_dir: Path | None = None,
     ) -> Run:
         """A new run reusing this one's first `at` steps (nothing re-executed), edited, then live."""
-        from aura_nb.agent.investigate import fork_run
-
         return await fork_run(
             self,
             at,
@@ -212,111 +124,11 @@ class Run:
 
     def replay(self, subscriber: Callable[[EventBase], None] | None = None) -> Run:
         """Re-emit this run's events in order to `subscriber`, calling no model and no tool."""
-        from aura_nb.agent.investigate import replay_run
-
         return replay_run(self, subscriber=subscriber)
 
     async def resume_from_crash(self, setup: Setup) -> Run:
         """Continue a run whose process died, from its last recorded step, in its own directory."""
-        from aura_nb.agent.investigate import resume_crashed
-
         return await resume_crashed(self, setup)
-
-    def findings(self) -> list[Finding]:
-        """What went wrong in how the run worked (redundant calls, slow steps, token hotspots, errors,
-        Scratchpad use, plan adherence, missed parallelism), read from its events alone."""
-        from aura_nb.trace.findings import analyse
-
-        return analyse(self.events)
-
-    def compare(self, other: Run) -> Comparison:
-        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
-        from aura_nb.agent.compare import compare_runs
-
-        return compare_runs(self, other)
-
-    async def wait(self) -> Run:
-        if self.task is not None:
-            await self.task
-        return self
-
-    def summary(self) -> str:
-        steps = self.steps()
-        tools = sum(1 for s in steps if s["kind"] == "tool")
-        usage = self.usage
-        return (
-            f"run {self.id} [{self.status}] model={self.model or '?'} steps={len(steps)} tool_calls={tools} "
-            f"tokens in={usage.total_input} out={usage.output_tokens}"
-        )
-
-    def __repr__(self) -> str:
-        return f"<Run {self.summary()}>"
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """Plain text; with `%load_ext aura_nb` a notebook shows the run's full record instead."""
-        text = self.summary()
-        return {"text/plain": text + ("\n\n" + self.answer if self.answer else "")}
-
-
-def _run_status(result: AgentResult) -> RunStatus:
-    return {"answered": "finished", "stopped": "stopped", "model_error": "failed", "interrupted": "interrupted"}.get(
-        result.status, "finished"
-    )  # type: ignore[return-value]
-
-
-Ending = tuple[RunStatus, str, Conclusion | None, str | None]
-"""How a run's body ended: status, answer, conclusion, error."""
-
-
-async def run_framed(
-    run: Run, question: str, model: str, config: dict[str, Any], body: Callable[[str], Awaitable[Ending]]
-) -> None:
-    """Run `body` (given the run span's id) between `run_started` and `run_finished`.
-
-    An interrupt finishes the run as interrupted and an unexpected exception as failed (with an `error`
-    event); both are re-raised after the log is complete.
-    """
-    started = run.recorder.emit(RunStarted(agent="run", question=question, model=model, config=config))
-    try:
-        status, answer, conclusion, error = await body(started.span_id)
-    except asyncio.CancelledError:
-        run.finish(started, "interrupted", error="interrupted by the user")
-        raise
-    except Exception as exc:
-        run.recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
-        run.finish(started, "failed", error=repr(exc))
-        raise
-    run.finish(started, status, answer=answer, conclusion=conclusion, error=error)
-
-
-async def execute_single_agent(
-    run: Run,
-    question: str,
-    *,
-    model: Model,
-    toolbox: Toolbox,
-    system: str = DEFAULT_SYSTEM,
-    limits: LoopLimits | None = None,
-    config: dict[str, Any] | None = None,
-) -> Run:
-    """Drive one agent over `question`, framing it with `run_started` / `run_finished`."""
-
-    async def body(span_id: str) -> Ending:
-        loop = AgentLoop(
-            model=model,
-            toolbox=toolbox,
-            recorder=run.recorder,
-            name="agent",
-            system=system,
-            limits=limits,
-            parent_span_id=span_id,
-            control=run.control,
-        )
-        result = await loop.run([Message.user(question)])
-        return _run_status(result), result.answer, None, result.error
-
-    await run_framed(run, question, model.name, config or {}, body)
-    return run
 
 
 def new_run(runs_dir: Path | None, *, trace: bool = True) -> Run:
@@ -329,6 +141,21 @@ def new_run(runs_dir: Path | None, *, trace: bool = True) -> Run:
     return run
 
 
+async def _drive(run: Run, question: str, setup: Setup, *, plan: Plan | None = None, reuse: Reuse | None = None) -> Run:
+    """Drive `run` to its end and close its log."""
+    run.setup = setup
+    try:
+        await drive(run.recorder, run.control, question, setup, run_dir=run.dir, plan=plan, reuse=reuse)
+    finally:
+        run.recorder.close()
+    return run
+
+
+async def investigate(question: str, setup: Setup, *, runs_dir: Path | None = None) -> Run:
+    """Run an investigation to its end and return it (its log is under `runs_dir` when given)."""
+    return await _drive(new_run(runs_dir), question, setup)
+
+
 async def run_agent(
     question: str,
     *,
@@ -338,9 +165,135 @@ async def run_agent(
     system: str = DEFAULT_SYSTEM,
     limits: LoopLimits | None = None,
 ) -> Run:
-    """Run a single agent to completion and return its `Run`."""
+    """Run a single agent (no planner, no Scratchpad) to completion and return its `Run`."""
     run = new_run(runs_dir)
     try:
-        return await execute_single_agent(run, question, model=model, toolbox=toolbox, system=system, limits=limits)
+        await execute_single_agent(
+            run.recorder, run.control, question, model=model, toolbox=toolbox, system=system, limits=limits
+        )
     finally:
         run.recorder.close()
+    return run
+
+
+def launch(question: str, setup: Setup | Callable[[], Awaitable[Setup]], *, runs_dir: Path | None = None) -> Run:
+    """Start an investigation as a task on the running event loop and return its `Run` at once.
+
+    `setup` may be a coroutine factory (e.g. one that first connects the servers); if it fails, the run
+    is recorded as failed with the reason.
+    """
+    run = new_run(runs_dir)
+
+    async def go() -> Run:
+        try:
+            ready = setup if isinstance(setup, Setup) else await setup()
+        except Exception as exc:
+            fail_to_start(run.recorder, question, exc)
+            run.recorder.close()
+            return run
+        return await _drive(run, question, ready)
+
+    run.task = asyncio.ensure_future(go())
+    return run
+
+
+def _systems(parent: RunRecord, at: int, system: str | Mapping[str, str] | None) -> dict[str, str]:
+    if system is None:
+        return {}
+    if not isinstance(system, str):
+        return dict(system)
+    steps = step_events(parent.events)[:at]
+    agent = steps[-1].agent if steps else "agent"
+    role = next((e.role for e in parent.events if e.kind == "agent_started" and e.agent == agent), "agent")
+    return {role: system}
+
+
+async def fork_run(
+    parent: Run,
+    at: int,
+    *,
+    setup: Setup | None = None,
+    model: Model | None = None,
+    plan: Plan | None = None,
+    system: str | Mapping[str, str] | None = None,
+    message: str | None = None,
+    tool_result: Mapping[str, str] | None = None,
+    runs_dir: Path | None = None,
+) -> Run:
+    """A new run reusing `parent`'s first `at` steps, then live with the edits applied.
+
+    `system` replaces the system prompt of the role of step `at`'s agent (or, as
+    a mapping, of each role named); `message` is an analyst instruction every
+    agent receives at its first live turn; `tool_result` replaces recorded
+    results by call id; `plan` replaces the plan (unchanged tasks still reuse
+    their recorded steps).
+    """
+    base = setup or parent.setup
+    if base is None:
+        raise ForkError(f"run {parent.id} has no live setup in this process: pass setup=Setup(model, toolbox)")
+    total = len(step_events(parent.events))
+    if not 0 <= at <= total:
+        raise ForkError(f"cannot fork run {parent.id} at step {at}: it has steps 0..{total}")
+    if model is not None:
+        base = replace(base, model=model)
+    recorded = Recorded(parent.events, at, tool_results=tool_result)
+    reusing = recorded.model(base.model)
+    edits = {
+        key: value
+        for key, value in {
+            "plan": plan.model_dump(mode="json") if plan else None,
+            "system": system,
+            "message": message,
+            "model": model.name if model else None,
+            "tool_result": dict(tool_result) if tool_result else None,
+        }.items()
+        if value is not None
+    }
+    if runs_dir is None and parent.dir is not None:
+        runs_dir = parent.dir.parent
+    run = new_run(runs_dir)
+    run.control = ForkControl(reusing, message=message, systems=_systems(parent, at, system))
+    run.recorder.subscribe(_announce_fork(run.recorder, parent.id, at, edits))
+    return await _drive(run, parent.question, base, plan=plan, reuse=Reuse(recorded, reusing, parent.dir))
+
+
+def _announce_fork(recorder: Recorder, parent_id: str, at: int, edits: dict[str, Any]) -> Callable[[EventBase], None]:
+    """A one-shot subscriber that records the `fork` event right after `run_started`."""
+
+    def on_event(event: EventBase) -> None:
+        if isinstance(event, RunStarted):
+            recorder.emit(
+                Fork(agent="run", parent_span_id=event.span_id, parent_run_id=parent_id, at_step=at, edits=edits)
+            )
+
+    return on_event
+
+
+async def resume_crashed(run: RunRecord, setup: Setup) -> Run:
+    """Continue a run whose process died, in place: recorded steps are reused, the rest runs live.
+
+    The interrupted log is kept as `events.interrupted-N.jsonl`; the new log holds the whole run.
+    """
+    if run.dir is None:
+        raise ForkError("only a run with a directory can be resumed")
+    if run.status in ("finished", "failed", "stopped"):
+        raise ForkError(f"run {run.id} already ended ({run.status}); fork it instead")
+    events = list(run.events)
+    at = len(step_events(events))
+    number = len(list(run.dir.glob("events.interrupted-*.jsonl"))) + 1
+    (run.dir / EVENTS_FILE).rename(run.dir / f"events.interrupted-{number}.jsonl")
+    recorded = Recorded(events, at)
+    reusing = recorded.model(setup.model)
+    resumed = Run(Recorder(run.id, run.dir), control=ForkControl(reusing, message=None, systems={}))
+    resumed.recorder.subscribe(_announce_fork(resumed.recorder, run.id, at, {"resume": True}))
+    return await _drive(resumed, run.question, setup, reuse=Reuse(recorded, reusing, run.dir))
+
+
+def replay_run(run: RunRecord, *, subscriber: Callable[[EventBase], None] | None = None) -> Run:
+    """Re-emit a run's events in order into a fresh in-memory run, calling no model and no tool."""
+    replayed = Run(Recorder(run.id, None))
+    if subscriber is not None:
+        replayed.recorder.subscribe(subscriber)
+    for event in run.events:
+        replayed.recorder.emit(event.model_copy())
+    return replayed

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aura_nb.agent.investigate import Setup, investigate, run_config
-from aura_nb.agent.run import DEFAULT_SYSTEM, Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup, run_config
+from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.bench.runconfig import RunConfig
 from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, load_settings
 from aura_nb.mcp.pool import McpPool

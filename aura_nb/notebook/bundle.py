@@ -11,7 +11,7 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aura_nb.content import Usage
 from aura_nb.contracts import TaskOutcome
@@ -35,10 +35,9 @@ from aura_nb.events import (
 )
 from aura_nb.notebook.html import run_html
 from aura_nb.notebook.plots import MAX_SERIES, find_alerts, find_series, result_json
+from aura_nb.trace.findings import analyse
 from aura_nb.trace.frames import step_events, step_rows
-
-if TYPE_CHECKING:
-    from aura_nb.agent.run import Run
+from aura_nb.trace.record import RunRecord
 
 MIME_TYPE = "application/vnd.aura.run+json"
 SCHEMA_VERSION = 1
@@ -396,8 +395,6 @@ MAX_FINDINGS = 200
 
 def finding_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
     """The run's behaviour findings (`Run.findings()`, most severe first, at most `MAX_FINDINGS`) as dicts."""
-    from aura_nb.trace.findings import analyse
-
     return [dataclasses.asdict(finding) for finding in analyse(events)[:MAX_FINDINGS]]
 
 
@@ -422,7 +419,7 @@ def run_metadata(events: Iterable[Event], *, trace_id: str | None = None) -> dic
     }
 
 
-def run_mimebundle(run: Run, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_mimebundle(run: RunRecord, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """How a notebook displays a `Run` (registered by `%load_ext aura_nb`): its record and output metadata."""
     bundle = run_bundle(run.events, status=run.status, trace_id=run.trace_id)
     return bundle, run_metadata(run.events, trace_id=run.trace_id)

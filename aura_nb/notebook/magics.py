@@ -24,6 +24,7 @@ from aura_nb.config import ServerSpec
 from aura_nb.notebook.bundle import run_bundle, run_metadata, run_mimebundle
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, run_sync
+from aura_nb.trace.record import RunRecord
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
 %aura connect NAME -- COMMAND ARGS...   connect an MCP server over stdio
@@ -234,4 +235,4 @@ def load_ipython_extension(shell: Any) -> None:
     magics = AuraMagics(shell, session=previous.session if previous is not None else None)
     shell._aura_magics = magics
     shell.register_magics(magics)
-    shell.display_formatter.mimebundle_formatter.for_type(Run, run_mimebundle)
+    shell.display_formatter.mimebundle_formatter.for_type(RunRecord, run_mimebundle)

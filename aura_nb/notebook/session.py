@@ -12,12 +12,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aura_nb.agent.investigate import Setup, investigate, launch, run_config
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate, launch
+from aura_nb.agent.setup import Setup, run_config
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
+from aura_nb.trace.runlog import find_run_dir
 
 
 class NotebookSession:
@@ -93,8 +94,6 @@ class NotebookSession:
             return matches[0]
         if len(matches) > 1:
             raise LookupError(f"{ref!r} matches several runs: {', '.join(r.id for r in matches)}")
-        from aura_nb.trace.runlog import find_run_dir
-
         run = Run.load(find_run_dir(self.runs_dir, ref))
         self.runs[run.id] = run
         return run

@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mcp_servers import misbehaving_spec
 from policies import LONG, orchestrated_model
 
-from aura_nb.agent.investigate import Setup, investigate
+from aura_nb.agent.run import investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.mcp.pool import McpPool
 
 

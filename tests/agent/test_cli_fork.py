@@ -12,7 +12,8 @@ import pytest
 from llm_server import fakellm_server
 from mcp_servers import Counter, misbehaving_spec
 
-from aura_nb.agent.investigate import Setup, investigate, run_config
+from aura_nb.agent.run import investigate
+from aura_nb.agent.setup import Setup, run_config
 from aura_nb.config import ModelSettings
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.factory import make_model

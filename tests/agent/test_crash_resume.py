@@ -13,8 +13,8 @@ from pathlib import Path
 from mcp_servers import Counter
 from policies import LONG, orchestrated_model
 
-from aura_nb.agent.investigate import Setup
 from aura_nb.agent.run import Run
+from aura_nb.agent.setup import Setup
 from aura_nb.events import Fork, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.trace.runlog import read_events

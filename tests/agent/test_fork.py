@@ -9,8 +9,8 @@ import pytest
 from mcp_servers import Counter
 from policies import Orchestrated, orchestrated_model, plan, results
 
-from aura_nb.agent.investigate import Setup, investigate
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.contracts import Plan
 from aura_nb.events import Fork, Instruction, ModelCall, PlanEdited, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool

@@ -10,8 +10,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from policies import Orchestrated, orchestrated_model, plan
 
-from aura_nb.agent.investigate import Setup, investigate, launch
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate, launch
+from aura_nb.agent.setup import Setup
 from aura_nb.contracts import WorkerBrief, read_brief
 from aura_nb.events import AgentStarted, ErrorEvent, PlanCreated, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool

@@ -13,9 +13,9 @@ import pytest
 from jlab_sanitizer import inspect, violations
 
 from aura_nb import McpPool, ScriptedModel, ServerSpec, run_agent
-from aura_nb.agent.investigate import Setup, investigate
 from aura_nb.agent.loop import LoopLimits
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.config import ScratchpadSettings
 from aura_nb.content import ModelResponse, ToolResult, ToolResultBlock, Usage
 from aura_nb.contracts import Plan, Task, TaskOutcome

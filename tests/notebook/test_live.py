@@ -12,7 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcp_servers import misbehaving_spec
 from policies import Orchestrated, orchestrated_model, plan
 
-from aura_nb.agent.investigate import Setup, investigate
+from aura_nb.agent.run import investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.mcp.pool import McpPool
 from aura_nb.notebook.live import LiveRun
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from policies import results
 
-from aura_nb.agent.investigate import Setup, investigate
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.config import Limits, ScratchpadSettings
 from aura_nb.content import ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock
 from aura_nb.contracts import SynthesisBrief, WorkerBrief, read_brief

@@ -12,8 +12,8 @@ from mcp_servers import Counter
 from policies import Orchestrated, orchestrated_model, plan
 from scenarios import Planted, ask, orchestrated, quoting, read, single
 
-from aura_nb.agent.investigate import Setup, investigate
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.content import ModelResponse
 from aura_nb.events import Event, ModelCall, RunStarted, ToolCall
 from aura_nb.mcp.pool import McpPool

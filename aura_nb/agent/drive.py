@@ -1,0 +1,74 @@
+"""Driving a run: wire the Scratchpad and any reuse of a recorded run, then the orchestrator or one agent."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aura_nb.agent.control import RunControl
+from aura_nb.agent.loop import LoopLimits
+from aura_nb.agent.orchestrator import PLANNER, Orchestrator
+from aura_nb.agent.reuse import Recorded, ReusingToolbox
+from aura_nb.agent.setup import Setup
+from aura_nb.agent.single import execute_single_agent
+from aura_nb.contracts import Plan
+from aura_nb.mcp.toolbox import Toolbox
+from aura_nb.models.base import Model
+from aura_nb.models.replay import ReplayModel
+from aura_nb.scratchpad import Scratchpad
+from aura_nb.trace.recorder import Recorder
+
+
+@dataclass
+class Reuse:
+    """What a fork or a resumed run serves from its record: the recorded steps and where their blobs are."""
+
+    recorded: Recorded
+    model: ReplayModel
+    blobs_from: Path | None = None
+
+
+async def drive(
+    recorder: Recorder,
+    control: RunControl,
+    question: str,
+    setup: Setup,
+    *,
+    run_dir: Path | None,
+    plan: Plan | None = None,
+    reuse: Reuse | None = None,
+) -> None:
+    """Execute `question` into `recorder` (serving recorded steps first when `reuse` is given).
+
+    `run_dir` is where the Scratchpad keeps its blobs (a temporary directory for an in-memory run).
+    """
+    model: Model = setup.model
+    toolbox: Toolbox = setup.toolbox
+    scratchpad: Scratchpad | None = None
+    if setup.scratchpad is not None and setup.scratchpad.enabled:
+        blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
+        scratchpad = Scratchpad(toolbox, blobs, setup.scratchpad, offer_existing=reuse is None)
+        toolbox = scratchpad
+    if reuse is not None:
+        model = reuse.model
+        toolbox = ReusingToolbox(toolbox, reuse.recorded, scratchpad=scratchpad, blobs_from=reuse.blobs_from)
+    config = setup.recorded()
+    if setup.plan:
+        replan = reuse is not None and reuse.recorded.has_turns(PLANNER)
+        orchestrator = Orchestrator(
+            recorder, control, model=model, toolbox=toolbox, limits=setup.limits, plan=plan, replan=replan
+        )
+        await orchestrator.execute(question, config)
+    else:
+        limits = LoopLimits(max_turns=setup.limits.max_turns, token_budget=setup.limits.token_budget)
+        await execute_single_agent(
+            recorder,
+            control,
+            question,
+            model=model,
+            toolbox=toolbox,
+            system=setup.system,
+            limits=limits,
+            config={"mode": "single"} | config,
+        )

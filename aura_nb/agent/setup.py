@@ -1,0 +1,43 @@
+"""`Setup`: what a run needs to go on living (the live model, the servers' toolbox, how to use them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aura_nb.agent.single import DEFAULT_SYSTEM
+from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
+from aura_nb.mcp.toolbox import Toolbox
+from aura_nb.models.base import Model
+
+
+@dataclass
+class Setup:
+    """What drives a run: the live model, the toolbox of its servers, and how to use them."""
+
+    model: Model
+    toolbox: Toolbox
+    plan: bool = True
+    """Orchestrated (planner, workers, synthesizer) when True, a single agent when False."""
+    limits: Limits = field(default_factory=Limits)
+    scratchpad: ScratchpadSettings | None = field(default_factory=ScratchpadSettings)
+    """None: no Scratchpad (every tool output goes to the model as it is)."""
+    system: str = DEFAULT_SYSTEM
+    """The single agent's system prompt."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """Recorded in `run_started` (e.g. the server specs and model settings `aura-nb fork` rebuilds from)."""
+
+    def recorded(self) -> dict[str, Any]:
+        """What `run_started.config` records of this setup."""
+        return {
+            "plan": self.plan,
+            "limits": self.limits.model_dump(),
+            "scratchpad": self.scratchpad.model_dump() if self.scratchpad else None,
+            **self.config,
+        }
+
+
+def run_config(servers: Iterable[ServerSpec], model: ModelSettings) -> dict[str, Any]:
+    """What `Setup.config` should hold so that `aura-nb fork` can rebuild the servers and the model."""
+    return {"servers": [spec.model_dump() for spec in servers], "model": model.model_dump()}

@@ -1,0 +1,130 @@
+"""`RunRecord`: a run as recorded, read from its events alone (durable: a log on disk is enough).
+
+It answers what happened (question, model, status, answer, conclusion, plan, usage) and offers the views
+over the events: one row per step (`frame`, `steps`), behaviour findings, a one-line summary. A live run
+(`aura_nb.agent.run.Run`) is a record whose events are still arriving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+import pandas as pd
+
+from aura_nb.content import Usage
+from aura_nb.contracts import Conclusion, Plan, RunStatus
+from aura_nb.events import Event, ModelCall, PlanCreated, PlanEdited, RunFinished, RunStarted
+from aura_nb.trace.findings import Finding, analyse
+from aura_nb.trace.frames import step_rows, steps_frame
+from aura_nb.trace.recorder import Recorder
+from aura_nb.trace.runlog import read_events
+
+
+class RunRecord:
+    """A run's id, directory and events, and the views over them."""
+
+    def __init__(self, recorder: Recorder, *, directory: Path | None = None) -> None:
+        self.recorder = recorder
+        """The run's event stream (read-only for a loaded run)."""
+        self._directory = directory
+
+    @classmethod
+    def load(cls, run_dir: Path) -> Self:
+        """The run whose log is in `run_dir` (finished, or interrupted mid-way)."""
+        return cls(Recorder(run_dir.name, None, events=read_events(run_dir)), directory=run_dir)
+
+    @property
+    def id(self) -> str:
+        return self.recorder.run_id
+
+    @property
+    def dir(self) -> Path | None:
+        """Where the run's log and blobs live (also for a run loaded read-only)."""
+        return self.recorder.run_dir or self._directory
+
+    @property
+    def events(self) -> list[Event]:
+        return self.recorder.events
+
+    @property
+    def trace_id(self) -> str | None:
+        """The OpenTelemetry trace id, when the run is traced in this process."""
+        return None
+
+    def _started(self) -> RunStarted | None:
+        return next((e for e in self.events if isinstance(e, RunStarted)), None)
+
+    def _finished(self) -> RunFinished | None:
+        return next((e for e in reversed(self.events) if isinstance(e, RunFinished)), None)
+
+    @property
+    def question(self) -> str:
+        started = self._started()
+        return started.question if started else ""
+
+    @property
+    def model(self) -> str:
+        started = self._started()
+        return started.model if started else ""
+
+    @property
+    def status(self) -> RunStatus:
+        """How the run ended; while it has not, what `unfinished_status` says (a log alone: interrupted)."""
+        finished = self._finished()
+        return finished.status if finished is not None else self.unfinished_status()
+
+    def unfinished_status(self) -> RunStatus:
+        """The status of a run without `run_finished`: its process ended first."""
+        return "interrupted"
+
+    @property
+    def answer(self) -> str:
+        finished = self._finished()
+        return finished.answer if finished else ""
+
+    @property
+    def conclusion(self) -> Conclusion | None:
+        """The synthesizer's structured answer (root cause, fault type, change, confidence), if any."""
+        finished = self._finished()
+        return finished.conclusion if finished else None
+
+    @property
+    def plan(self) -> Plan | None:
+        """The latest plan (as created or edited), None for a single agent."""
+        plans = [e.plan for e in self.events if isinstance(e, PlanCreated | PlanEdited)]
+        return plans[-1] if plans else None
+
+    @property
+    def usage(self) -> Usage:
+        """The tokens of every model call of the run."""
+        return sum((e.usage for e in self.events if isinstance(e, ModelCall)), Usage())
+
+    def frame(self) -> pd.DataFrame:
+        """One row per step: kind, agent, tool/model, tokens, latency, error."""
+        return steps_frame(self.events)
+
+    def steps(self) -> list[dict[str, Any]]:
+        return step_rows(self.events)
+
+    def findings(self) -> list[Finding]:
+        """What went wrong in how the run worked (redundant calls, slow steps, token hotspots, errors,
+        Scratchpad use, plan adherence, missed parallelism), read from its events alone."""
+        return analyse(self.events)
+
+    def summary(self) -> str:
+        steps = self.steps()
+        tools = sum(1 for s in steps if s["kind"] == "tool")
+        usage = self.usage
+        return (
+            f"run {self.id} [{self.status}] model={self.model or '?'} steps={len(steps)} tool_calls={tools} "
+            f"tokens in={usage.total_input} out={usage.output_tokens}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.summary()}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Plain text; with `%load_ext aura_nb` a notebook shows the run's full record instead."""
+        text = self.summary()
+        return {"text/plain": text + ("\n\n" + self.answer if self.answer else "")}
