@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aura_nb.agent.investigate import Setup, investigate, run_config
 from llm_server import MockLLM, Sent
 
+from aura_nb.agent.run import investigate
+from aura_nb.agent.setup import Setup, run_config
 from aura_nb.config import ConfigError, ModelSettings, load_settings
 from aura_nb.content import Message
 from aura_nb.mcp.pool import McpPool

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aura_nb.agent.investigate import Setup, investigate
 from intact import read_intact_log, readable_errors
 from llm_server import CHUNKS_BEFORE_TEXT, MockLLM
 from mcp_servers import Counter
 
-from aura_nb.agent.run import Run
+from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.events import Event, ModelCall, RunFinished, ToolCall
 from aura_nb.mcp.pool import McpPool
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aura_nb.agent.investigate import Setup, investigate
 
+from aura_nb.agent.run import investigate
+from aura_nb.agent.setup import Setup
 from aura_nb.config import ScratchpadSettings
 from aura_nb.content import ModelResponse, ToolResult, ToolResultBlock, ToolSpec, ToolUseBlock
 from aura_nb.events import ToolCall
