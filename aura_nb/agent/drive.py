@@ -17,6 +17,7 @@ from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
 from aura_nb.scratchpad import Scratchpad
+from aura_nb.scratchpad.images import ImageBlobs
 from aura_nb.trace.recorder import Recorder
 
 
@@ -41,18 +42,22 @@ async def drive(
 ) -> None:
     """Execute `question` into `recorder` (serving recorded steps first when `reuse` is given).
 
-    `run_dir` is where the Scratchpad keeps its blobs (a temporary directory for an in-memory run).
+    `run_dir` is where the Scratchpad and the images a tool returns keep their blobs (a temporary directory for
+    an in-memory run).
     """
     model: Model = setup.model
-    toolbox: Toolbox = setup.toolbox
+    blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
+    images = ImageBlobs(setup.toolbox, blobs)
+    toolbox: Toolbox = images
     scratchpad: Scratchpad | None = None
     if setup.scratchpad is not None and setup.scratchpad.enabled:
-        blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
         scratchpad = Scratchpad(toolbox, blobs, setup.scratchpad, offer_existing=reuse is None)
         toolbox = scratchpad
     if reuse is not None:
         model = reuse.model
-        toolbox = ReusingToolbox(toolbox, reuse.recorded, scratchpad=scratchpad, blobs_from=reuse.blobs_from)
+        toolbox = ReusingToolbox(
+            toolbox, reuse.recorded, scratchpad=scratchpad, images=images, blobs_from=reuse.blobs_from
+        )
     config = setup.recorded()
     if setup.plan:
         replan = reuse is not None and reuse.recorded.has_turns(PLANNER)

@@ -24,6 +24,7 @@ from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
 from aura_nb.scratchpad import Scratchpad
+from aura_nb.scratchpad.images import ImageBlobs
 from aura_nb.trace.frames import step_events
 
 CallKey = tuple[str, str, str, str]  # agent, call id, tool, arguments
@@ -77,12 +78,22 @@ class Recorded:
 
 
 class ReusingToolbox:
-    """Serves recorded calls from the record (re-emitting their Scratchpad events); others go to `inner`."""
+    """Serves recorded calls from the record (re-emitting their Scratchpad events, reading their images back
+    from `blobs_from`); others go to `inner`."""
 
-    def __init__(self, inner: Toolbox, recorded: Recorded, *, scratchpad: Scratchpad | None, blobs_from: Path | None):
+    def __init__(
+        self,
+        inner: Toolbox,
+        recorded: Recorded,
+        *,
+        scratchpad: Scratchpad | None,
+        images: ImageBlobs,
+        blobs_from: Path | None,
+    ):
         self.inner = inner
         self.recorded = recorded
         self.scratchpad = scratchpad
+        self.images = images
         self.blobs_from = blobs_from
 
     async def list_tools(self) -> list[Any]:
@@ -96,8 +107,11 @@ class ReusingToolbox:
             self.scratchpad.adopt(self.blobs_from, step.result_ref)
         for event in self.recorded.scratchpad_events.pop(step.call_id, []):
             ctx.emit(event.model_copy(update={"parent_span_id": ctx.span_id, "agent": ctx.agent}))
+        result = step.result or ToolResult.error(step.error or "recorded failure")
+        if self.blobs_from is not None:
+            result = self.images.restore(result, self.blobs_from)
         return ToolOutcome(
-            result=step.result or ToolResult.error(step.error or "recorded failure"),
+            result=result,
             server=step.server,
             error=step.error,
             error_type=step.error_type,

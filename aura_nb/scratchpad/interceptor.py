@@ -129,7 +129,7 @@ class Scratchpad:
             )
         )
         return ToolOutcome(
-            ToolResult.of_text(stub, is_error=outcome.result.is_error),
+            ToolResult(content=[TextContent(text=stub), *outcome.result.images], is_error=outcome.result.is_error),
             server=outcome.server,
             error=outcome.error,
             error_type=outcome.error_type,
