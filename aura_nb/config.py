@@ -66,6 +66,8 @@ class ServerSpec(_Section):
 
 
 ProviderName = Literal["anthropic", "openai", "offline"]
+DEFAULT_IMAGE_MAX_BYTES = 3_750_000
+"""Largest image sent to a model: 5 MB once base64-encoded, the Anthropic API's limit per image."""
 DEFAULT_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 """The variable each networked provider reads its key from unless `api_key_env` names another."""
 _CONNECTION_KEYS = ("base_url", "api_key_env")
@@ -102,7 +104,7 @@ class ModelSettings(_Section):
     max_tokens: int = 4096
     timeout: float = 120.0
     max_retries: int = 4
-    image_max_bytes: int = Field(default=3_750_000, ge=0)
+    image_max_bytes: int = Field(default=DEFAULT_IMAGE_MAX_BYTES, ge=0)
     """Largest image (in bytes) a tool result may pass to the model; a larger one becomes a note (0: none)."""
     anthropic: ProviderSettings = Field(default_factory=ProviderSettings)
     openai: ProviderSettings = Field(default_factory=ProviderSettings)

@@ -32,9 +32,9 @@ from anthropic.types import (
 
 from aura_nb.content import Message, TextBlock, ToolResultBlock, ToolUseBlock, Usage
 from aura_nb.contracts import ModelErrorKind
-from aura_nb.models.base import ModelRequest
+from aura_nb.models.base import ModelError, ModelRequest
 from aura_nb.models.retry import Failure
-from aura_nb.models.streaming import EventStream, SdkErrors, StreamingModel, TurnBuilder, no_credentials
+from aura_nb.models.streaming import EventStream, SdkErrors, StreamingModel, TurnBuilder
 from aura_nb.models.wire import WireNames, image_refusal
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -107,7 +107,9 @@ class AnthropicModel(StreamingModel[RawMessageStreamEvent, anthropic.AsyncAnthro
 
     def _check_ready(self) -> None:
         if self.client.api_key is None and self.client.auth_token is None and self.client.credentials is None:
-            raise no_credentials(self, "ANTHROPIC_API_KEY")
+            raise ModelError(
+                "auth", f"{self.label}: no credentials: set ANTHROPIC_API_KEY or name another variable in api_key_env"
+            )
 
     def _params(self, request: ModelRequest, names: WireNames) -> dict[str, Any]:
         params = self._common_params(request)

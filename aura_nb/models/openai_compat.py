@@ -30,9 +30,10 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionChunk
 
+from aura_nb.config import DEFAULT_IMAGE_MAX_BYTES
 from aura_nb.content import Message, ToolResultBlock, ToolUseBlock, Usage
 from aura_nb.models.base import ModelRequest
-from aura_nb.models.streaming import DEFAULT_IMAGE_MAX_BYTES, EventStream, SdkErrors, StreamingModel, TurnBuilder
+from aura_nb.models.streaming import EventStream, SdkErrors, StreamingModel, TurnBuilder
 from aura_nb.models.wire import WireNames, image_refusal
 
 NO_KEY = "no-key"

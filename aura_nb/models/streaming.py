@@ -36,8 +36,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 import httpx2
 
+from aura_nb.config import DEFAULT_IMAGE_MAX_BYTES
 from aura_nb.content import ModelResponse, TextBlock, ToolUseBlock, Usage
-from aura_nb.models.base import DeltaSink, ModelError, ModelRequest
+from aura_nb.models.base import DeltaSink, ModelRequest
 from aura_nb.models.retry import (
     Failure,
     RetryPolicy,
@@ -64,9 +65,6 @@ class SdkClient(Protocol):
 
 
 C = TypeVar("C", bound=SdkClient)
-
-DEFAULT_IMAGE_MAX_BYTES = 3_750_000
-"""Largest image sent to a model: 5 MB once base64-encoded, the Anthropic API's limit per image."""
 
 
 class EventStream(Protocol[E_co]):
@@ -313,8 +311,3 @@ class StreamingModel(ABC, Generic[E, C]):
         if isinstance(exc, self.errors.api):
             return self._stream_error(exc)
         return transport_failure(exc, self.timeout, self.base_url)
-
-
-def no_credentials(model: StreamingModel[Any, Any], variable: str) -> ModelError:
-    """The error for a provider that has no key to send."""
-    return ModelError("auth", f"{model.label}: no credentials: set {variable} or name another variable in api_key_env")
