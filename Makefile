@@ -7,8 +7,12 @@ EXT_DIR := extensions/jupyterlab-aura
 EXT_NODE := $(EXT_DIR)/node_modules/.installed
 LABEXT := aura_nb/labextension/package.json
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/jupyterlab-aura
+# Third-party MCP servers the Scratchpad is tested against; they need mcp<2, so they get their own venv.
+THIRD_PARTY := .venv-third-party
+THIRD_PARTY_OK := $(THIRD_PARTY)/.installed
+THIRD_PARTY_PKGS := "mcp<2" mcp-server-duckdb==1.1.0 mcp-server-sqlite==2025.4.25 prometheus-mcp-server==1.6.2
 
-.PHONY: demo test lint setup
+.PHONY: demo test lint setup third-party
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,7 +33,14 @@ $(LABEXT): $(INSTALLED) $(EXT_NODE) $(wildcard $(EXT_DIR)/src/*.ts) $(EXT_DIR)/s
 	cd $(EXT_DIR) && PATH="$(abspath $(VENV))/bin:$$PATH" npm run build:prod
 	mkdir -p $(dir $(LABEXT_LINK)) && ln -sfn $(abspath aura_nb/labextension) $(LABEXT_LINK)
 
-setup: $(INSTALLED) $(NODE_SERVERS) $(LABEXT)
+$(THIRD_PARTY_OK): Makefile
+	python3 -m venv $(THIRD_PARTY)
+	$(THIRD_PARTY)/bin/pip install --quiet $(THIRD_PARTY_PKGS)
+	touch $@
+
+third-party: $(THIRD_PARTY_OK)
+
+setup: $(INSTALLED) $(NODE_SERVERS) $(LABEXT) $(THIRD_PARTY_OK)
 
 demo: $(INSTALLED)
 	$(VENV)/bin/aura-nb demo

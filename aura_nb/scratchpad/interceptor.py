@@ -142,7 +142,10 @@ class Scratchpad:
         meta = self.store.put_text(parts, source=tool)
         self._has_blobs = True
         with self.store.open(meta.blob_id) as blob:
-            return meta, render_stub(blob, tool)
+            if meta.view is None:
+                return meta, render_stub(blob, tool)
+            with self.store.open(meta.view.blob_id) as view:
+                return meta, render_stub(blob, tool, view)
 
     async def _extract(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         started = time.time()
@@ -189,7 +192,11 @@ class Scratchpad:
         if limit <= 0:
             raise self.budget.over_budget(1, "the run's context budget is used up; answer with what you have")
         out = Output(self.budget, limit, NARROW)
-        with self.store.open(blob_id) as blob:
+        view = self.store.meta(blob_id).view
+        target = blob_id if view is None else view.blob_id
+        with self.store.open(target) as blob:
             blob.deadline = Deadline(self.limits.timeout)
-            position = tool.run(Call(blob, self.store.root / blob_id, args, out, self.limits))
-        return out.text(), position
+            if view is not None:
+                out.add(f"(read from {view.blob_id}: {view.what})")
+            position = tool.run(Call(blob, self.store.root / target, args, out, self.limits))
+        return out.text(), position if view is None else {**position, "view": view.blob_id}

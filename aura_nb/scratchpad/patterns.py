@@ -19,11 +19,14 @@ def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
     numbers: list[int] = []  # the blob line (1-based) of each mined line: blank lines are not mined
     raw: list[str] = []
     read = 0
+    changed = blob.meta.shape == "diff"  # a diff's templates are those of what it adds and removes
     for read, (start, end) in enumerate(islice(blob.lines_from(0), max_lines), start=1):
         text = blob.text(start, end)
+        if changed and not (text[:1] in "+-" and not text.startswith(("+++ ", "--- "))):
+            continue
         if text.strip():
             numbers.append(read)
-            raw.append(text)
+            raw.append(f"{text[0]} {text[1:]}" if changed else text)
     try:
         mined = mine(raw, order, deadline=blob.deadline.at)
     except TimeoutError as exc:
@@ -32,7 +35,8 @@ def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
         replace(t, first_line=numbers[t.first_line - 1], last_line=numbers[t.last_line - 1]) for t in mined.templates
     ]
     cut = f" (the first {read:,} of {blob.meta.lines:,} lines)" if read < blob.meta.lines else ""
-    blank = f"; {read - len(raw):,} blank lines skipped" if read > len(raw) else ""
+    skipped = "lines not added or removed" if changed else "blank lines"
+    blank = f"; {read - len(raw):,} {skipped} skipped" if read > len(raw) else ""
     out.add(f"{len(templates):,} templates in {read:,} lines{cut}{blank}, by {order}:")
     for number, t in enumerate(templates[:limit], start=1):
         span = f" {t.first_seen} → {t.last_seen}" if t.first_seen else ""

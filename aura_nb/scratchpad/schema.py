@@ -14,6 +14,7 @@ from aura_nb.scratchpad.budget import Output
 from aura_nb.scratchpad.deadline import CHECK_EVERY
 from aura_nb.scratchpad.extract import render_line
 from aura_nb.scratchpad.store import Blob
+from aura_nb.textdata import diff
 from aura_nb.textdata.shape import JSON_SHAPES, LABELS
 from aura_nb.textdata.timestamps import find_timestamp
 
@@ -82,6 +83,19 @@ def log_summary(blob: Blob, out: Output, max_chars: int) -> dict[str, Any]:
     return {"lines": [1, blob.meta.lines]}
 
 
+def diff_outline(blob: Blob, out: Output) -> dict[str, Any]:
+    """Every file of a unified diff with its hunks: line numbers (for slice) and lines added and removed."""
+    lines = [blob.text(s, e) for s, e in blob.lines_from(0)]
+    files = diff.parse_diff(lines)
+    out.hint = "slice one hunk at a time (its line numbers are listed), or grep for the file you want"
+    out.add(diff.describe(files))
+    for f in files:
+        out.add(f"{f.line}: {f.path}  +{f.added} −{f.removed}")
+        for hunk in f.hunks:
+            out.add(f"  {hunk.line}: {hunk.header[:160]}  +{hunk.added} −{hunk.removed}")
+    return {"lines": [1, blob.meta.lines]}
+
+
 def binary_summary(blob: Blob, out: Output) -> dict[str, Any]:
     head = bytes(blob.data[:32])
     kind = next((name for magic, name in MAGIC if head.startswith(magic)), "unknown binary data")
@@ -105,6 +119,8 @@ def schema(blob: Blob, args: Arguments, out: Output, json_limit: int, max_chars:
         return {"lines": [1, min(blob.meta.lines, count + 1)]}
     if shape == "markdown":
         return markdown_outline(blob, out, args.integer("depth", 6, low=1, high=6))
+    if shape == "diff":
+        return diff_outline(blob, out)
     if shape == "binary":
         return binary_summary(blob, out)
     if shape == "empty":

@@ -1,10 +1,12 @@
 """`stats`: numeric fields and columns summarized (count, min, max, mean, p50/p90/p99), plus counts per time bucket.
 
 Records come from CSV/TSV rows, JSON/NDJSON objects (nested keys flattened to
-dotted names) or log lines (`key=number` pairs, and the line's timestamp).
+dotted names), Prometheus results (each series a field, each sample a record)
+or log lines (`key=number` pairs, and the line's timestamp).
 A record's time is a field named like a time or holding an ISO-8601 string
-(or `time_field`), or a log line's leading ISO-8601 timestamp; epoch numbers
-count in time-named fields. Formats without a year (syslog) are not bucketed.
+(or `time_field`), or a log line's leading timestamp in any format
+`textdata.timestamps` parses (CLF, syslog, ISO, log4j, epoch s/ms, …); epoch
+numbers count in time-named fields.
 Percentiles are exact up to `RESERVOIR` values per field and estimated from a
 uniform reservoir sample beyond that, which keeps memory bounded.
 """
@@ -26,11 +28,13 @@ from aura_nb.scratchpad.budget import Output
 from aura_nb.scratchpad.deadline import CHECK_EVERY
 from aura_nb.scratchpad.errors import ExtractionError, bad_argument
 from aura_nb.scratchpad.store import Blob
+from aura_nb.textdata.series import find_vectors
 from aura_nb.textdata.shape import JSON_SHAPES
 from aura_nb.textdata.timestamps import ISO_8601, TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
 
 RESERVOIR = 1_000_000
 MAX_FIELDS = 40
+MAX_NAME = 80
 _KV_NUMBER = re.compile(r"([A-Za-z_][\w.-]*)=(-?\d+(?:\.\d+)?)(?![\w.])")
 _BUCKETS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -117,8 +121,16 @@ def records(blob: Blob, args: Arguments, json_limit: int, max_records: int) -> I
         for row in reader:
             yield _structured(zip(header, row, strict=False), time_field)
     elif shape in JSON_SHAPES:
-        steps = jsonpath.parse_path(args.text("path", "$"))
-        items = jsonpath.resolve(jsonpath.load(blob, json_limit), steps)
+        path = args.text("path", "$")
+        root = jsonpath.load(blob, json_limit)
+        vectors = find_vectors(root) if path in ("$", "") and shape != "ndjson" else None
+        if vectors is not None:  # Prometheus: one field per series, one record per sample
+            for series in vectors.series:
+                for stamp, value in series.points:
+                    yield stamp, {series.name: value}
+            return
+        steps = jsonpath.parse_path(path)
+        items = jsonpath.resolve(root, steps)
         if not isinstance(items, list | jsonpath.NdjsonRecords):
             items = [items]
         for number, item in enumerate(items):
@@ -177,11 +189,13 @@ def stats(blob: Blob, args: Arguments, out: Output, json_limit: int) -> dict[str
         more = f" (the first {max_records:,})" if seen >= max_records else ""
     out.add(f"{seen:,} records{more}; {seconds.total():,} with a timestamp")
     if fields:
-        out.add(f"{'field':<28} {'count':>9} {'min':>11} {'max':>11} {'mean':>11} {'p50':>11} {'p90':>11} {'p99':>11}")
+        width = min(MAX_NAME, max(28, *(len(name) for name in fields)))
+        heading = " ".join(f"{h:>11}" for h in ("min", "max", "mean", "p50", "p90", "p99"))
+        out.add(f"{'field':<{width}} {'count':>9} {heading}")
         for name, st in sorted(fields.items(), key=lambda kv: -kv[1].count):
             p50, p90, p99 = st.percentiles()
             cells = " ".join(f"{v:>11.6g}" for v in (st.low, st.high, st.total / st.count, p50, p90, p99))
-            out.add(f"{name[:28]:<28} {st.count:>9,} {cells}")
+            out.add(f"{name[:width]:<{width}} {st.count:>9,} {cells}")
         if any(st.count > RESERVOIR for st in fields.values()):
             out.add(f"(percentiles from a uniform sample of {RESERVOIR:,} values)")
     elif wanted:

@@ -28,12 +28,13 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from aura_nb.scratchpad.deadline import CHECK_EVERY, NEVER, Deadline
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
+from aura_nb.scratchpad.parts import derive as derive_parts
 from aura_nb.textdata.shape import Detected, Shape, detect_shape
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,18 @@ RELEASE_EVERY = 64 << 20
 
 class StoreError(ValueError):
     """A blob id that is malformed, unknown or unsafe to open; the message is for the model."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A blob derived from another: the view tools read instead of it, or an addressable part of it."""
+
+    name: str
+    blob_id: str
+    shape: Shape
+    size: int
+    what: str
+    view: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,14 @@ class BlobMeta:
     created: float = 0.0
     line_index: tuple[int, ...] = (0,)
     """Newlines before byte `k * INDEX_CHUNK`, for every k."""
+    detail: str = ""
+    """What was recognised in it (a Prometheus result, a Python repr of rows, a diff)."""
+    parts: tuple[Part, ...] = ()
+
+    @property
+    def view(self) -> Part | None:
+        """The derived blob extraction tools read instead of this one, if any."""
+        return next((p for p in self.parts if p.view), None)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -71,7 +92,11 @@ class BlobMeta:
     def from_json(text: str | bytes) -> BlobMeta:
         data: dict[str, Any] = json.loads(text)
         data["line_index"] = tuple(data["line_index"])
-        return BlobMeta(**data)
+        data["parts"] = tuple(Part(**p) for p in data.get("parts", ()))
+        return BlobMeta(**{k: v for k, v in data.items() if k in _META_FIELDS})  # a newer writer's extra keys
+
+
+_META_FIELDS = {f.name for f in fields(BlobMeta)}
 
 
 class Blob:
@@ -279,15 +304,16 @@ class BlobStore:
             raise StoreError(f"blob_id {blob_id!r} resolves outside the blob store")
         return path
 
-    def put(self, chunks: Iterable[bytes], *, source: str = "") -> BlobMeta:
-        """Store a stream of bytes; returns the (possibly already existing) blob's metadata."""
+    def put(self, chunks: Iterable[bytes], *, source: str = "", derive: bool = True) -> BlobMeta:
+        """Store a stream of bytes; returns the (possibly already existing) blob's metadata. With `derive`,
+        its view and parts (`parts.derive`) are stored too and listed in its metadata."""
         writer = _Writer(self._ensure_root())
         try:
             with writer.file:  # kept open (and locked) until the blob is in place
                 for chunk in chunks:
                     writer.write(chunk)
                 writer.file.flush()
-                return self._commit(writer, source)
+                return self._commit(writer, source, derive)
         finally:
             writer.path.unlink(missing_ok=True)
 
@@ -301,7 +327,7 @@ class BlobStore:
 
         return self.put(chunks(), source=source)
 
-    def _commit(self, writer: _Writer, source: str) -> BlobMeta:
+    def _commit(self, writer: _Writer, source: str, derive: bool) -> BlobMeta:
         digest = writer.hash.hexdigest()
         for length in (12, 16, 24, 32, 64):  # a longer id only on a 48-bit prefix collision
             blob_id = "sp_" + digest[:length]
@@ -310,15 +336,15 @@ class BlobStore:
             existing = self.meta(blob_id)
             if existing.sha256 == digest:
                 return existing
-        meta = self._describe(writer, blob_id, digest, source)
+        meta = self._describe(writer, blob_id, digest, source, derive)
         os.replace(writer.path, self._path(blob_id))
         self._write_meta(meta)
         return meta
 
-    def _describe(self, writer: _Writer, blob_id: str, digest: str, source: str) -> BlobMeta:
+    def _describe(self, writer: _Writer, blob_id: str, digest: str, source: str, derive: bool) -> BlobMeta:
         fd = _open_regular(writer.path)
         try:
-            detected, tokens = self._inspect(fd, writer.size)
+            detected, tokens, parts = self._inspect(fd, writer.size, writer.lines, blob_id if derive else None)
         finally:
             os.close(fd)
         return BlobMeta(
@@ -332,13 +358,24 @@ class BlobStore:
             source=source,
             created=time.time(),
             line_index=tuple(writer.index),
+            detail=detected.detail,
+            parts=parts,
         )
 
-    def _inspect(self, fd: int, size: int) -> tuple[Detected, int]:
+    def _inspect(self, fd: int, size: int, lines: int, owner: str | None) -> tuple[Detected, int, tuple[Part, ...]]:
+        """Shape, tokens and (for `owner`, the blob being stored) its derived view and parts."""
         if size == 0:
-            return Detected("empty"), 0
+            return Detected("empty"), 0, ()
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
-            return detect_shape(data, json_limit=self.json_limit), self.counter.count_bytes(data)
+            detected = detect_shape(data, json_limit=self.json_limit)
+            tokens = self.counter.count_bytes(data)
+            if owner is None:
+                return detected, tokens, ()
+            stored = []
+            for derived in derive_parts(data, detected, lines):
+                meta = self.put(derived.chunks, source=f"{owner} {derived.name}", derive=False)
+                stored.append(Part(derived.name, meta.blob_id, meta.shape, meta.size, derived.what, derived.view))
+            return detected, tokens, tuple(stored)
 
     def _write_meta(self, meta: BlobMeta) -> None:
         fd, path = _locked_temp(self.root)

@@ -41,6 +41,7 @@ _DIGIT_TAIL = re.compile(r"""\d[^\s,;:=()\[\]{}"'|<>]*""")
 _TOKEN = re.compile(r"""[^\s,;:=()\[\]{}"'|<>]+|[,;:=()\[\]{}"'|<>]""")
 _FIELD = re.compile(r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]\S*|\||[^\s|]+")
 _PUNCT = re.compile(r"[^A-Za-z0-9\x01]+")
+_WORD = re.compile(r"[A-Za-z]")
 _DATE_WORD = re.compile(
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
     r"|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:sday)?|wed(?:nesday)?|thu(?:rsday)?|fri(?:day)?"
@@ -220,7 +221,13 @@ class TemplateMiner:
         """Where each masked line's message starts, after the header the lines share."""
         units = [self._units(line) for line in masked]
         pattern = self._pattern([[(c, "") for c in classes] for classes, _ in units], recurring=False)
-        return [_header_end(classes, ends, pattern) for classes, ends in units]
+        while True:
+            heads = [_header_end(classes, ends, pattern) for classes, ends in units]
+            worded = sum(1 for line, start in zip(masked, heads, strict=True) if _WORD.search(line, start))
+            if not pattern or worded * 2 >= len(masked):
+                return heads
+            # most lines would keep no words after it: a header leaves a message, so this one is too long
+            pattern = pattern[: max((k for k, c in enumerate(pattern[:-1]) if c != "X"), default=-1) + 1]
 
     def _extend(self, masked: Sequence[str], heads: list[int], keys: Sequence[Key]) -> list[int]:
         """Longer headers where the fields after them are aligned across the templates mined so far."""
