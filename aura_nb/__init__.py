@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from aura_nb.bench.outcome import Outcome, grade_outcome
     from aura_nb.bench.runconfig import RunConfig
     from aura_nb.bench.suite import load_suite
-    from aura_nb.config import ConfigError, ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
+    from aura_nb.config import ServerSpec, Settings, load_mcp_json, load_settings, resolve_runs_dir
     from aura_nb.content import Message, ModelResponse, TextBlock, ToolResult, ToolSpec, ToolUseBlock, Usage
     from aura_nb.contracts import Conclusion, Evidence, Plan, Task, TaskOutcome, TaskResult
-    from aura_nb.errors import PlanError
+    from aura_nb.errors import ConfigError, PlanError, RunLogError
     from aura_nb.events import Event, event_from_json
     from aura_nb.mcp.pool import McpPool
     from aura_nb.mcp.toolbox import CombinedToolbox, Toolbox, ToolContext, ToolOutcome
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from aura_nb.trace.findings import Finding, analyse
     from aura_nb.trace.record import RunRecord
     from aura_nb.trace.recorder import Recorder
-    from aura_nb.trace.runlog import RunLogError, read_events
+    from aura_nb.trace.runlog import read_events
 
 __version__ = "0.1.0"
 
@@ -56,7 +56,8 @@ _EXPORTS = {
     "CombinedToolbox": "aura_nb.mcp.toolbox",
     "Comparison": "aura_nb.agent.compare",
     "Conclusion": "aura_nb.contracts",
-    "ConfigError": "aura_nb.config",
+    "AuraError": "aura_nb.errors",
+    "ConfigError": "aura_nb.errors",
     "ContextBudget": "aura_nb.scratchpad",
     "Event": "aura_nb.events",
     "Evidence": "aura_nb.contracts",
@@ -78,7 +79,7 @@ _EXPORTS = {
     "ReplayModel": "aura_nb.models.replay",
     "Run": "aura_nb.agent.run",
     "RunControl": "aura_nb.agent.control",
-    "RunLogError": "aura_nb.trace.runlog",
+    "RunLogError": "aura_nb.errors",
     "RunRecord": "aura_nb.trace.record",
     "RunState": "aura_nb.agent.checkpoint",
     "RunStopped": "aura_nb.agent.control",
@@ -135,6 +136,7 @@ __all__ = [
     "AgentLoop",
     "AgentResult",
     "AnthropicModel",
+    "AuraError",
     "BlobStore",
     "CombinedToolbox",
     "Comparison",

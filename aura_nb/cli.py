@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_nb.config import ConfigError, resolve_runs_dir
-from aura_nb.trace.runlog import RunLogError, find_run_dir
+from aura_nb.config import resolve_runs_dir
+from aura_nb.errors import AuraError
+from aura_nb.trace.runlog import find_run_dir
 
 # Modules that add their own subcommands through `register(subparsers)`.
 COMMAND_MODULES = (
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (ConfigError, RunLogError, ValueError) as exc:
+    except AuraError as exc:
         print(f"aura-nb: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

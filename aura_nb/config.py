@@ -16,12 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aura_nb.errors import ConfigError
+
 CONFIG_FILE = "aura.toml"
 DEFAULT_RUNS_DIR = Path(".aura") / "runs"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, already phrased for the person who wrote the file."""
 
 
 class _Section(BaseModel):

@@ -20,6 +20,7 @@ from aura_nb.agent.run import Run, launch
 from aura_nb.agent.setup import Setup, run_config
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.config import ModelSettings, ServerSpec
+from aura_nb.errors import McpError
 from aura_nb.events import EventBase, PlanCreated, TaskFinished, TaskStarted, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.factory import make_model
@@ -79,7 +80,7 @@ async def run_demo(
     async with McpPool([spec]) as pool:
         status = pool.status()["sandbox"]
         if not status["up"]:
-            raise RuntimeError(f"the sandbox server did not start: {status['error']}")
+            raise McpError(f"the sandbox server did not start: {status['error']}")
         setup = Setup(make_model(model_settings), pool, config=run_config([spec], model_settings))
         run = launch(QUESTION, setup, runs_dir=runs_dir)
         if progress:

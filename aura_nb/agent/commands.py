@@ -12,7 +12,8 @@ import asyncio
 import json
 from typing import Any
 
-from aura_nb.config import ConfigError, Limits, ModelSettings, ScratchpadSettings, ServerSpec, resolve_runs_dir
+from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, resolve_runs_dir
+from aura_nb.errors import ConfigError
 from aura_nb.trace.runlog import find_run_dir
 
 

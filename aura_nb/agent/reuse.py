@@ -19,6 +19,7 @@ from typing import Any
 
 from aura_nb.agent.control import RunControl
 from aura_nb.content import ToolResult
+from aura_nb.errors import ForkError
 from aura_nb.events import Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.models.base import Model
@@ -62,7 +63,7 @@ class Recorded:
                     )
                 self.calls[_call_key(step.agent, step.call_id, step.tool, step.arguments)] = step
         if replaced:
-            raise ValueError(f"no tool call with id {', '.join(sorted(replaced))} among the first {at_step} steps")
+            raise ForkError(f"no tool call with id {', '.join(sorted(replaced))} among the first {at_step} steps")
         kept = {step.call_id for step in self.calls.values()}
         self.scratchpad_events: dict[str, list[ScratchpadStored | ScratchpadExtracted]] = defaultdict(list)
         for event in events:

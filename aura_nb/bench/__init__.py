@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from aura_nb.bench.report import html_report, summary
     from aura_nb.bench.runconfig import RunConfig
     from aura_nb.bench.runner import run_suite
-    from aura_nb.bench.suite import Case, Rubric, Suite, SuiteError, load_suite
+    from aura_nb.bench.suite import Case, Rubric, Suite, load_suite
+    from aura_nb.errors import SuiteError
 
 _EXPORTS = {
     "Case": "aura_nb.bench.suite",
@@ -28,7 +29,7 @@ _EXPORTS = {
     "Rubric": "aura_nb.bench.suite",
     "RunConfig": "aura_nb.bench.runconfig",
     "Suite": "aura_nb.bench.suite",
-    "SuiteError": "aura_nb.bench.suite",
+    "SuiteError": "aura_nb.errors",
     "bench": "aura_nb.bench.api",
     "grade_run": "aura_nb.bench.grade",
     "html_report": "aura_nb.bench.report",

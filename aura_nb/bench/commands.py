@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aura_nb.bench.runconfig import CASE_TIMEOUT
+from aura_nb.errors import AuraError
 
 
 def _progress(total: int) -> Any:
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
     try:
         code: int = args.func(args)
-    except ValueError as exc:
+    except AuraError as exc:
         print(f"aura-nb: {exc}", file=sys.stderr)
         return 2
     return code

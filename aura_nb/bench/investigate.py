@@ -15,6 +15,7 @@ from aura_nb.agent.setup import Setup, run_config
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.bench.runconfig import RunConfig
 from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, load_settings
+from aura_nb.errors import McpError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model
@@ -45,7 +46,7 @@ async def investigate_case(
     async with McpPool([spec]) as pool:
         status = pool.status()["sandbox"]
         if not status["up"]:
-            raise RuntimeError(f"the sandbox server did not start: {status['error']}")
+            raise McpError(f"the sandbox server did not start: {status['error']}")
         setup = Setup(
             model,
             pool,

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from aura_nb.config import ModelSettings
+from aura_nb.errors import ConfigError
 
 DEFAULT_MODEL = "offline"
 CASE_TIMEOUT = 900.0
@@ -57,7 +58,7 @@ def _boolean(key: str, value: str, spec: str) -> bool:
     try:
         return _BOOLEANS[value.strip().lower()]
     except KeyError:
-        raise ValueError(f"--vs {spec!r}: {key}={value!r}: expected on or off") from None
+        raise ConfigError(f"--vs {spec!r}: {key}={value!r}: expected on or off") from None
 
 
 def parse_variant(spec: str, base: RunConfig) -> RunConfig:
@@ -67,7 +68,7 @@ def parse_variant(spec: str, base: RunConfig) -> RunConfig:
         key, sep, value = part.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or key not in _KEYS:
-            raise ValueError(f"--vs {spec!r}: {part!r}: expected key=value with key one of {', '.join(_KEYS)}")
+            raise ConfigError(f"--vs {spec!r}: {part!r}: expected key=value with key one of {', '.join(_KEYS)}")
         if key in ("scratchpad", "plan"):
             changes[key] = _boolean(key, value, spec)
         elif key == "model":

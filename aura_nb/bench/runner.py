@@ -21,6 +21,7 @@ from aura_nb.bench.executors import in_processes, on_dask
 from aura_nb.bench.grade import SEVERITIES, Grade, grade_run
 from aura_nb.bench.runconfig import CASE_TIMEOUT, RunConfig
 from aura_nb.bench.suite import CRITERIA, Case
+from aura_nb.errors import ConfigError
 from aura_nb.events import Event
 
 MEASURE_COLUMNS = ["input_tokens", "output_tokens", "tool_calls", "wall_s"]
@@ -142,9 +143,9 @@ def run_suite(
     """Run the first `limit` cases under every config `repeat` times; one row per run (columns `COLUMNS`),
     in case, config, repeat order. Run directories go to `out_dir/runs`."""
     if repeat < 1 or parallel < 1:
-        raise ValueError("repeat and parallel must be at least 1")
+        raise ConfigError("repeat and parallel must be at least 1")
     if not configs:
-        raise ValueError("run_suite needs at least one config")
+        raise ConfigError("run_suite needs at least one config")
     runs_dir = Path(out_dir).resolve() / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     chosen = list(cases) if limit is None else list(cases)[:limit]

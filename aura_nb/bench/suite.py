@@ -14,6 +14,7 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aura_nb.config import read_toml
+from aura_nb.errors import SuiteError
 from aura_nb.sandbox.faults import FAULTS
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -38,10 +39,6 @@ def default_question() -> str:
     from aura_nb.demo import QUESTION  # the demo imports the model providers: only when needed
 
     return QUESTION
-
-
-class SuiteError(ValueError):
-    """A suite that cannot be used, with a message naming the file, the case and the key."""
 
 
 class _Strict(BaseModel):

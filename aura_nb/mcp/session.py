@@ -25,16 +25,19 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 
 from aura_nb.config import ServerSpec
+from aura_nb.errors import McpError, McpErrorKind
 from aura_nb.events import CALL_ID_META_KEY, Injection
 from aura_nb.mcp.chaos import ChaosJournal, http_proxy, reported, stdio_launch
 
 
-class ServerUnavailable(RuntimeError):
+class ServerUnavailable(McpError):
     """The server could not be started or reached (message says why)."""
 
 
-class ServerCrashed(RuntimeError):
+class ServerCrashed(McpError):
     """The connection closed during a call: the server process died or hung up."""
+
+    kind: McpErrorKind = "server_crashed"
 
 
 class ServerConnection:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from aura_nb.config import REPLAY_REFUSED, ConfigError, ModelSettings
+from aura_nb.config import REPLAY_REFUSED, ModelSettings
+from aura_nb.errors import ConfigError
 from aura_nb.models.anthropic import DEFAULT_MODEL, AnthropicModel
 from aura_nb.models.base import Model
 from aura_nb.models.openai_compat import OpenAIModel
@@ -79,7 +80,7 @@ def _known(provider: str | None, where: str) -> None:
         raise ConfigError(REPLAY_REFUSED)
     if provider not in PROVIDERS:
         known = ", ".join(sorted(PROVIDERS))
-        raise ValueError(f"unknown model provider {provider!r}{where}: known providers are {known}")
+        raise ConfigError(f"unknown model provider {provider!r}{where}: known providers are {known}")
 
 
 def parse_model(spec: str, base: ModelSettings | None = None) -> ModelSettings:

@@ -21,6 +21,7 @@ from IPython.display import display
 
 from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
+from aura_nb.errors import AuraError, UsageError
 from aura_nb.notebook.bundle import run_bundle, run_metadata, run_mimebundle
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, run_sync
@@ -44,10 +45,6 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-class UsageError(Exception):
-    """A `%aura` command line that cannot be run; the message says why and how."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,7 +95,7 @@ class AuraMagics(Magics):
     def _guard(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except (UsageError, LookupError, ValueError) as exc:
+        except AuraError as exc:
             print(f"aura: {exc}")
             return None
 

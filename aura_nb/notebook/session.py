@@ -15,6 +15,7 @@ from typing import Any
 from aura_nb.agent.run import Run, investigate, launch
 from aura_nb.agent.setup import Setup, run_config
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
+from aura_nb.errors import RunLogError, UsageError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
@@ -85,7 +86,7 @@ class NotebookSession:
         """A run by name, id or unique id prefix (the latest when `ref` is None); then from the runs directory."""
         if ref is None:
             if not self.runs:
-                raise LookupError("no run yet in this kernel: start one with %%aura")
+                raise UsageError("no run yet in this kernel: start one with %%aura")
             return list(self.runs.values())[-1]
         if ref in self.names:
             return self.names[ref]
@@ -93,7 +94,8 @@ class NotebookSession:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise LookupError(f"{ref!r} matches several runs: {', '.join(r.id for r in matches)}")
+            names = ", ".join(r.id for r in matches)
+            raise RunLogError(f"{ref!r} matches several runs: {names}", kind="ambiguous_run")
         run = Run.load(find_run_dir(self.runs_dir, ref))
         self.runs[run.id] = run
         return run

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from aura_nb.contracts import ExtractionErrorCode
+from aura_nb.errors import ScratchpadError
 
 
-class ExtractionError(Exception):
+class ExtractionError(ScratchpadError):
     """A tool call that cannot be served as asked; `render()` is what the model reads.
 
     `code` is short and stable (`bad_argument`, `unknown_blob`, `over_budget`,
@@ -17,7 +18,7 @@ class ExtractionError(Exception):
     """
 
     def __init__(self, code: ExtractionErrorCode, message: str, *, hint: str = "", **details: Any) -> None:
-        super().__init__(message)
+        super().__init__(message, kind=code)
         self.code = code
         self.message = message
         self.hint = hint

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from aura_nb.errors import ScratchpadError, ScratchpadErrorKind
 from aura_nb.scratchpad.deadline import CHECK_EVERY, NEVER, Deadline
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
 from aura_nb.scratchpad.parts import derive as derive_parts
@@ -45,8 +46,10 @@ DEFAULT_JSON_LIMIT = 64 << 20
 RELEASE_EVERY = 64 << 20
 
 
-class StoreError(ValueError):
+class StoreError(ScratchpadError, ValueError):
     """A blob id that is malformed, unknown or unsafe to open; the message is for the model."""
+
+    kind: ScratchpadErrorKind = "unknown_blob"
 
 
 @dataclass(frozen=True)

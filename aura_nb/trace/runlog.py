@@ -16,14 +16,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from aura_nb.errors import RunLogError
 from aura_nb.events import EVENT_ADAPTER, LOG_VERSION, Event, EventBase, event_from_json
 from aura_nb.trace.upgrade import log_version, upgrade
 
 EVENTS_FILE = "events.jsonl"
-
-
-class RunLogError(ValueError):
-    """A run log that cannot be read (names the file and the line)."""
 
 
 class RunLogWriter:
@@ -91,7 +88,7 @@ def iter_events(path: Path) -> Iterator[Event]:
 def read_events(run_dir: Path) -> list[Event]:
     path = run_dir / EVENTS_FILE
     if not path.exists():
-        raise RunLogError(f"no run log at {path}")
+        raise RunLogError(f"no run log at {path}", kind="no_log")
     return list(iter_events(path))
 
 
@@ -106,5 +103,6 @@ def find_run_dir(runs_dir: Path, run_id: str) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise RunLogError(f"no run {run_id!r} in {runs_dir}")
-    raise RunLogError(f"{run_id!r} is ambiguous in {runs_dir}: {', '.join(p.name for p in matches[:5])}")
+        raise RunLogError(f"no run {run_id!r} in {runs_dir}", kind="unknown_run")
+    names = ", ".join(p.name for p in matches[:5])
+    raise RunLogError(f"{run_id!r} is ambiguous in {runs_dir}: {names}", kind="ambiguous_run")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from aura_nb.bench.runconfig import RunConfig, base_config, parse_variant, unique_names
-from aura_nb.bench.suite import Citation, Rubric, SuiteError, load_suite, shipped_suites
+from aura_nb.bench.suite import Citation, Rubric, load_suite, shipped_suites
+from aura_nb.errors import SuiteError
 from aura_nb.sandbox.faults import FAULTS
 
 

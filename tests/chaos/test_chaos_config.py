@@ -12,7 +12,8 @@ from chaos_helpers import call
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcp_servers import require_everything
 
-from aura_nb.config import ConfigError, load_settings
+from aura_nb.config import load_settings
+from aura_nb.errors import ConfigError
 from aura_nb.mcp.chaos import check_chaos
 from aura_nb.mcp.pool import McpPool
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aura_nb.config import ConfigError, load_mcp_json, load_settings, resolve_runs_dir
+from aura_nb.config import load_mcp_json, load_settings, resolve_runs_dir
+from aura_nb.errors import ConfigError
 
 
 def write(path: Path, text: str) -> Path:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from aura_nb.errors import RunLogError
 from aura_nb.events import ErrorEvent, ToolCall
 from aura_nb.trace.recorder import Recorder
-from aura_nb.trace.runlog import EVENTS_FILE, RunLogError, RunLogWriter, read_events
+from aura_nb.trace.runlog import EVENTS_FILE, RunLogWriter, read_events
 
 WRITER = textwrap.dedent(
     """

@@ -20,8 +20,9 @@ from llm_server import MockLLM, Sent
 
 from aura_nb.agent.run import investigate
 from aura_nb.agent.setup import Setup, run_config
-from aura_nb.config import ConfigError, ModelSettings, load_settings
+from aura_nb.config import ModelSettings, load_settings
 from aura_nb.content import Message
+from aura_nb.errors import ConfigError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.factory import make_model, parse_model

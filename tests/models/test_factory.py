@@ -10,8 +10,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from llm_server import MockLLM
 
-from aura_nb.config import ConfigError, ModelSettings
+from aura_nb.config import ModelSettings
 from aura_nb.content import Message
+from aura_nb.errors import ConfigError
 from aura_nb.models.anthropic import DEFAULT_MODEL, AnthropicModel
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.factory import PROVIDERS, make_model, parse_model
