@@ -17,7 +17,9 @@ from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
 from aura_nb.scratchpad import Scratchpad
+from aura_nb.scratchpad.estimate import counter_for
 from aura_nb.scratchpad.images import ImageBlobs
+from aura_nb.scratchpad.usage import CalibratingModel
 from aura_nb.trace.recorder import Recorder
 
 
@@ -50,14 +52,16 @@ async def drive(
     images = ImageBlobs(setup.toolbox, blobs)
     toolbox: Toolbox = images
     scratchpad: Scratchpad | None = None
+    counter = counter_for(setup.model.provider, setup.model.name)  # the model family's tokens, usage-corrected
     if setup.scratchpad is not None and setup.scratchpad.enabled:
-        scratchpad = Scratchpad(toolbox, blobs, setup.scratchpad, offer_existing=reuse is None)
+        scratchpad = Scratchpad(toolbox, blobs, setup.scratchpad, counter=counter, offer_existing=reuse is None)
         toolbox = scratchpad
     if reuse is not None:
         model = reuse.model
         toolbox = ReusingToolbox(
             toolbox, reuse.recorded, scratchpad=scratchpad, images=images, blobs_from=reuse.blobs_from
         )
+    model = CalibratingModel(model, counter)
     config = setup.recorded()
     if setup.plan:
         replan = reuse is not None and reuse.recorded.has_turns(PLANNER)

