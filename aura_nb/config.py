@@ -150,6 +150,11 @@ class ModelSettings(_Section):
         keep = name or (self.name if provider == self.provider else None)
         return ModelSettings.model_validate(self.model_dump() | {"provider": provider, "name": keep})
 
+    def with_connections_of(self, other: ModelSettings) -> ModelSettings:
+        """These settings (provider, name, limits) with `other`'s connection tables: where requests go and which
+        key variable they read come from `other` (this machine's configuration), never from here (a run's log)."""
+        return self.model_copy(update={"anthropic": other.anthropic, "openai": other.openai})
+
     def with_default_provider(self, env: Mapping[str, str]) -> ModelSettings:
         """With no provider set: `anthropic` when its key variable is set, else the offline investigator."""
         if self.provider:

@@ -1,8 +1,10 @@
 """`aura-nb replay RUN_ID` and `aura-nb fork RUN_ID --at STEP`: both work from the run directory alone.
 
 A fork rebuilds what drove the run from its `run_started` config (the MCP
-server specs and the model settings), optionally with another model
-(`--model provider[:name]`), and prints the new run's id and steps.
+server specs, the model and its limits), optionally with another model
+(`--model provider[:name]`), and prints the new run's id and steps. The
+model's connections (base URLs, key variables) come from the current
+configuration, never from the run's log.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import json
 from typing import Any
 
-from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, resolve_runs_dir
+from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, load_settings, resolve_runs_dir
 from aura_nb.errors import ConfigError
 from aura_nb.trace.runlog import find_run_dir
 
@@ -47,7 +49,8 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
     if "servers" not in config:
         raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
     servers = [ServerSpec.model_validate(spec) for spec in config["servers"]]
-    recorded = ModelSettings.model_validate(config.get("model") or {})
+    # the model and limits as recorded; where requests go and which key they carry from this configuration
+    recorded = ModelSettings.model_validate(config.get("model") or {}).with_connections_of(load_settings().model)
     settings = parse_model(args.model, recorded) if args.model else recorded
     model = make_model(settings)
     scratchpad = config.get("scratchpad")

@@ -30,8 +30,11 @@ RULES = [  # keyed on the tool results so far, so a fork's live turns get the sa
 ]
 
 
-def cli(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, runs: Path, llm: str = "") -> subprocess.CompletedProcess[str]:
+    """The CLI with this machine's settings: the key, and where the model is (a fork never takes that from the log)."""
     env = os.environ | {"AURA_RUNS_DIR": str(runs), "ANTHROPIC_API_KEY": "test-key"}
+    if llm:
+        env["ANTHROPIC_BASE_URL"] = llm
     return subprocess.run(
         [sys.executable, "-m", "aura_nb.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -54,7 +57,7 @@ async def test_replay_and_fork_from_the_command_line(tmp_path: Path, monkeypatch
         assert json.loads(replayed.stdout)["steps"] == parent.steps()
         assert counter.labels() == ["p1", "p2"]
 
-        forked = cli("fork", parent.id, "--at", "2", "--message", "look again", "--json", runs=runs)
+        forked = cli("fork", parent.id, "--at", "2", "--message", "look again", "--json", runs=runs, llm=url)
     assert forked.returncode == 0, forked.stderr
     out = json.loads(forked.stdout)
     assert out["parent"] == parent.id and out["at"] == 2 and out["status"] == "finished"

@@ -27,6 +27,7 @@ from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.factory import make_model, parse_model
 from aura_nb.notebook.session import NotebookSession, run_sync
+from aura_nb.trace.runlog import EVENTS_FILE
 
 TEAM_CLAUDE = "sk-ant-team-0001"
 TEAM_OPENAI = "sk-oai-team-0002"
@@ -188,7 +189,9 @@ def test_a_missing_key_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.mark.slow
-def test_fork_with_another_model_on_the_command_line(environment: MockLLM, tmp_path: Path) -> None:
+def test_a_fork_on_the_command_line_connects_as_configured_here_not_as_the_log_says(
+    environment: MockLLM, tmp_path: Path
+) -> None:
     runs = tmp_path / "runs"
     settings = load_settings(team_config(tmp_path, environment)).model
 
@@ -199,14 +202,27 @@ def test_fork_with_another_model_on_the_command_line(environment: MockLLM, tmp_p
 
     run_id = asyncio.run(parent())
     only(environment.sent, ANTHROPIC_PATH, TEAM_CLAUDE)
-    environment.reset()
-    forked = subprocess.run(
-        [sys.executable, "-m", "aura_nb.cli", "fork", run_id, "--at", "0", "--model", "openai:gpt-4o-mini", "--json"],
-        env=os.environ | {"AURA_RUNS_DIR": str(runs)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert forked.returncode == 0, forked.stderr
-    assert json.loads(forked.stdout)["status"] == "finished"
+    log = runs / run_id / EVENTS_FILE
+    started, *rest = log.read_text().splitlines()
+    shared = json.loads(started)  # as if someone shared a run directory with its URLs pointed elsewhere
+    for table in ("anthropic", "openai"):
+        shared["config"]["model"][table]["base_url"] = f"{environment.url}/elsewhere/{table}"
+    log.write_text("\n".join([json.dumps(shared), *rest]) + "\n")
+
+    def fork(*extra: str) -> None:
+        environment.reset()
+        forked = subprocess.run(
+            [sys.executable, "-m", "aura_nb.cli", "fork", run_id, "--at", "0", "--json", *extra],
+            env=os.environ | {"AURA_RUNS_DIR": str(runs)},
+            cwd=tmp_path,  # its aura.toml is this machine's configuration
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert forked.returncode == 0, forked.stderr
+        assert json.loads(forked.stdout)["status"] == "finished"
+
+    fork()
+    only(environment.sent, ANTHROPIC_PATH, TEAM_CLAUDE)
+    fork("--model", "openai:gpt-4o-mini")
     only(environment.sent, OPENAI_PATH, TEAM_OPENAI)
