@@ -1,7 +1,7 @@
 """Build the configured `Model` from `ModelSettings`.
 
 `PROVIDERS` maps a provider name to a builder; a provider module adds its
-own entry. Unknown providers get a `ValueError` listing the known ones. A
+own entry. Unknown providers get a `ConfigError` listing the known ones. A
 networked provider gets only its own connection: the key from the variable
 its table's `api_key_env` names (else the provider's conventional one, read by
 its SDK) and its table's `base_url` (else the provider's own variable).
@@ -85,13 +85,13 @@ def _known(provider: str | None, where: str) -> None:
 
 def parse_model(spec: str, base: ModelSettings | None = None) -> ModelSettings:
     """`provider[:name]` (e.g. `offline`, `openai:gpt-4o-mini`) over `base`: its limits, and that provider's own
-    connection table; `ValueError` naming the known providers when the provider is unknown."""
+    connection table; `ConfigError` naming the known providers when the provider is unknown."""
     provider, _, name = spec.partition(":")
     _known(provider, f" in {spec!r}")
     return (base or ModelSettings()).switched(provider, name or None)
 
 
 def make_model(settings: ModelSettings) -> Model:
-    """The model `settings` describe; `ValueError` for an unknown provider or incomplete settings."""
+    """The model `settings` describe; `ConfigError` for an unknown provider or incomplete settings."""
     _known(settings.provider, "")
     return PROVIDERS[settings.provider or ""](settings)
