@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from aura_nb.models.openai_compat import OpenAIModel
     from aura_nb.models.replay import ReplayModel
     from aura_nb.models.scripted import ScriptedModel
+    from aura_nb.notebook.call import call
     from aura_nb.notebook.session import NotebookSession, run_sync
     from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
+    from aura_nb.scratchpad.explore import Explorer
     from aura_nb.textdata.templates import TemplateMiner, mine
     from aura_nb.trace.findings import Finding, analyse
     from aura_nb.trace.record import RunRecord
@@ -115,6 +117,8 @@ _EXPORTS = {
     "run_agent": "aura_nb.agent.run",
     "run_config": "aura_nb.agent.setup",
     "run_sync": "aura_nb.notebook.session",
+    "call": "aura_nb.notebook.call",
+    "Explorer": "aura_nb.scratchpad.explore",
 }
 
 
@@ -145,6 +149,7 @@ __all__ = [
     "ContextBudget",
     "Event",
     "Evidence",
+    "Explorer",
     "Finding",
     "LoopLimits",
     "McpPool",
@@ -187,6 +192,7 @@ __all__ = [
     "Usage",
     "analyse",
     "bench",
+    "call",
     "event_from_json",
     "grade_outcome",
     "investigate",

@@ -32,6 +32,7 @@ from aura_nb.errors import ForkError
 from aura_nb.events import Control, EventBase, Fork, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
+from aura_nb.scratchpad.explore import Explorer
 from aura_nb.trace.frames import step_events
 from aura_nb.trace.otel import SpanBridge
 from aura_nb.trace.record import RunRecord
@@ -46,6 +47,11 @@ def new_run_id() -> str:
 
 class Run(RunRecord):
     """An investigation: its record (events and views) and, while it runs in this process, its controls."""
+
+    @property
+    def scratchpad(self) -> Explorer:
+        """The run's stored outputs, explored with the model's tools: `run.scratchpad.grep(blob_id, "ERROR")`."""
+        return Explorer(self.dir)
 
     def __init__(self, recorder: Recorder, *, control: RunControl | None = None, directory: Path | None = None) -> None:
         super().__init__(recorder, directory=directory)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aura_nb.agent.run import Run, investigate, launch
 from aura_nb.agent.setup import Setup, run_config
@@ -20,6 +21,8 @@ from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
 from aura_nb.trace.runlog import find_run_dir
+
+T = TypeVar("T")
 
 
 class NotebookSession:
@@ -38,6 +41,7 @@ class NotebookSession:
         self.names: dict[str, Run] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         """The loop `run_sync` drives when none is running (terminal IPython, scripts)."""
+        _latest[:] = [weakref.ref(self)]
 
     def connect(self, spec: ServerSpec) -> None:
         """Remember a server; it is (re)connected before the next run or on `ensure_connected()`."""
@@ -104,6 +108,9 @@ class NotebookSession:
         await self.pool.aclose()
 
 
+_latest: list[weakref.ref[NotebookSession]] = []
+
+
 def _session_loop(session: NotebookSession) -> asyncio.AbstractEventLoop:
     """One event loop per session outside a running loop, so its servers outlive a single run."""
     if session.loop is None or session.loop.is_closed():
@@ -111,23 +118,21 @@ def _session_loop(session: NotebookSession) -> asyncio.AbstractEventLoop:
     return session.loop
 
 
-def run_sync(question: str, *, session: NotebookSession | None = None, **options: Any) -> Run:
-    """Run an investigation to its end, blocking (for scripts and papermill; inside a running loop it nests)."""
-    own_session = session is None
-    session = session or NotebookSession()
+def current_session() -> NotebookSession:
+    """The kernel's session: the one `%aura` made (the latest created), else a new one."""
+    latest = _latest[0]() if _latest else None
+    return latest if latest is not None else NotebookSession()
 
-    async def go() -> Run:
-        setup = await session.setup_factory(**options)()
-        run = await investigate(question, setup, runs_dir=session.runs_dir)
-        session.remember(run)
-        return run
 
+def blocking(session: NotebookSession, go: Callable[[], Awaitable[T]], *, own_session: bool = False) -> T:
+    """Run `go()` to its end on the session's loop, or nested in the running one (a notebook cell);
+    with `own_session`, a one-off, its servers are closed after."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         if own_session:  # a one-off: close its servers; a notebook's session keeps them for the next run
 
-            async def once() -> Run:
+            async def once() -> T:
                 try:
                     return await go()
                 finally:
@@ -139,3 +144,17 @@ def run_sync(question: str, *, session: NotebookSession | None = None, **options
 
     nest_asyncio2.apply()
     return asyncio.get_event_loop().run_until_complete(go())
+
+
+def run_sync(question: str, *, session: NotebookSession | None = None, **options: Any) -> Run:
+    """Run an investigation to its end, blocking (for scripts and papermill; inside a running loop it nests)."""
+    own_session = session is None
+    chosen = session or NotebookSession()
+
+    async def go() -> Run:
+        setup = await chosen.setup_factory(**options)()
+        run = await investigate(question, setup, runs_dir=chosen.runs_dir)
+        chosen.remember(run)
+        return run
+
+    return blocking(chosen, go, own_session=own_session)

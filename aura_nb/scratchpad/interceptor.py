@@ -23,12 +23,11 @@ from aura_nb.contracts import extraction_error_type
 from aura_nb.events import ErrorEvent, ScratchpadExtracted, ScratchpadStored
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.scratchpad.budget import ContextBudget, Output
-from aura_nb.scratchpad.deadline import Deadline
 from aura_nb.scratchpad.errors import ExtractionError
 from aura_nb.scratchpad.estimate import TokenCounter, default_counter
 from aura_nb.scratchpad.store import BlobMeta, BlobStore, StoreError
 from aura_nb.scratchpad.stub import render_stub
-from aura_nb.scratchpad.tools import BY_NAME, PREFIX, TOOLS, Call, ExtractLimits, find
+from aura_nb.scratchpad.tools import BY_NAME, PREFIX, TOOLS, ExtractLimits, find, run_tool
 
 SERVER = "scratchpad"
 NARROW = "narrow the request: fewer lines, items or matches, a more specific pattern or a deeper path"
@@ -192,11 +191,5 @@ class Scratchpad:
         if limit <= 0:
             raise self.budget.over_budget(1, "the run's context budget is used up; answer with what you have")
         out = Output(self.budget, limit, NARROW)
-        view = self.store.meta(blob_id).view
-        target = blob_id if view is None else view.blob_id
-        with self.store.open(target) as blob:
-            blob.deadline = Deadline(self.limits.timeout)
-            if view is not None:
-                out.add(f"(read from {view.blob_id}: {view.what})")
-            position = tool.run(Call(blob, self.store.root / target, args, out, self.limits))
-        return out.text(), position if view is None else {**position, "view": view.blob_id}
+        position = run_tool(self.store, tool, blob_id, args, out, self.limits)
+        return out.text(), position

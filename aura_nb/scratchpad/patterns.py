@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
 from aura_nb.scratchpad.store import Blob
-from aura_nb.textdata.templates import SortOrder, mine
+from aura_nb.textdata.templates import SortOrder, Template, mine
 
 
-def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
-    max_lines = args.integer("max_lines", 200_000, low=1, high=2_000_000)
-    order: SortOrder = "rarity" if args.choice("sort", "count", ("count", "rarity")) == "rarity" else "count"
-    limit = args.integer("limit", 30, low=1, high=1000)
-    numbers: list[int] = []  # the blob line (1-based) of each mined line: blank lines are not mined
+@dataclass(frozen=True)
+class Collected:
+    """The templates of a blob's first lines, with the blob's line numbers, and how many lines were read."""
+
+    templates: list[Template]
+    read: int
+    mined: int
+    diff: bool
+
+
+def collect(blob: Blob, max_lines: int, order: SortOrder) -> Collected:
+    """Mine the first `max_lines` lines (blank ones skipped; of a diff, only added and removed lines)."""
+    numbers: list[int] = []  # the blob line (1-based) of each mined line
     raw: list[str] = []
     read = 0
     changed = blob.meta.shape == "diff"  # a diff's templates are those of what it adds and removes
@@ -34,9 +42,15 @@ def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
     templates = [
         replace(t, first_line=numbers[t.first_line - 1], last_line=numbers[t.last_line - 1]) for t in mined.templates
     ]
+    return Collected(templates, read, len(raw), changed)
+
+
+def render(found: Collected, blob: Blob, order: SortOrder, limit: int, out: Output) -> dict[str, Any]:
+    """The templates as the model reads them; returns where they were read."""
+    templates, read = found.templates, found.read
     cut = f" (the first {read:,} of {blob.meta.lines:,} lines)" if read < blob.meta.lines else ""
-    skipped = "lines not added or removed" if changed else "blank lines"
-    blank = f"; {read - len(raw):,} {skipped} skipped" if read > len(raw) else ""
+    skipped = "lines not added or removed" if found.diff else "blank lines"
+    blank = f"; {read - found.mined:,} {skipped} skipped" if read > found.mined else ""
     out.add(f"{len(templates):,} templates in {read:,} lines{cut}{blank}, by {order}:")
     for number, t in enumerate(templates[:limit], start=1):
         span = f" {t.first_seen} → {t.last_seen}" if t.first_seen else ""
@@ -45,3 +59,15 @@ def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
     if len(templates) > limit:
         out.add(f"… {len(templates) - limit:,} more templates (raise limit, or sort by rarity)")
     return {"lines": [1, read], "templates": min(limit, len(templates))}
+
+
+def options(args: Arguments) -> tuple[int, SortOrder, int]:
+    """max_lines, sort order and limit of a patterns call."""
+    max_lines = args.integer("max_lines", 200_000, low=1, high=2_000_000)
+    order: SortOrder = "rarity" if args.choice("sort", "count", ("count", "rarity")) == "rarity" else "count"
+    return max_lines, order, args.integer("limit", 30, low=1, high=1000)
+
+
+def patterns(blob: Blob, args: Arguments, out: Output) -> dict[str, Any]:
+    max_lines, order, limit = options(args)
+    return render(collect(blob, max_lines, order), blob, order, limit, out)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ from aura_nb.content import ToolSpec
 from aura_nb.scratchpad import extract, grep, jsonpath, patterns, schema, stats
 from aura_nb.scratchpad.arguments import Arguments
 from aura_nb.scratchpad.budget import Output
+from aura_nb.scratchpad.deadline import Deadline
 from aura_nb.scratchpad.errors import ExtractionError
-from aura_nb.scratchpad.store import DEFAULT_JSON_LIMIT, Blob
+from aura_nb.scratchpad.store import DEFAULT_JSON_LIMIT, Blob, BlobStore
 
 PREFIX = "scratchpad."
 
@@ -176,6 +178,28 @@ TOOLS: tuple[ExtractionTool, ...] = (
     ),
 )
 BY_NAME = {tool.qualified: tool for tool in TOOLS}
+
+
+@contextmanager
+def opened(store: BlobStore, blob_id: str, out: Output, limits: ExtractLimits) -> Iterator[tuple[Blob, Path, str]]:
+    """The blob a tool reads for `blob_id` (its view when it has one, which `out` then names first), with its
+    file and the time bound set; yields (blob, path, the id read)."""
+    view = store.meta(blob_id).view
+    target = blob_id if view is None else view.blob_id
+    with store.open(target) as blob:
+        blob.deadline = Deadline(limits.timeout)
+        if view is not None:
+            out.add(f"(read from {view.blob_id}: {view.what})")
+        yield blob, store.root / target, target
+
+
+def run_tool(
+    store: BlobStore, tool: ExtractionTool, blob_id: str, args: Arguments, out: Output, limits: ExtractLimits
+) -> dict[str, Any]:
+    """Run `tool` on `blob_id` into `out`; returns the position it read (with the view's id when it read one)."""
+    with opened(store, blob_id, out, limits) as (blob, path, target):
+        position = tool.run(Call(blob, path, args, out, limits))
+    return position if target == blob_id else {**position, "view": target}
 
 
 def find(name: str) -> ExtractionTool:
