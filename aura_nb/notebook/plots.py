@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from aura_nb.content import ToolResult
+from aura_nb.textdata.series import find_vectors
 
 MAX_SERIES = 24
 MAX_POINTS = 1000
@@ -106,8 +107,25 @@ def _series(points: list[Point], owner: dict[str, Any], key: str, tool: str, ste
     }
 
 
+def _prometheus(value: Any, tool: str, step: int | None) -> list[dict[str, Any]]:
+    """The series of a Prometheus range vector (values are strings there), one plot per label set."""
+    vectors = find_vectors(value)
+    if vectors is None or vectors.kind != "matrix":
+        return []
+    plots = []
+    for series in vectors.series[:MAX_SERIES]:
+        plot = _series([(t, v) for t, v in series.points], {"metric": series.name}, "values", tool, step)
+        plot["title"] = series.name
+        plots.append(plot)
+    return [p for p in plots if len(p["x"]) >= 2]
+
+
 def find_series(value: Any, tool: str = "", step: int | None = None) -> list[dict[str, Any]]:
-    """Every time series in the JSON `value` (depth-limited), as plot dicts."""
+    """Every time series in the JSON `value` (depth-limited), as plot dicts; a Prometheus range vector's
+    series by their labels."""
+    prometheus = _prometheus(value, tool, step)
+    if prometheus:
+        return prometheus
     found: list[dict[str, Any]] = []
 
     def walk(node: Any, owner: dict[str, Any], key: str, depth: int) -> None:

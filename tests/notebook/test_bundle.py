@@ -334,3 +334,17 @@ def test_the_sanitiser_check_catches_what_jupyterlab_strips() -> None:
     assert violations('<div style="color: var(--jp-ui-font-color1)">') == [
         "CSS value color: 'var(--jp-ui-font-color1)' on <div>"
     ]
+
+
+def test_a_prometheus_range_vector_is_plotted_one_series_per_label_set() -> None:
+    import json
+    from pathlib import Path
+
+    from aura_nb.notebook.plots import find_series
+
+    recorded = Path(__file__).resolve().parents[1] / "scratchpad/fixtures/prometheus_range.json"
+    plots = find_series(json.loads(recorded.read_text()), "prometheus.execute_range_query", 3)
+    assert {p["title"] for p in plots} == {
+        f'{{code="{code}",service="{service}"}}' for code in ("200", "500") for service in ("cart", "checkout")
+    }
+    assert all(len(p["x"]) == len(p["y"]) > 100 and isinstance(p["y"][0], float) for p in plots)
