@@ -57,10 +57,12 @@ def run_bench(
     out: str | Path | None = None,
     runs_dir: str | Path | None = None,
     timeout: float = CASE_TIMEOUT,
+    judge: str | None = None,
     progress: Progress | None = None,
 ) -> BenchResult:
     """Run `suite` (a name, a path or a loaded `Suite`) under the base config and every `vs` variant; write
-    results.csv, results.json and report.html to `out` (default `<runs dir>/bench-<timestamp>`)."""
+    results.csv, results.json and report.html to `out` (default `<runs dir>/bench-<timestamp>`). `judge`
+    (`provider[:name]`) grades the rubrics that have a `judge`."""
     loaded = suite if isinstance(suite, Suite) else load_suite(suite)
     configs = configs_for(model, vs)
     out_dir = Path(out) if out is not None else default_out_dir(runs_dir)
@@ -74,6 +76,8 @@ def run_bench(
         dask=dask,
         timeout=timeout,
         progress=progress,
+        servers=loaded.servers,
+        judge=judge,
     )
     paths = write_results(rows, out_dir, title=f"aura_nb benchmark: {loaded.name}")
     return BenchResult(loaded, configs, rows, out_dir, paths)

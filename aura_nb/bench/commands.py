@@ -36,8 +36,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from aura_nb.bench.api import configs_for, run_bench
     from aura_nb.bench.report import format_table, records, side_by_side, summary
     from aura_nb.bench.suite import load_suite
+    from aura_nb.models.factory import parse_model
 
-    configs = configs_for(args.model, args.vs)  # fail on a bad --model/--vs before anything runs
+    configs = configs_for(args.model, args.vs)  # fail on a bad --model/--vs/--judge before anything runs
+    if args.judge:
+        parse_model(args.judge)
     suite = load_suite(args.suite)
     total = len(suite.select(args.limit)) * len(configs) * args.repeat
     result = run_bench(
@@ -51,6 +54,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         out=args.out,
         runs_dir=args.dir,
         timeout=args.timeout,
+        judge=args.judge,
         progress=None if args.quiet else _progress(total),
     )
     table = summary(result.rows)
@@ -88,9 +92,10 @@ def register(sub: Any) -> None:
         "--vs",
         action="append",
         metavar="CONFIG",
-        help="also run a variant of the base config, e.g. scratchpad=off, plan=off, model=anthropic:NAME "
-        "(comma-combinable; repeatable)",
+        help="also run a variant of the base config, e.g. scratchpad=off, plan=off, chaos=slow-logs, "
+        "model=anthropic:NAME (comma-combinable; repeatable)",
     )
+    bench.add_argument("--judge", metavar="MODEL", help="provider[:name] of the LLM judge for rubrics with a `judge`")
     bench.add_argument("--dask", metavar="ADDRESS", help="run on Dask: `local` (a LocalCluster) or tcp://host:port")
     bench.add_argument("--out", help="results directory (default: <runs dir>/bench-<timestamp>)")
     bench.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds a run may take")

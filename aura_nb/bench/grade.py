@@ -1,5 +1,6 @@
-"""Grade one run against a rubric: outcome criteria from the conclusion and the ground truth, behaviour
-criteria from the run's events alone (tool calls, tokens, wall time, citations, findings).
+"""Grade one run against a rubric: outcome criteria from the conclusion and a sandbox's ground truth, answer
+criteria from the answer (expected facts, an LLM judge's verdict), behaviour criteria from the run's events
+alone (tool calls, tokens, wall time, citations, findings).
 
 `grade_run` returns each criterion's pass/fail with the value measured, the weighted score (0..1) and the
 run's findings. `grade_behaviour` takes no ground truth at all, so behaviour cannot depend on it.
@@ -10,13 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.bench.suite import BEHAVIOUR_CRITERIA, Citation, Rubric
-from aura_nb.events import Event, ModelCall, RunFinished, RunStarted, ScratchpadExtracted, ScratchpadStored, ToolCall
+from aura_nb.contracts import REFUSED_ERROR_TYPES
+from aura_nb.events import (
+    ChaosInjected,
+    Event,
+    ModelCall,
+    RunFinished,
+    RunStarted,
+    ScratchpadExtracted,
+    ScratchpadStored,
+    ToolCall,
+)
 from aura_nb.trace.findings import Finding, analyse
 from aura_nb.trace.findings.base import SEVERITY_RANK, TERMINAL_TOOLS
+
+if TYPE_CHECKING:
+    from aura_nb.bench.judge import Verdict
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
 
@@ -26,7 +40,7 @@ class Criterion:
     """One rubric line's verdict: `measured` against `expected`, weighted `weight` in the score."""
 
     name: str
-    kind: Literal["outcome", "behaviour"]
+    kind: Literal["outcome", "answer", "behaviour"]
     passed: bool
     measured: Any
     expected: Any
@@ -44,6 +58,10 @@ class Measures:
     wall_s: float
     tools: tuple[str, ...]
     """Every tool called (hand-back tools excluded), in order."""
+    tool_errors: int = 0
+    """Calls that failed (refusals by the harness not counted: nothing ran)."""
+    chaos_injections: int = 0
+    """Faults a chaos proxy injected into the run's calls."""
 
     @property
     def total_tokens(self) -> int:
@@ -52,10 +70,11 @@ class Measures:
 
 @dataclass(frozen=True)
 class Grade:
-    """A graded run: its criteria, the weighted score, the outcome, the measures and the findings."""
+    """A graded run: its criteria, the weighted score, the outcome (of a sandbox case), the measures and the
+    findings."""
 
     criteria: list[Criterion]
-    outcome: Outcome
+    outcome: Outcome | None
     measures: Measures
     findings: list[Finding]
 
@@ -66,8 +85,12 @@ class Grade:
         return sum(c.weight for c in self.criteria if c.passed) / total if total else 1.0
 
     @property
-    def correct(self) -> bool:
-        return self.outcome.correct
+    def correct(self) -> bool | None:
+        """A sandbox case: the root cause is right. Another: every answer criterion passed (None without any)."""
+        if self.outcome is not None:
+            return self.outcome.correct
+        answers = [c for c in self.criteria if c.kind == "answer"]
+        return all(c.passed for c in answers) if answers else None
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -102,6 +125,8 @@ def measure(events: Sequence[Event]) -> Measures:
         output_tokens=sum(m.usage.output_tokens for m in models),
         wall_s=round(wall, 3),
         tools=tuple(c.tool for c in calls),
+        tool_errors=sum(1 for c in calls if c.error_type is not None and c.error_type not in REFUSED_ERROR_TYPES),
+        chaos_injections=sum(len(e.injections) for e in events if isinstance(e, ChaosInjected)),
     )
 
 
@@ -158,6 +183,11 @@ def _forbidden(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Fin
     return not used, used, f"forbidden tool(s) called: {', '.join(used)}" if used else "no forbidden tool called"
 
 
+def _required(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+    missing = [p for p in rubric.required_tools if not any(tool_matches(t, p) for t in m.tools)]
+    return not missing, sorted(set(m.tools)), f"never called: {', '.join(missing)}" if missing else "all called"
+
+
 def _must_cite(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
     tools = cited_tools(events)
     finished = _finished(events)
@@ -194,6 +224,7 @@ def _severity(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Find
 CHECKS: dict[str, Check] = {
     "max_tool_calls": _max_tool_calls,
     "forbidden_tools": _forbidden,
+    "required_tools": _required,
     "must_cite": _must_cite,
     "token_budget": _token_budget,
     "wall_time_budget": _wall_time,
@@ -236,10 +267,43 @@ def grade_outcomes(outcome: Outcome, truth: dict[str, Any], rubric: Rubric) -> l
     ]
 
 
-def grade_run(events: Sequence[Event], rubric: Rubric, truth: dict[str, Any]) -> Grade:
-    """Grade a run's events: outcome against `truth` (a sandbox `GroundTruth` dump), behaviour from events."""
+def answer_text(events: Sequence[Event]) -> str:
+    """The run's answer as graded: the final text, the conclusion's answer and its evidence notes."""
     finished = _finished(events)
-    outcome = grade_outcome(finished.conclusion if finished else None, finished.answer if finished else "", truth)
+    return _answer_text(finished) if finished is not None else ""
+
+
+def grade_answer(events: Sequence[Event], rubric: Rubric, verdict: Verdict | None = None) -> list[Criterion]:
+    """The answer criteria: every expected fact found in the answer; the judge's `verdict` (when judged)."""
+    results: list[Criterion] = []
+    if rubric.expected_facts:
+        text = answer_text(events)
+        missing = [fact.label() for fact in rubric.expected_facts if not fact.found_in(text)]
+        found = len(rubric.expected_facts) - len(missing)
+        detail = f"missing: {', '.join(missing)}" if missing else "every expected fact found"
+        expected = [fact.label() for fact in rubric.expected_facts]
+        weight = rubric.weight("expected_facts")
+        results.append(Criterion("expected_facts", "answer", not missing, found, expected, weight, detail))
+    if rubric.judge is not None and verdict is not None:
+        detail = verdict.error or f"{verdict.model}: {verdict.reason}"
+        threshold = f"score >= {rubric.judge.pass_score:g}"
+        weight = rubric.weight("judge")
+        results.append(Criterion("judge", "answer", verdict.passed, verdict.score, threshold, weight, detail))
+    return results
+
+
+def grade_run(
+    events: Sequence[Event], rubric: Rubric, truth: dict[str, Any] | None, verdict: Verdict | None = None
+) -> Grade:
+    """Grade a run's events: outcome against `truth` (a sandbox `GroundTruth` dump; None for a case over other
+    servers), the answer's facts and the judge's `verdict` (None: not judged), behaviour from the events."""
+    finished = _finished(events)
+    outcome = None
+    criteria: list[Criterion] = []
+    if truth is not None:
+        conclusion, answer = (finished.conclusion, finished.answer) if finished else (None, "")
+        outcome = grade_outcome(conclusion, answer, truth)
+        criteria = grade_outcomes(outcome, truth, rubric)
     findings = analyse(events)
-    criteria = grade_outcomes(outcome, truth, rubric) + grade_behaviour(events, rubric, findings)
+    criteria += grade_answer(events, rubric, verdict) + grade_behaviour(events, rubric, findings)
     return Grade(criteria, outcome, measure(events), findings)

@@ -1,19 +1,21 @@
-"""One benchmark case: investigate a fresh, scrubbed sandbox incident under a `RunConfig`.
+"""One benchmark case: investigate a fresh, scrubbed sandbox incident, or a suite's own servers, under a
+`RunConfig`, the servers behind a chaos proxy when the case or the config names one.
 
 Mirrors `aura_nb.demo.run_demo` with the knobs a benchmark needs (Scratchpad off, single agent, another
-system prompt, another model) and no progress printer. The ground truth is read from the dataset after
-the run; the model never sees it.
+system prompt, another model, chaos) and no progress printer. A sandbox's ground truth is read from the
+dataset after the run; the model never sees it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup, run_config
 from aura_nb.agent.single import DEFAULT_SYSTEM
-from aura_nb.bench.runconfig import RunConfig
+from aura_nb.bench.runconfig import RunConfig, combine_chaos
 from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, load_settings
 from aura_nb.errors import McpError
 from aura_nb.mcp.pool import McpPool
@@ -31,30 +33,60 @@ def configured_model() -> ModelSettings:
     return load_settings().model
 
 
-async def investigate_case(
-    scenario: str, seed: int, question: str, config: RunConfig, runs_dir: Path, *, model: Model | None = None
-) -> tuple[Run, dict[str, Any]]:
-    """Run `question` over the sandbox incident (`scenario`, `seed`) under `config`; returns (run, ground truth).
+def behind(spec: ServerSpec, chaos: str | dict[str, Any] | None) -> ServerSpec:
+    """`spec` with `chaos` applied after its own chaos entry, if any."""
+    combined = combine_chaos(spec.chaos, chaos)
+    return spec if combined == spec.chaos else spec.model_copy(update={"chaos": combined})
 
-    `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour).
+
+async def investigate_servers(
+    servers: Sequence[ServerSpec],
+    question: str,
+    config: RunConfig,
+    runs_dir: Path,
+    *,
+    chaos: str | dict[str, Any] | None = None,
+    model: Model | None = None,
+) -> Run:
+    """Run `question` over `servers` (each behind `chaos` too, when given) under `config`.
+
+    `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour). A server that
+    does not start fails the run before the model is asked anything.
     """
     settings = config.model_settings(configured_model())
-    model = model or make_model(settings)  # a model that cannot be built fails before the server starts
-    data_dir = default_data_dir(scenario, seed, scrub=True)
-    command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
-    spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=CONNECT_TIMEOUT)
-    async with McpPool([spec]) as pool:
-        status = pool.status()["sandbox"]
-        if not status["up"]:
-            raise McpError(f"the sandbox server did not start: {status['error']}")
+    model = model or make_model(settings)  # a model that cannot be built fails before a server starts
+    specs = [behind(spec, chaos) for spec in servers]
+    async with McpPool(specs) as pool:
+        down = {name: status["error"] for name, status in pool.status().items() if not status["up"]}
+        if down:
+            name, error = next(iter(down.items()))
+            raise McpError(f"the {name} server did not start: {error}")
         setup = Setup(
             model,
             pool,
             plan=config.plan,
             scratchpad=ScratchpadSettings() if config.scratchpad else None,
             system=config.system or DEFAULT_SYSTEM,
-            config=run_config([spec], settings) | {"bench": config.model_dump()},
+            config=run_config(specs, settings) | {"bench": config.model_dump()},
         )
-        run = await investigate(question, setup, runs_dir=runs_dir)
+        return await investigate(question, setup, runs_dir=runs_dir)
+
+
+async def investigate_case(
+    scenario: str,
+    seed: int,
+    question: str,
+    config: RunConfig,
+    runs_dir: Path,
+    *,
+    chaos: str | dict[str, Any] | None = None,
+    model: Model | None = None,
+) -> tuple[Run, dict[str, Any]]:
+    """Run `question` over the sandbox incident (`scenario`, `seed`) under `config` (its server behind `chaos`
+    when given); returns (run, ground truth)."""
+    data_dir = default_data_dir(scenario, seed, scrub=True)
+    command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
+    spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=CONNECT_TIMEOUT)
+    run = await investigate_servers([spec], question, config, runs_dir, chaos=chaos, model=model)
     truth = load_ground_truth(data_dir).model_dump(mode="json")
     return run, truth

@@ -21,7 +21,17 @@ import pandas as pd
 from aura_nb.bench.suite import CRITERIA
 
 WORST_RUNS = 10
-METRICS = ["runs", "errors", "score", "accuracy", "input_tokens", "output_tokens", "tool_calls", "wall_s"]
+MEANS = (
+    "input_tokens",
+    "output_tokens",
+    "tool_calls",
+    "tool_errors",
+    "chaos_injections",
+    "wall_s",
+    "findings_warning",
+    "findings_error",
+)
+"""Measures averaged per config in the summary."""
 
 
 def configs_in_order(df: pd.DataFrame) -> list[str]:
@@ -38,9 +48,16 @@ def _numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
 
+def _share(flags: pd.Series) -> float:
+    """The share of true values among those known (NaN when none is)."""
+    known = flags.dropna()
+    return float(known.astype(bool).mean()) if len(known) else float("nan")
+
+
 def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per config (index): runs, errors, mean score, accuracy, mean tokens, tool calls and wall time, findings
-    per run by severity, and the pass rate of each graded criterion (`pass:<criterion>`)."""
+    """Per config (index): runs, errors, mean score, accuracy (of the runs whose correctness is known), mean
+    tokens, tool calls, failed tool calls, chaos injections and wall time, findings per run by severity, and
+    the pass rate of each graded criterion (`pass:<criterion>`)."""
     rows: dict[str, dict[str, float]] = {}
     criteria = graded_criteria(df)
     for config in configs_in_order(df):
@@ -49,13 +66,12 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "runs": float(len(part)),
             "errors": float(part["error"].notna().sum()),
             "score": float(_numeric(part["score"]).mean()),
-            "accuracy": float(part["correct"].fillna(False).astype(bool).mean()),
+            "accuracy": _share(part["correct"]),
         }
-        for column in ("input_tokens", "output_tokens", "tool_calls", "wall_s", "findings_warning", "findings_error"):
+        for column in MEANS:
             row[column] = float(_numeric(part[column]).mean())
         for name in criteria:
-            graded = part[name].dropna()
-            row[f"pass:{name}"] = float(graded.astype(bool).mean()) if len(graded) else float("nan")
+            row[f"pass:{name}"] = _share(part[name])
         rows[config] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "config"

@@ -1,24 +1,27 @@
-"""`RunConfig`: what drives a benchmark run (model, Scratchpad, planner, system prompt), and the `--vs` syntax.
+"""`RunConfig`: what drives a benchmark run (model, Scratchpad, planner, system prompt, chaos), and the `--vs`
+syntax.
 
 A variant is written `key=value[,key=value...]` over a base config, e.g. `scratchpad=off`,
-`model=anthropic:claude-sonnet-5-5,plan=off` or `system=@prompt.txt` (a file's text). Keys: `model`,
-`scratchpad`, `plan`, `system`, `name`; booleans are `on|off|true|false|yes|no|1|0`.
+`model=anthropic:claude-sonnet-5-5,plan=off`, `system=@prompt.txt` (a file's text) or `chaos=slow-logs`
+(a chaos profile, `+`-joined profiles, or `@chaos.toml`; `off` for none). Keys: `model`, `scratchpad`,
+`plan`, `system`, `chaos`, `name`; booleans are `on|off|true|false|yes|no|1|0`.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from aura_nb.config import ModelSettings
+from aura_nb.config import ModelSettings, read_toml
 from aura_nb.errors import ConfigError
 
 DEFAULT_MODEL = "offline"
 CASE_TIMEOUT = 900.0
 """Seconds one run may take before it is recorded as an error."""
-_KEYS = ("model", "scratchpad", "plan", "system", "name")
+_KEYS = ("model", "scratchpad", "plan", "system", "chaos", "name")
 _SPLIT = re.compile(r",\s*(?=(?:" + "|".join(_KEYS) + r")\s*=)")
 _BOOLEANS = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
@@ -35,6 +38,8 @@ class RunConfig(BaseModel):
     plan: bool = True
     system: str | None = None
     """System prompt of the single agent (`plan=off`); the orchestrated roles keep their briefs."""
+    chaos: str | dict[str, Any] | None = None
+    """A chaos profile or table every server of the run is put behind (with the case's own, if any)."""
 
     def model_settings(self, configured: ModelSettings | None = None) -> ModelSettings:
         """The model's settings over `configured` (e.g. aura.toml's `[model]`: key variable, limits)."""
@@ -76,9 +81,42 @@ def parse_variant(spec: str, base: RunConfig) -> RunConfig:
             changes[key] = value
         elif key == "system" and value.startswith("@"):
             changes[key] = Path(value[1:]).read_text()
+        elif key == "chaos":
+            changes[key] = _chaos(value, spec)
         else:
             changes[key] = value
     return base.model_copy(update=changes)
+
+
+def _chaos(value: str, spec: str) -> str | dict[str, Any] | None:
+    """A `chaos=` value: `off`, a profile (`a+b` for several), or `@file` (TOML: a [chaos] table or top level)."""
+    from aura_nb.mcp.chaos import check_chaos  # validates in the proxy's own process
+
+    if value.lower() in ("off", "none", "no"):
+        return None
+    chaos: str | dict[str, Any]
+    if value.startswith("@"):
+        table = read_toml(Path(value[1:]), ConfigError)
+        chaos = table.get("chaos", table)
+    else:
+        names = value.split("+")
+        chaos = names[0] if len(names) == 1 else {"profile": names}
+    check_chaos(chaos, f"--vs {spec!r}: chaos")
+    return chaos
+
+
+def combine_chaos(*parts: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+    """One chaos config applying every part: all their profiles first (in order), then all their rules; the
+    first seed given wins. A single part comes back as it is."""
+    given = [part for part in parts if part is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+    tables = [part if isinstance(part, dict) else {"profile": part} for part in given]
+    named = [table.get("profile") for table in tables]
+    profiles = [name for entry in named for name in ([entry] if isinstance(entry, str) else entry or [])]
+    seeds = [table["seed"] for table in tables if "seed" in table]
+    combined: dict[str, Any] = {"rules": [rule for table in tables for rule in table.get("rules", [])]}
+    return combined | ({"profile": profiles} if profiles else {}) | ({"seed": seeds[0]} if seeds else {})
 
 
 def unique_names(configs: list[RunConfig]) -> list[RunConfig]:

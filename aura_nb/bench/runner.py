@@ -10,27 +10,34 @@ timeout) becomes a row with `error` set and score 0; the suite goes on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from aura_nb.bench.executors import in_processes, on_dask
-from aura_nb.bench.grade import SEVERITIES, Grade, grade_run
-from aura_nb.bench.runconfig import CASE_TIMEOUT, RunConfig
-from aura_nb.bench.suite import CRITERIA, Case
+from aura_nb.bench.grade import SEVERITIES, Grade, answer_text, grade_run
+from aura_nb.bench.runconfig import CASE_TIMEOUT, RunConfig, combine_chaos
+from aura_nb.bench.suite import CRITERIA, Case, case_servers
+from aura_nb.config import ServerSpec
 from aura_nb.errors import ConfigError
 from aura_nb.events import Event
 
-MEASURE_COLUMNS = ["input_tokens", "output_tokens", "tool_calls", "wall_s"]
+if TYPE_CHECKING:
+    from aura_nb.agent.run import Run
+    from aura_nb.bench.judge import Verdict
+
+MEASURE_COLUMNS = ["input_tokens", "output_tokens", "tool_calls", "tool_errors", "chaos_injections", "wall_s"]
 FINDING_COLUMNS = [f"findings_{s}" for s in SEVERITIES]
 COLUMNS = [
     "case",
     "scenario",
     "seed",
     "config",
+    "chaos",
     "repeat",
     "run_id",
     "run_dir",
@@ -51,30 +58,45 @@ Progress = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class Task:
-    """One run to make: a case under a config, the `repeat`-th time; its run directory goes under `runs_dir`."""
+    """One run to make: a case under a config, the `repeat`-th time, over `servers` (the suite's, for a case
+    that is not a sandbox incident); its run directory goes under `runs_dir`. `judge` is the `--judge` model."""
 
     case: Case
     config: RunConfig
     repeat: int
     runs_dir: Path
     timeout: float = CASE_TIMEOUT
+    servers: tuple[ServerSpec, ...] = ()
+    judge: str | None = None
+
+    @property
+    def chaos(self) -> str | dict[str, Any] | None:
+        """The chaos the run's servers are put behind: the case's, then the config's."""
+        return combine_chaos(self.case.chaos, self.config.chaos)
 
 
 def _identity(task: Task) -> dict[str, Any]:
+    chaos = task.chaos
     return {
         "case": task.case.id,
         "scenario": task.case.scenario,
         "seed": task.case.seed,
         "config": task.config.name,
+        "chaos": chaos if chaos is None or isinstance(chaos, str) else json.dumps(chaos, sort_keys=True),
         "repeat": task.repeat,
     }
 
 
 def grade_row(
-    task: Task, run_id: str, run_dir: Path | None, events: Sequence[Event], truth: dict[str, Any]
+    task: Task,
+    run_id: str,
+    run_dir: Path | None,
+    events: Sequence[Event],
+    truth: dict[str, Any] | None,
+    verdict: Verdict | None = None,
 ) -> dict[str, Any]:
     """The result row of one run: identity, score, every criterion (passed, measured), measures, findings."""
-    grade: Grade = grade_run(events, task.case.rubric, truth)
+    grade: Grade = grade_run(events, task.case.rubric, truth, verdict)
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     status = next((e.status for e in reversed(events) if e.kind == "run_finished"), "interrupted")
     row |= _identity(task) | {
@@ -101,12 +123,30 @@ def error_row(task: Task, error: BaseException | str) -> dict[str, Any]:
     return row | _identity(task) | {"status": "error", "score": 0.0, "correct": False, "error": message or "error"}
 
 
-async def _run(task: Task) -> dict[str, Any]:
-    from aura_nb.bench.investigate import investigate_case
+async def _judge(task: Task, run: Run) -> Verdict | None:
+    """The judge's verdict on the run's answer, when the rubric has a judge and a judge model is configured."""
+    from aura_nb.bench.investigate import configured_model
+    from aura_nb.bench.judge import judge_answer, judge_model
 
-    case = task.case
-    run, truth = await investigate_case(case.scenario, case.seed, case.question, task.config, task.runs_dir)
-    return grade_row(task, run.id, run.dir, run.events, truth)
+    judge = task.case.rubric.judge
+    settings = judge_model(judge, task.config, task.judge, configured_model()) if judge is not None else None
+    if judge is None or settings is None:
+        return None
+    return await judge_answer(task.case.question, answer_text(run.events), judge, settings)
+
+
+async def _run(task: Task) -> dict[str, Any]:
+    from aura_nb.bench.investigate import investigate_case, investigate_servers
+
+    case, config = task.case, task.config
+    truth: dict[str, Any] | None = None
+    if case.scenario is not None and case.seed is not None:
+        run, truth = await investigate_case(
+            case.scenario, case.seed, case.question, config, task.runs_dir, chaos=task.chaos
+        )
+    else:
+        run = await investigate_servers(task.servers, case.question, config, task.runs_dir, chaos=task.chaos)
+    return grade_row(task, run.id, run.dir, run.events, truth, await _judge(task, run))
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -120,11 +160,20 @@ def run_task(task: Task) -> dict[str, Any]:
 
 
 def make_tasks(
-    cases: Iterable[Case], configs: Sequence[RunConfig], repeat: int, runs_dir: Path, timeout: float = CASE_TIMEOUT
+    cases: Iterable[Case],
+    configs: Sequence[RunConfig],
+    repeat: int,
+    runs_dir: Path,
+    timeout: float = CASE_TIMEOUT,
+    servers: Mapping[str, ServerSpec] | None = None,
+    judge: str | None = None,
 ) -> list[Task]:
     """Every case × config × repeat (repeats innermost, configs of a case side by side)."""
     return [
-        Task(case, config, r, runs_dir, timeout) for case in cases for config in configs for r in range(1, repeat + 1)
+        Task(case, config, r, runs_dir, timeout, case_servers(case, servers or {}), judge)
+        for case in cases
+        for config in configs
+        for r in range(1, repeat + 1)
     ]
 
 
@@ -139,9 +188,12 @@ def run_suite(
     dask: str | None = None,
     timeout: float = CASE_TIMEOUT,
     progress: Progress | None = None,
+    servers: Mapping[str, ServerSpec] | None = None,
+    judge: str | None = None,
 ) -> pd.DataFrame:
     """Run the first `limit` cases under every config `repeat` times; one row per run (columns `COLUMNS`),
-    in case, config, repeat order. Run directories go to `out_dir/runs`."""
+    in case, config, repeat order. Run directories go to `out_dir/runs`. `servers` are the suite's (for its
+    cases that are not sandbox incidents); `judge` is the judge model (`provider[:name]`) for rubrics with one."""
     if repeat < 1 or parallel < 1:
         raise ConfigError("repeat and parallel must be at least 1")
     if not configs:
@@ -149,7 +201,7 @@ def run_suite(
     runs_dir = Path(out_dir).resolve() / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     chosen = list(cases) if limit is None else list(cases)[:limit]
-    tasks = make_tasks(chosen, configs, repeat, runs_dir, timeout)
+    tasks = make_tasks(chosen, configs, repeat, runs_dir, timeout, servers, judge)
     results = on_dask(tasks, run_task, parallel, dask) if dask else in_processes(tasks, run_task, parallel)
     rows: dict[int, dict[str, Any]] = {}
     order = {id(task): i for i, task in enumerate(tasks)}

@@ -167,6 +167,7 @@ class ChaosConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     profile: str | None = None
+    """The profile(s) the rules start from (several joined with `+`)."""
     description: str = ""
     seed: int = 0
     rules: list[Rule] = Field(default_factory=list)
@@ -212,16 +213,20 @@ def _read_profile(name: str, where: str) -> dict[str, Any]:
 
 
 def parse_config(raw: str | Mapping[str, Any], where: str = "chaos") -> ChaosConfig:
-    """A config from a profile name or a table (`profile`, `seed`, `rules`); `ChaosConfigError` names `where`."""
+    """A config from a profile name or a table (`profile`: one name or a list, `seed`, `rules`); the profiles'
+    rules come first, in order, and the first profile's seed applies unless the table sets one.
+    `ChaosConfigError` names `where`."""
     table: dict[str, Any] = {"profile": raw} if isinstance(raw, str) else dict(raw)
     rules = list(table.get("rules", []))
-    if table.get("profile") is not None:
-        name = table["profile"]
-        if not isinstance(name, str):
-            raise ChaosConfigError(f"{where}: profile: expected a profile name")
-        profile = _read_profile(name, where)
-        rules = list(profile.get("rules", [])) + rules
-        table = {"seed": profile.get("seed", 0), "description": profile.get("description", "")} | table
+    named = table.get("profile")
+    if named is not None:
+        names = [named] if isinstance(named, str) else named
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ChaosConfigError(f"{where}: profile: expected a profile name or a list of them")
+        profiles = [_read_profile(name, where) for name in names]
+        rules = [rule for profile in profiles for rule in profile.get("rules", [])] + rules
+        described = "; ".join(str(profile.get("description", "")) for profile in profiles)
+        table = {"seed": profiles[0].get("seed", 0), "description": described} | table | {"profile": "+".join(names)}
     try:
         return ChaosConfig.model_validate(table | {"rules": rules})
     except ValidationError as exc:

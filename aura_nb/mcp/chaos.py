@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.config import ServerSpec
+from aura_nb.errors import ConfigError
 from aura_nb.events import CHAOS_META_KEY, Injection
 
 PROXY_MODULE = "aura_nb.chaos"
@@ -84,12 +85,12 @@ async def http_proxy(spec: ServerSpec, journal: Path, errlog: Path) -> AsyncIter
 
 
 def check_chaos(chaos: str | dict[str, Any], where: str = "chaos") -> None:
-    """Validate a chaos config the way the proxy will; `ValueError` with the proxy's message when invalid."""
+    """Validate a chaos config the way the proxy will; `ConfigError` with the proxy's message when invalid."""
     argv = [sys.executable, "-m", PROXY_MODULE, "--check", "--where", where, "--config", _config_argument(chaos)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         message = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise ValueError(message[0].removeprefix("aura-nb chaos: "))
+        raise ConfigError(message[0].removeprefix("aura-nb chaos: "))
 
 
 def reported(data: Any) -> list[Injection]:

@@ -1,14 +1,19 @@
-"""Benchmark tests run real investigations over the sandbox MCP server; datasets go to a session cache."""
+"""Benchmark tests run real investigations over the sandbox MCP server; datasets go to a session cache. The
+mock LLM fixtures (`mock_llm`, tests/llm_server.py) stand in for a judge model."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from llm_server import mock_llm, mock_llm_server  # noqa: F401
 
 from aura_nb.agent.run import Run
 from aura_nb.bench.investigate import investigate_case

@@ -72,7 +72,8 @@ def test_a_bad_case_names_the_file_the_case_and_the_key(tmp_path: Path, case_lin
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[[cases]]\nid = "x"\nscenario = "disk_full"\n', "cases[0] (id 'x'): seed: Field required"),
+        ('[[cases]]\nid = "x"\nscenario = "disk_full"\n', "cases[0] (id 'x'): seed: a sandbox case needs the seed"),
+        ('[[cases]]\nid = "x"\nseed = 1\n', "cases[0] (id 'x'): scenario: give a sandbox `scenario` and `seed`, or"),
         ('[defaults.rubric]\ntoken_budget = 0\n[[cases]]\nid = "x"\n', "defaults.rubric.token_budget: Input should be"),
         ('name = "x"\n', "cases: expected at least one [[cases]] table"),
         (

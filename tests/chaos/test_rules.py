@@ -46,6 +46,14 @@ def test_every_shipped_profile_loads_and_names_what_it_does() -> None:
     assert covered == set(FAULT_KINDS)  # every fault kind is in some profile
 
 
+def test_profiles_combine_in_order() -> None:
+    both = parse_config({"profile": ["hangs", "slow-logs"], "rules": [{"fault": "crash", "nth": 3}]})
+    assert both.profile == "hangs+slow-logs" and both.seed == parse_config("hangs").seed
+    assert [r.fault for r in both.rules] == ["hang", "latency", "slow_stream", "crash"]
+    with pytest.raises(ChaosConfigError, match="profile: expected a profile name or a list of them"):
+        parse_config({"profile": []})
+
+
 def test_a_table_extends_its_profile_and_overrides_the_seed() -> None:
     loaded = parse_config({"profile": "hangs", "seed": 42, "rules": [{"fault": "latency", "tools": "get_*"}]})
     assert loaded.seed == 42
