@@ -7,6 +7,9 @@ deltas as events, ModelCall event, span, log line) against a bare streamed
 `anthropic` SDK call with the same request, both to the same llmock server process on
 loopback, interleaved.
 
+Both wall-clock and CPU time of this process are reported: the CPU figure is what the harness itself
+costs and holds steady on a busy machine, where wall-clock medians swing with the load.
+
 Run: python benchmarks/overhead.py [--n 300]
 """
 
@@ -18,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 import anthropic
@@ -46,12 +50,27 @@ def conversation(turns: int) -> list[Message]:
     return messages
 
 
-def report(label: str, bare: list[float], harness: list[float]) -> None:
-    b, h = statistics.median(bare), statistics.median(harness)
-    print(
-        f"{label:<11} bare median {b * 1e3:8.3f} ms   harness median {h * 1e3:8.3f} ms   "
-        f"added {(h - b) * 1e3:7.3f} ms   ratio {h / b:6.2f}"
-    )
+class Samples:
+    """Wall-clock and CPU seconds (this process only: the servers run in their own) of repeated calls."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    async def take(self, call: Awaitable[object]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        await call
+        self.wall.append(time.perf_counter() - wall)
+        self.cpu.append(time.process_time() - cpu)
+
+
+def report(label: str, bare: Samples, harness: Samples) -> None:
+    for clock, b_all, h_all in (("wall", bare.wall, harness.wall), ("cpu", bare.cpu, harness.cpu)):
+        b, h = statistics.median(b_all), statistics.median(h_all)
+        print(
+            f"{label:<11} {clock:<4} bare median {b * 1e3:8.3f} ms   harness median {h * 1e3:8.3f} ms   "
+            f"added {(h - b) * 1e3:7.3f} ms   ratio {h / b:6.2f}"
+        )
 
 
 async def main(n: int) -> None:
@@ -85,14 +104,10 @@ async def main(n: int) -> None:
             for _ in range(20):  # warm up
                 await connection.call("get_current_time", arguments, 30)
                 await loop._call(block)
-            bare_tool, harness_tool = [], []
+            bare_tool, harness_tool = Samples(), Samples()
             for _ in range(n):
-                t = time.perf_counter()
-                await connection.call("get_current_time", arguments, 30)
-                bare_tool.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                await loop._call(block)
-                harness_tool.append(time.perf_counter() - t)
+                await bare_tool.take(connection.call("get_current_time", arguments, 30))
+                await harness_tool.take(loop._call(block))
             request = ModelRequest(system="You are an SRE.", messages=conversation(10), max_tokens=256)
             sdk = anthropic.AsyncAnthropic(base_url=llm_url, api_key="bench", max_retries=0)
             params = model._params(request, WireNames(request.tools))  # the same wire request, built once
@@ -105,14 +120,10 @@ async def main(n: int) -> None:
             for _ in range(20):
                 await bare_sdk_turn()
                 await loop._model_turn(request, 1)
-            bare_model, harness_model = [], []
+            bare_model, harness_model = Samples(), Samples()
             for _ in range(n):
-                t = time.perf_counter()
-                await bare_sdk_turn()
-                bare_model.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                await loop._model_turn(request, 1)
-                harness_model.append(time.perf_counter() - t)
+                await bare_model.take(bare_sdk_turn())
+                await harness_model.take(loop._model_turn(request, 1))
     recorder.close()
     print(f"{n} interleaved samples each; run log at {runs}")
     report("tool call", bare_tool, harness_tool)

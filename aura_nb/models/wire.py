@@ -11,6 +11,7 @@ a wire name the model answers with is mapped back to the tool's own name.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ def _hashed(wire: str, name: str) -> str:
     return f"{wire[: MAX_WIRE_NAME - _HASH_DIGITS - 1]}_{digest}"
 
 
+@functools.lru_cache(maxsize=4096)
 def wire_tool_name(name: str) -> str:
     """The tool name both APIs accept: `logs.search` -> `logs__search`; shortened with a hash past 64 characters."""
     wire = _REFUSED.sub("_", name.replace(".", "__"))
