@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -200,6 +200,18 @@ class Settings(_Section):
     workers: dict[str, WorkerSpec] = Field(default_factory=dict)
     approvals: list[str] = Field(default_factory=list)
     source: Path | None = None
+
+
+def error_location(loc: Sequence[int | str], skip: Collection[str] = ("[key]",)) -> str:
+    """A pydantic error location as a file names it: `cases[1].rubric.weights` (parts in `skip` left out,
+    such as the `[key]` of a bad mapping key or the branch a discriminated union adds)."""
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif part not in skip:
+            key += f".{part}" if key else str(part)
+    return key or "(top level)"
 
 
 def _describe(exc: ValidationError) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aura_nb.config import ServerSpec, load_settings, read_toml
+from aura_nb.config import ServerSpec, error_location, load_settings, read_toml
 from aura_nb.errors import ConfigError, SuiteError
 from aura_nb.sandbox.faults import FAULTS
 
@@ -41,20 +41,8 @@ OUTCOME_CRITERIA: tuple[str, ...] = get_args(OutcomeCriterion)
 ANSWER_CRITERIA: tuple[str, ...] = get_args(AnswerCriterion)
 BEHAVIOUR_CRITERIA: tuple[str, ...] = get_args(BehaviourCriterion)
 CRITERIA = OUTCOME_CRITERIA + ANSWER_CRITERIA + BEHAVIOUR_CRITERIA
-WeightedCriterion = Literal[
-    "expected_facts",
-    "judge",
-    "max_tool_calls",
-    "forbidden_tools",
-    "required_tools",
-    "must_cite",
-    "token_budget",
-    "wall_time_budget",
-    "no_duplicate_calls",
-    "max_finding_severity",
-]
-"""The criteria whose weight is in `Rubric.weights` (one Literal, so a bad key is named with every choice)."""
-assert get_args(WeightedCriterion) == ANSWER_CRITERIA + BEHAVIOUR_CRITERIA
+WeightedCriterion = Literal[AnswerCriterion, BehaviourCriterion]
+"""The criteria whose weight is in `Rubric.weights` (one flat Literal, so a bad key is named with every choice)."""
 Chaos = str | dict[str, Any]
 """A chaos profile name or table (docs/chaos.md)."""
 
@@ -253,13 +241,7 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 def _problem(exc: ValidationError) -> str:
     """`key.path[0]: message` of the first error (a bad mapping key is named by the key itself)."""
     err = exc.errors()[0]
-    key = ""
-    for part in err["loc"]:
-        if isinstance(part, int):
-            key += f"[{part}]"
-        elif part != "[key]":
-            key += f".{part}" if key else str(part)
-    return f"{key or '(top level)'}: {err['msg'].removeprefix('Value error, ')}"
+    return f"{error_location(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def shipped_suites() -> dict[str, Path]:

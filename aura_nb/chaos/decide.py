@@ -6,6 +6,7 @@ interleave, and a proxy restarted with the counts it journaled goes on exactly w
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,9 +50,10 @@ class Decider:
                 continue
             if rule.max_times is not None and self.fired.get(index, 0) >= rule.max_times:
                 continue
-            rng = random.Random(f"{self.config.seed}/{index}/{count}")
-            if rng.random() >= rule.probability:
+            digest = hashlib.blake2b(f"{self.config.seed}/{index}/{count}".encode(), digest_size=16).digest()
+            if int.from_bytes(digest[:8]) / 2**64 >= rule.probability:
                 continue
             self.fired[index] = self.fired.get(index, 0) + 1
+            rng = random.Random(int.from_bytes(digest[8:]))  # the fault's own choices (jitter, positions)
             firings.append(Firing(index, rule, self.config.label(index), rng))
         return firings

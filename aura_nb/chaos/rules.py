@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from aura_nb.config import error_location
+
 PROFILES_DIR = Path(__file__).parent / "profiles"
 FaultKind = Literal[
     "latency",
@@ -188,18 +190,13 @@ def profile_names() -> list[str]:
 
 def _problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    key = ""
-    for part in err["loc"]:
-        if isinstance(part, int):
-            key += f"[{part}]"
-        elif part not in FAULT_KINDS:  # the discriminated union names the branch in the location
-            key += f".{part}" if key else str(part)
+    key = error_location(err["loc"], {"[key]", *FAULT_KINDS})  # the union names its branch in the location
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
         message = f"unknown fault {err['input'].get('fault')!r}: known are {', '.join(FAULT_KINDS)}"
     elif err["type"] == "union_tag_not_found":
         message = f"each rule needs `fault` (one of {', '.join(FAULT_KINDS)})"
-    return f"{key or '(top level)'}: {message}"
+    return f"{key}: {message}"
 
 
 def _read_profile(name: str, where: str) -> dict[str, Any]:
