@@ -1,9 +1,10 @@
 """One benchmark case: investigate a fresh, scrubbed sandbox incident, or a suite's own servers, under a
 `RunConfig`, the servers behind a chaos proxy when the case or the config names one.
 
-Mirrors `aura_nb.demo.run_demo` with the knobs a benchmark needs (Scratchpad off, single agent, another
-system prompt, another model, chaos) and no progress printer. A sandbox's ground truth is read from the
-dataset after the run; the model never sees it.
+The knobs are what a benchmark varies (Scratchpad off, single agent, another system prompt, another model,
+chaos). A sandbox server is scrubbed (nothing it serves names the scenario) and its ground truth is read
+from the dataset after the run; the model never sees it. `aura-nb demo` is one such case, watched as it
+runs (`on_event`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_nb.agent.run import Run, investigate
+from aura_nb.agent.run import Run, launch
 from aura_nb.agent.setup import Setup, run_config
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.bench.runconfig import RunConfig, combine_chaos
@@ -23,6 +24,7 @@ from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model
 from aura_nb.sandbox import load_ground_truth, server_command
 from aura_nb.sandbox.dataset import default_data_dir
+from aura_nb.trace.recorder import Subscriber
 
 CONNECT_TIMEOUT = 120.0
 """Seconds the sandbox server may take to start (it generates its dataset on first use)."""
@@ -47,11 +49,12 @@ async def investigate_servers(
     *,
     chaos: str | dict[str, Any] | None = None,
     model: Model | None = None,
+    on_event: Subscriber | None = None,
 ) -> Run:
     """Run `question` over `servers` (each behind `chaos` too, when given) under `config`.
 
-    `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour). A server that
-    does not start fails the run before the model is asked anything.
+    `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour); `on_event` sees
+    every event as it happens. A server that does not start fails the run before the model is asked anything.
     """
     settings = config.model_settings(configured_model())
     model = model or make_model(settings)  # a model that cannot be built fails before a server starts
@@ -69,7 +72,10 @@ async def investigate_servers(
             system=config.system or DEFAULT_SYSTEM,
             config=run_config(specs, settings) | {"bench": config.model_dump()},
         )
-        return await investigate(question, setup, runs_dir=runs_dir)
+        run = launch(question, setup, runs_dir=runs_dir)
+        if on_event is not None:
+            run.recorder.subscribe(on_event)
+        return await run.wait()
 
 
 async def investigate_case(
@@ -81,12 +87,13 @@ async def investigate_case(
     *,
     chaos: str | dict[str, Any] | None = None,
     model: Model | None = None,
+    on_event: Subscriber | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """Run `question` over the sandbox incident (`scenario`, `seed`) under `config` (its server behind `chaos`
     when given); returns (run, ground truth)."""
     data_dir = default_data_dir(scenario, seed, scrub=True)
     command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
     spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=CONNECT_TIMEOUT)
-    run = await investigate_servers([spec], question, config, runs_dir, chaos=chaos, model=model)
+    run = await investigate_servers([spec], question, config, runs_dir, chaos=chaos, model=model, on_event=on_event)
     truth = load_ground_truth(data_dir).model_dump(mode="json")
     return run, truth

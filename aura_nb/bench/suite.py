@@ -45,13 +45,11 @@ WeightedCriterion = Literal[AnswerCriterion, BehaviourCriterion]
 """The criteria whose weight is in `Rubric.weights` (one flat Literal, so a bad key is named with every choice)."""
 Chaos = str | dict[str, Any]
 """A chaos profile name or table (docs/chaos.md)."""
-
-
-def default_question() -> str:
-    """The question of a case that gives none: the demo's."""
-    from aura_nb.demo import QUESTION  # the demo imports the model providers: only when needed
-
-    return QUESTION
+QUESTION = (
+    "Customers report errors and slow pages in the shop. What is the root cause, what triggered it, "
+    "and what is the evidence?"
+)
+"""The question of a case that gives none (and of `aura-nb demo`)."""
 
 
 class _Strict(BaseModel):
@@ -181,7 +179,7 @@ class Case(_Strict):
     servers: list[str] | None = None
     chaos: Chaos | None = None
     """A chaos profile or table in front of the case's servers (the sandbox's too)."""
-    question: str = Field(default_factory=default_question)
+    question: str = QUESTION
     description: str = ""
     rubric: Rubric = Field(default_factory=Rubric)
 

@@ -5,7 +5,7 @@
     aura-nb chaos --profile slow-logs --upstream URL --port 8800 # HTTP in front of an HTTP server
     aura-nb chaos --list-profiles
 
-`main(argv)` (also `python -m aura_nb.chaos`) runs it on its own; `register(sub)` adds it to `aura-nb`.
+`main(argv)` is `python -m aura_nb.chaos`; `aura-nb chaos` (aura_nb.cli.chaos) takes the same options.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from aura_nb.chaos.rules import ChaosConfig, ChaosConfigError, load_config, parse_config, profile_names
 
@@ -55,7 +54,7 @@ def _cmd_chaos(args: argparse.Namespace) -> int:
     if command[:1] == ["--"]:
         command = command[1:]
     if bool(command) == bool(args.upstream):
-        raise ValueError("give the server behind the proxy: -- COMMAND ARGS... or --upstream URL (one of them)")
+        raise ChaosConfigError("give the server behind the proxy: -- COMMAND ARGS... or --upstream URL (one of them)")
     upstream = Upstream(command[0], command[1:]) if command else Upstream(url=args.upstream)
     quiet = args.quiet
 
@@ -72,7 +71,7 @@ def _cmd_chaos(args: argparse.Namespace) -> int:
     )
 
 
-def _add_options(parser: argparse.ArgumentParser) -> None:
+def add_options(parser: argparse.ArgumentParser) -> None:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--profile", help=f"a shipped profile: {', '.join(profile_names())}")
     choice.add_argument("--config", help="a TOML or JSON file with the rules (a [chaos] table or top level), or JSON")
@@ -91,23 +90,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=_cmd_chaos)
 
 
-def register(sub: Any) -> None:
-    """Add `chaos` to the `aura-nb` subcommands."""
-    parser = sub.add_parser(
-        "chaos",
-        help="a fault-injecting MCP proxy in front of any MCP server",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_options(parser)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """`aura-nb chaos` on its own: `main(["--profile", "flaky", "--", "python", "-m", "server"])`."""
     parser = argparse.ArgumentParser(
         prog="aura-nb chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    _add_options(parser)
+    add_options(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         code: int = args.func(args)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from aura_nb.config import error_location
+from aura_nb.errors import ConfigError
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 FaultKind = Literal[
@@ -39,7 +40,7 @@ CONTENT_FAULTS = frozenset({"truncate", "garble", "oversize", "schema_drift"})
 """Faults that rewrite a result's content: the tools they target are listed without an output schema."""
 
 
-class ChaosConfigError(ValueError):
+class ChaosConfigError(ConfigError):
     """A chaos config that cannot be used; the message names where (file or table) and which key."""
 
 

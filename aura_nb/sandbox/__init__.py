@@ -1,9 +1,9 @@
 """The built-in incident sandbox: a seeded simulator of a small shop's microservices, its telemetry in an
 embedded DuckDB file, and an MCP server exposing that telemetry (a separate leaf: reached only over MCP)."""
 
-from aura_nb.sandbox.commands import server_command
 from aura_nb.sandbox.dataset import SandboxData, default_data_dir, ensure_dataset, generate, load_ground_truth
 from aura_nb.sandbox.faults import FAULTS
+from aura_nb.sandbox.program import server_command
 from aura_nb.sandbox.records import GroundTruth
 
 

@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from aura_nb.cli import COMMAND_MODULES
-
 
 def bench_argv() -> list[str]:
-    """`aura-nb bench` once the command is registered; until then the same command as `python -m aura_nb.bench`."""
-    if "aura_nb.bench.commands" in COMMAND_MODULES:
-        return [sys.executable, "-m", "aura_nb.cli", "bench"]
-    return [sys.executable, "-m", "aura_nb.bench"]
+    """`aura-nb bench`."""
+    return [sys.executable, "-m", "aura_nb.cli", "bench"]
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
-"""`aura-nb sandbox ...`: serve a scenario's telemetry over MCP, list the scenarios, generate a dataset."""
+"""The sandbox's own program, `python -m aura_nb.sandbox serve|scenarios|generate`: serve a scenario's
+telemetry over MCP (the harness starts it as a subprocess, see `server_command`), list the scenarios,
+generate a dataset. `aura-nb sandbox` offers the same commands (`add_commands`)."""
 
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", required=True, type=int, help="random seed (same seed, same telemetry)")
 
 
-def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="serve a scenario's telemetry as an MCP server (stdio by default)")
     _scenario_options(serve)
     serve.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp")
@@ -91,16 +93,10 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     generate.set_defaults(func=_cmd_generate)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `sandbox` command and its subcommands to the `aura-nb` parser."""
-    sandbox = sub.add_parser("sandbox", help="built-in incident simulator and its telemetry MCP server")
-    _add_commands(sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m aura_nb.sandbox COMMAND ...` (the same commands as `aura-nb sandbox`)."""
     parser = argparse.ArgumentParser(prog="python -m aura_nb.sandbox", description=__doc__)
-    _add_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    add_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

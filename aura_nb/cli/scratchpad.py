@@ -8,12 +8,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from aura_nb.cli.common import add_dir_option
 from aura_nb.config import resolve_runs_dir
 from aura_nb.events import ScratchpadExtracted, ScratchpadStored
 from aura_nb.scratchpad.store import BlobStore
 from aura_nb.textdata.shape import LABELS
 from aura_nb.textdata.templates import SortOrder, mine
-from aura_nb.trace.runlog import find_run_dir, read_events
+from aura_nb.trace.runlog import EVENTS_FILE, find_run_dir, read_events
 
 
 def _cmd_patterns(args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def _cmd_patterns(args: argparse.Namespace) -> int:
 def _cmd_scratchpad(args: argparse.Namespace) -> int:
     run_dir = find_run_dir(resolve_runs_dir(args.dir), args.run_id)
     blobs = BlobStore(run_dir).list()
-    events = read_events(run_dir) if (run_dir / "events.jsonl").exists() else []
+    events = read_events(run_dir) if (run_dir / EVENTS_FILE).exists() else []
     stored = [e for e in events if isinstance(e, ScratchpadStored)]
     extracted = [e for e in events if isinstance(e, ScratchpadExtracted)]
     if args.json:
@@ -79,6 +80,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     scratchpad = sub.add_parser("scratchpad", help="list a run's stored outputs and extractions")
     scratchpad.add_argument("run_id")
-    scratchpad.add_argument("--dir", help="runs directory (default: $AURA_RUNS_DIR, aura.toml runs_dir, ./.aura/runs)")
+    add_dir_option(scratchpad)
     scratchpad.add_argument("--json", action="store_true")
     scratchpad.set_defaults(func=_cmd_scratchpad)

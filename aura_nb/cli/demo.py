@@ -1,36 +1,32 @@
-"""The main job: an orchestrated investigation of a sandbox incident, offline by default.
+"""`aura-nb demo`: an orchestrated investigation of a sandbox incident, offline by default, watched as it runs.
 
-The sandbox server runs as a real MCP subprocess (scrubbed: nothing it serves
-names the scenario). The model is the offline investigator — a deterministic
-baseline, labelled as such — unless a model is configured or `--model` names
-one. The run goes to the runs directory; the answer is graded against the
-ground truth, which only this harness reads.
+The model is the offline investigator — a deterministic baseline, labelled as such — unless a model is
+configured or `--model` names one. The run is one benchmark case (`aura_nb.bench.investigate_case`): it
+goes to the runs directory and its answer is graded against the ground truth, which only the harness
+reads. The report prints the plan, the steps, the Scratchpad's savings and the grade.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aura_nb.agent.run import Run, launch
-from aura_nb.agent.setup import Setup, run_config
 from aura_nb.bench.outcome import Outcome, grade_outcome
-from aura_nb.config import ModelSettings, ServerSpec
-from aura_nb.errors import McpError
+from aura_nb.bench.suite import QUESTION
+from aura_nb.cli.common import add_dir_option
+from aura_nb.config import load_settings, resolve_runs_dir
 from aura_nb.events import EventBase, PlanCreated, TaskFinished, TaskStarted, ToolCall
-from aura_nb.mcp.pool import McpPool
-from aura_nb.models.factory import make_model
-from aura_nb.sandbox import load_ground_truth, server_command
-from aura_nb.sandbox.dataset import default_data_dir
+from aura_nb.trace.recorder import Subscriber
 
-QUESTION = (
-    "Customers report errors and slow pages in the shop. What is the root cause, what triggered it, "
-    "and what is the evidence?"
-)
+if TYPE_CHECKING:
+    from aura_nb.agent.run import Run
 
 
 @dataclass
@@ -50,14 +46,13 @@ class DemoResult:
         }
 
 
-def progress_printer(started: float) -> Any:
+def progress_printer(started: float) -> Subscriber:
     """A subscriber printing plan, tasks and tool calls to stderr as they happen."""
 
     def show(event: EventBase) -> None:
         stamp = f"[{time.time() - started:6.1f}s]"
         if isinstance(event, PlanCreated):
-            tasks = ", ".join(t.id for t in event.plan.tasks)
-            print(f"{stamp} plan: {tasks}", file=sys.stderr)
+            print(f"{stamp} plan: {', '.join(t.id for t in event.plan.tasks)}", file=sys.stderr)
         elif isinstance(event, TaskStarted):
             print(f"{stamp} task {event.task_id} started", file=sys.stderr)
         elif isinstance(event, TaskFinished):
@@ -70,29 +65,30 @@ def progress_printer(started: float) -> Any:
     return show
 
 
-async def run_demo(
-    scenario: str, seed: int, runs_dir: Path, model_settings: ModelSettings, *, progress: bool = True
-) -> DemoResult:
+def model_spec(model: str | None) -> str:
+    """`--model`, else the configured model (aura.toml, the environment), else the offline baseline."""
+    if model:
+        return model
+    configured = load_settings().model
+    if not configured.provider:
+        return "offline"
+    return configured.provider + (f":{configured.name}" if configured.name else "")
+
+
+async def run_demo(scenario: str, seed: int, runs_dir: Path, model: str, *, progress: bool = True) -> DemoResult:
     """Investigate a fresh sandbox incident; returns the run, the ground truth and the graded outcome."""
-    data_dir = default_data_dir(scenario, seed, scrub=True)
-    command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
-    spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=120)
-    async with McpPool([spec]) as pool:
-        status = pool.status()["sandbox"]
-        if not status["up"]:
-            raise McpError(f"the sandbox server did not start: {status['error']}")
-        setup = Setup(make_model(model_settings), pool, config=run_config([spec], model_settings))
-        run = launch(QUESTION, setup, runs_dir=runs_dir)
-        if progress:
-            run.recorder.subscribe(progress_printer(time.time()))
-        await run.wait()
-    truth = load_ground_truth(data_dir).model_dump(mode="json")
+    from aura_nb.bench.investigate import investigate_case  # the MCP and provider SDKs: only for a run
+    from aura_nb.bench.runconfig import RunConfig
+
+    on_event = progress_printer(time.time()) if progress else None
+    config = RunConfig(name="demo", model=model)
+    run, truth = await investigate_case(scenario, seed, QUESTION, config, runs_dir, on_event=on_event)
     return DemoResult(run, truth, grade_outcome(run.conclusion, run.answer, truth))
 
 
 def export(result: DemoResult, out: Path | None) -> tuple[Path, Path]:
     """Copy the run to `out` (when given) and write its executed notebook there; returns (run dir, notebook)."""
-    from aura_nb.notebook.record import write_record_notebook
+    from aura_nb.notebook.record import write_record_notebook  # nbclient and a kernel: only to export
 
     source = result.run.dir
     assert source is not None
@@ -114,7 +110,6 @@ def export(result: DemoResult, out: Path | None) -> tuple[Path, Path]:
 def report(result: DemoResult) -> str:
     """A readable summary: plan, steps, tools, tokens, Scratchpad savings, answer against ground truth."""
     run, truth, outcome = result.run, result.truth, result.outcome
-    steps = run.steps()
     lines = [run.summary(), ""]
     states = {e.task_id: e.status for e in run.events if isinstance(e, TaskFinished)}
     if run.plan is not None:
@@ -123,7 +118,7 @@ def report(result: DemoResult) -> str:
             after = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
             lines.append(f"  {task.id:<10} {states.get(task.id, '?'):<9} {task.goal}{after}")
     tools: dict[str, int] = {}
-    for step in steps:
+    for step in run.steps():
         if step["kind"] == "tool":
             tools[step["name"]] = tools.get(step["name"], 0) + 1
     lines += ["", "tools: " + ", ".join(f"{name} ×{count}" for name, count in sorted(tools.items()))]
@@ -140,3 +135,47 @@ def report(result: DemoResult) -> str:
         f"{mark[outcome.fault_type]}, change {mark[outcome.change]}"
     )
     return "\n".join(lines)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    runs_dir = resolve_runs_dir(args.dir)
+    result = asyncio.run(run_demo(args.scenario, args.seed, runs_dir, model_spec(args.model), progress=not args.quiet))
+    run_dir, notebook = export(result, Path(args.out) if args.out else None)
+    run = result.run
+    if args.json:
+        steps = run.steps()
+        document = {
+            "run_id": run.id,
+            "run_dir": str(run_dir),
+            "notebook": str(notebook),
+            "status": run.status,
+            "model": run.model,
+            "answer": run.answer,
+            "conclusion": run.conclusion.model_dump(mode="json") if run.conclusion else None,
+            "ground_truth": result.truth,
+            "correct": result.outcome.correct,
+            "outcome": result.outcome.as_dict(),
+            "plan": run.plan.model_dump(mode="json") if run.plan else None,
+            "steps": steps,
+            "tool_calls": sum(1 for s in steps if s["kind"] == "tool"),
+            "usage": {"input_tokens": run.usage.total_input, "output_tokens": run.usage.output_tokens},
+            "scratchpad": result.scratchpad(),
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(report(result))
+        print(f"\nrun log: {run_dir}/events.jsonl   notebook: {notebook}")
+        print(f"next: aura-nb show {run.id}   aura-nb fork {run.id} --at 5 --message '...'")
+    return 0 if run.status == "finished" else 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="investigate a sandbox incident, offline by default (no API key, no network)")
+    demo.add_argument("--scenario", default="bad_deploy", help="fault type (see `aura-nb sandbox scenarios`)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--model", help="provider[:name] instead of the configured model or the offline baseline")
+    demo.add_argument("--out", help="also copy the run and write its executed notebook into this directory")
+    demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_dir_option(demo)
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(func=_cmd_demo)

@@ -1,19 +1,14 @@
-"""`aura-nb bench [SUITE]`: run a benchmark suite, print its summary, write CSV, JSON and an HTML report.
-
-Registered through `register(sub)`; `main(argv)` (also `python -m aura_nb.bench`) runs the same command
-without the rest of the CLI.
-"""
+"""`aura-nb bench [SUITE]`: run a benchmark suite, print its summary, write CSV, JSON and an HTML report."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from aura_nb.bench.runconfig import CASE_TIMEOUT
-from aura_nb.errors import AuraError
+from aura_nb.cli.common import add_dir_option
 
 
 def _progress(total: int) -> Any:
@@ -78,10 +73,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def register(sub: Any) -> None:
-    """Add `bench` to the `aura-nb` subcommands."""
-    from aura_nb.cli import add_dir_option
-
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser("bench", help="run a benchmark suite and grade outcome and behaviour of every run")
     bench.add_argument("suite", nargs="?", default="smoke", help="a shipped suite (smoke, default) or a TOML file")
     bench.add_argument("--model", help="provider[:name] of the base config (default: the offline investigator)")
@@ -103,16 +95,3 @@ def register(sub: Any) -> None:
     add_dir_option(bench)
     bench.add_argument("--json", action="store_true", help="print rows and summary as one JSON object")
     bench.set_defaults(func=_cmd_bench)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`aura-nb bench` on its own: `main(["smoke", "--limit", "1"])`."""
-    parser = argparse.ArgumentParser(prog="aura-nb")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        code: int = args.func(args)
-    except AuraError as exc:
-        print(f"aura-nb: {exc}", file=sys.stderr)
-        return 2
-    return code

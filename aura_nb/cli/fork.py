@@ -11,35 +11,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from aura_nb.cli.common import add_dir_option, print_steps
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, load_settings, resolve_runs_dir
 from aura_nb.errors import ConfigError
 from aura_nb.trace.runlog import find_run_dir
 
-
-def _print_steps(run_id: str, steps: list[dict[str, Any]], as_json: bool, **extra: Any) -> None:
-    if as_json:
-        print(json.dumps({"run_id": run_id, **extra, "steps": steps}, indent=2))
-        return
-    for key, value in extra.items():
-        print(f"{key}: {value}")
-    for s in steps:
-        error = f"  ERROR {s['error']}" if s["error"] else ""
-        print(f"{s['step']:>4} {s['kind']:<5} {s['agent']:<18} {s['name']:<32} {s['latency_s']:>8.3f}s{error}")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from aura_nb.agent.run import Run
+    from aura_nb.agent.run import Run  # pandas: only when a command reads runs
 
     run = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id)).replay()
-    _print_steps(run.id, run.steps(), args.json, status=run.status, answer=run.answer)
+    print_steps(run.id, run.steps(), args.json, status=run.status, answer=run.answer)
     return 0
 
 
+def _recorded(kind: type[M], value: Any, run_id: str, key: str) -> M:
+    """`value` (from the run's `run_started.config[key]`) as a `kind`, or a ConfigError naming the key."""
+    try:
+        return kind.model_validate(value)
+    except ValidationError as exc:
+        raise ConfigError(f"run {run_id} recorded an unusable {key}: {exc.errors()[0]['msg']}") from exc
+
+
 async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
-    from aura_nb.agent.run import Run
+    from aura_nb.agent.run import Run  # the MCP and provider SDKs: only for a fork
     from aura_nb.agent.setup import Setup
     from aura_nb.mcp.pool import McpPool
     from aura_nb.models.factory import make_model, parse_model
@@ -48,9 +49,10 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
     config = next((e.config for e in parent.events if e.kind == "run_started"), {})
     if "servers" not in config:
         raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
-    servers = [ServerSpec.model_validate(spec) for spec in config["servers"]]
+    servers = [_recorded(ServerSpec, spec, parent.id, "servers") for spec in config["servers"]]
     # the model and limits as recorded; where requests go and which key they carry from this configuration
-    recorded = ModelSettings.model_validate(config.get("model") or {}).with_connections_of(load_settings().model)
+    recorded = _recorded(ModelSettings, config.get("model") or {}, parent.id, "model")
+    recorded = recorded.with_connections_of(load_settings().model)
     settings = parse_model(args.model, recorded) if args.model else recorded
     model = make_model(settings)
     scratchpad = config.get("scratchpad")
@@ -59,8 +61,8 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
             model,
             pool,
             plan=bool(config.get("plan", True)),
-            limits=Limits.model_validate(config.get("limits") or {}),
-            scratchpad=ScratchpadSettings.model_validate(scratchpad) if scratchpad else None,
+            limits=_recorded(Limits, config.get("limits") or {}, parent.id, "limits"),
+            scratchpad=_recorded(ScratchpadSettings, scratchpad, parent.id, "scratchpad") if scratchpad else None,
             config={k: config[k] for k in ("servers", "model") if k in config},
         )
         setup.config["model"] = settings.model_dump()
@@ -70,13 +72,11 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _cmd_fork(args: argparse.Namespace) -> int:
     parent, fork = asyncio.run(_fork(args))
-    _print_steps(fork.id, fork.steps(), args.json, parent=parent.id, at=args.at, status=fork.status, answer=fork.answer)
+    print_steps(fork.id, fork.steps(), args.json, parent=parent.id, at=args.at, status=fork.status, answer=fork.answer)
     return 0 if fork.status == "finished" else 1
 
 
-def register(sub: Any) -> None:
-    from aura_nb.cli import add_dir_option
-
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay = sub.add_parser("replay", help="print a run's steps by re-emitting its log (calls nothing)")
     replay.add_argument("run_id")
     add_dir_option(replay)
