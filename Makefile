@@ -52,3 +52,4 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check aura_nb tests benchmarks
 	$(VENV)/bin/ruff format --check aura_nb tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports

@@ -282,6 +282,27 @@ class Conclusion(_Contract):
     """The tool calls and blobs that back the conclusion."""
 
 
+# --- what the chaos proxy reports (it is a separate process, reached over MCP) -----------------------------
+
+CHAOS_META_KEY = "aura-nb/chaos"
+"""Where the chaos proxy reports its injections: a tool result's `_meta`, a JSON-RPC error's `data`."""
+CALL_ID_META_KEY = "aura-nb/call-id"
+"""The harness's call id in a `tools/call` request's `_meta` (the chaos proxy journals it with the call)."""
+
+
+class Injection(_Contract):
+    """One fault the chaos proxy injected: its kind, the rule that fired, and what it did."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    fault: str
+    """The fault kind (`delay`, `error`, `truncate`, … : the chaos proxy's `FaultKind`)."""
+    rule: str = ""
+    """The label of the rule that fired (`<fault>#<index>` unless the rule names itself)."""
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """What the fault did, e.g. `{"delay_s": 2.5}`."""
+
+
 # --- briefs ------------------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from aura_nb.content import Message, ModelResponse, ToolResult, Usage
 from aura_nb.contracts import (
     AgentStatus,
     Conclusion,
+    Injection,
     ModelErrorKind,
     Plan,
     Role,
@@ -171,22 +172,6 @@ class ToolProgress(EventBase):
     progress: float = 0.0
     total: float | None = None
     message: str | None = None
-
-
-CHAOS_META_KEY = "aura-nb/chaos"
-"""Where the chaos proxy reports its injections: a tool result's `_meta`, a JSON-RPC error's `data`."""
-CALL_ID_META_KEY = "aura-nb/call-id"
-"""The harness's call id in a `tools/call` request's `_meta` (the chaos proxy journals it with the call)."""
-
-
-class Injection(BaseModel):
-    """One fault the chaos proxy injected: its kind, the rule that fired, and what it did (e.g. `delay_s`)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    fault: str
-    rule: str = ""
-    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class ChaosInjected(EventBase):

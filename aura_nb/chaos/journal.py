@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aura_nb.events import Injection
+from aura_nb.contracts import Injection
 
 
 @dataclass

@@ -41,7 +41,7 @@ from aura_nb.chaos.rules import (
     SlowStream,
     Truncate,
 )
-from aura_nb.events import CALL_ID_META_KEY, CHAOS_META_KEY, Injection
+from aura_nb.contracts import CALL_ID_META_KEY, CHAOS_META_KEY, Injection
 
 EXIT_DOWN = 69
 """Exit status of a stdio proxy that is down (a `flap` outage): it refuses to start until the outage ends."""

@@ -29,7 +29,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from aura_nb.chaos.journal import Journal
 from aura_nb.chaos.proxy import EXIT_DOWN, ChaosProxy
 from aura_nb.chaos.rules import ChaosConfig
-from aura_nb.events import CALL_ID_META_KEY, Injection
+from aura_nb.contracts import CALL_ID_META_KEY, Injection
 
 HEADERS_ENV = "AURA_CHAOS_HEADERS"
 Scope = MutableMapping[str, Any]

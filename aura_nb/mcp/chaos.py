@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.config import ServerSpec
+from aura_nb.contracts import CHAOS_META_KEY, Injection
 from aura_nb.errors import ConfigError
-from aura_nb.events import CHAOS_META_KEY, Injection
 
 PROXY_MODULE = "aura_nb.chaos"
 HEADERS_ENV = "AURA_CHAOS_HEADERS"

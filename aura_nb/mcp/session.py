@@ -25,8 +25,8 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 
 from aura_nb.config import ServerSpec
+from aura_nb.contracts import CALL_ID_META_KEY, Injection
 from aura_nb.errors import McpError, McpErrorKind
-from aura_nb.events import CALL_ID_META_KEY, Injection
 from aura_nb.mcp.chaos import ChaosJournal, http_proxy, reported, stdio_launch
 
 

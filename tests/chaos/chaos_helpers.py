@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcp_servers import free_port, serving
 
 from aura_nb.config import ServerSpec
-from aura_nb.events import ChaosInjected, EventBase, Injection
+from aura_nb.contracts import Injection
+from aura_nb.events import ChaosInjected, EventBase
 from aura_nb.mcp.pool import McpPool
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 from aura_nb.sandbox import SandboxData, server_command

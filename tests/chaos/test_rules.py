@@ -25,7 +25,7 @@ from aura_nb.chaos.rules import (
     parse_config,
     profile_names,
 )
-from aura_nb.events import Injection
+from aura_nb.contracts import Injection
 
 
 def config(*rules: dict[str, object], seed: int = 0) -> ChaosConfig:
