@@ -21,7 +21,7 @@ from aura_nb.textdata.timestamps import find_timestamp
 _HEADING = re.compile(rb"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _FENCE = re.compile(rb"^(```|~~~)", re.M)
 _LEVEL = re.compile(rb"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b")
-LEVEL_SCAN = 64 << 20
+LEVEL_SCAN = 16 << 20
 MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
     (b"\xff\xd8\xff", "JPEG image"),

@@ -30,12 +30,12 @@ from aura_nb.scratchpad.errors import ExtractionError, bad_argument
 from aura_nb.scratchpad.store import Blob
 from aura_nb.textdata.series import find_vectors
 from aura_nb.textdata.shape import JSON_SHAPES
-from aura_nb.textdata.timestamps import ISO_8601, TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
+from aura_nb.textdata.timestamps import ISO_8601, TIME_FIELD, TIMESTAMP, format_epoch, parse_timestamp
 
 RESERVOIR = 1_000_000
 MAX_FIELDS = 40
 MAX_NAME = 80
-_KV_NUMBER = re.compile(r"([A-Za-z_][\w.-]*)=(-?\d+(?:\.\d+)?)(?![\w.])")
+_KV_NUMBER = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=(-?\d+(?:\.\d+)?)(?![\w.])")
 _BUCKETS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -140,15 +140,37 @@ def records(blob: Blob, args: Arguments, json_limit: int, max_records: int) -> I
                 blob.deadline.check()
             yield _structured(_flatten(item), time_field)
     elif shape in ("log", "text", "markdown"):
+        clock = LineClock()
         for number, (start, end) in enumerate(blob.lines_from(0)):
             if number >= max_records:
                 return
             line = blob.text(start, end)
-            stamp_text = find_timestamp(line)
-            numbers = {key: float(value) for key, value in _KV_NUMBER.findall(line)}
-            yield (parse_timestamp(stamp_text) if stamp_text else None), numbers
+            numbers = {key: float(value) for key, value in _KV_NUMBER.findall(line)} if "=" in line else {}
+            yield clock.stamp(line), numbers
     else:
         raise ExtractionError("not_applicable", f"stats needs text, CSV or JSON; this output is {shape}")
+
+
+class LineClock:
+    """The time of each log line: the timestamp is looked for where the previous line had it first, and a
+    timestamp text equal to the previous one is not parsed again (log lines come in runs of one format)."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.text = ""
+        self.value: float | None = None
+
+    def stamp(self, line: str) -> float | None:
+        match = TIMESTAMP.match(line, self.offset)
+        if match is None or (self.offset and line[self.offset - 1].isalnum()):
+            match = TIMESTAMP.search(line, 0, 104)
+            if match is None or match.start() >= 64:
+                return None
+            self.offset = match.start()
+        text = match.group()
+        if text != self.text:
+            self.text, self.value = text, parse_timestamp(text)
+        return self.value
 
 
 def _bucket_seconds(spec: str, span: float) -> int:
@@ -178,7 +200,10 @@ def stats(blob: Blob, args: Arguments, out: Output, json_limit: int) -> dict[str
                     continue
                 if name not in fields and len(fields) >= MAX_FIELDS:
                     continue
-                fields.setdefault(name, FieldStats()).add(value)
+                summary = fields.get(name)
+                if summary is None:
+                    summary = fields[name] = FieldStats()
+                summary.add(value)
     except ExtractionError as exc:
         if exc.code != "timeout" or not seen:
             raise

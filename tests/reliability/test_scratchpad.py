@@ -22,12 +22,14 @@ from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scratchpad"))
+from scratchpad_samples import FixedToolbox
+
 from aura_nb.agent.run import investigate
 from aura_nb.agent.setup import Setup
 from aura_nb.config import ScratchpadSettings
-from aura_nb.content import ModelResponse, ToolResult, ToolResultBlock, ToolSpec, ToolUseBlock
+from aura_nb.content import ModelResponse, ToolResultBlock, ToolUseBlock
 from aura_nb.events import ToolCall
-from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel, say
 from aura_nb.scratchpad.store import TEMP_PREFIX, BlobStore, _locked_temp
@@ -166,19 +168,6 @@ def test_a_1gb_result_in_memory_is_never_held_twice(tmp_path: Path) -> None:
     assert report["peak_mb"] - report["holding_mb"] < 300, report
 
 
-class Dump:
-    """A toolbox with one tool, `logs.dump`, returning a fixed text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    async def list_tools(self) -> list[ToolSpec]:
-        return [ToolSpec(name="logs.dump")]
-
-    async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        return ToolOutcome(ToolResult.of_text(self.text), server="logs")
-
-
 def service_log(size: int) -> str:
     """About `size` bytes of log lines with timestamps, levels and key=value numbers."""
     lines = []
@@ -206,7 +195,7 @@ def dump_then_extract(request: ModelRequest) -> ModelResponse:
     """Turn 1 dumps the logs; each later turn runs the next extraction on the stored blob; then answers."""
     seen = [b for m in request.messages for b in m.content if isinstance(b, ToolResultBlock)]
     if not seen:
-        return ModelResponse(content=[ToolUseBlock(id="t0", name="logs.dump", input={})], stop_reason="tool_use")
+        return ModelResponse(content=[ToolUseBlock(id="t0", name="srv.dump", input={})], stop_reason="tool_use")
     if len(seen) > len(EXTRACTIONS):
         return say("done")
     stub = next(b for b in seen if "[scratchpad]" in b.content)
@@ -223,7 +212,7 @@ async def test_every_extraction_on_a_100mb_blob_is_bounded_in_time(tmp_path: Pat
     errors = text.count("Z ERROR ")
     setup = Setup(
         ScriptedModel(dump_then_extract),
-        Dump(text),
+        FixedToolbox({"dump": text}),
         plan=False,
         scratchpad=ScratchpadSettings(extract_timeout=limit),
     )
@@ -246,24 +235,12 @@ async def test_every_extraction_on_a_100mb_blob_is_bounded_in_time(tmp_path: Pat
     assert texts[5].startswith("900000: 2024-05-01T"), texts[5]
 
 
-KILLED_STORE = textwrap.dedent(
+KILLED_STORE = COMMON + textwrap.dedent(
     """
-    import asyncio, sys
-    from pathlib import Path
-    from aura_nb.content import ToolResult, ToolSpec
-    from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
-    from aura_nb.scratchpad.interceptor import Scratchpad
-
-    class Dump:
-        def __init__(self, text): self.text = text
-        async def list_tools(self): return [ToolSpec(name="logs.dump")]
-        async def call_tool(self, name, arguments, ctx):
-            return ToolOutcome(ToolResult.of_text(self.text), server="logs")
-
     text = ("2024-05-01T00:00:00Z INFO a line of a very large output\\n" * 20_000) * 1000
-    pad = Scratchpad(Dump(text), Path(sys.argv[1]))
+    pad = Scratchpad(Dump(text), run_dir)
     print("storing", flush=True)
-    asyncio.run(pad.call_tool("logs.dump", {}, ToolContext(agent="a", span_id="0" * 16, call_id="c", emit=print)))
+    asyncio.run(pad.call_tool("logs.dump", {}, ctx))
     """
 )
 
