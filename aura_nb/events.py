@@ -73,6 +73,8 @@ class AgentStarted(EventBase):
     system: str = ""
     messages: list[Message] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
+    tool_schemas: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Input schemas (JSON Schema) of the `tools` not recorded by an earlier agent of the run, by name."""
 
 
 class AgentFinished(EventBase):

@@ -91,6 +91,7 @@ class AgentLoop:
     async def run(self, messages: list[Message]) -> AgentResult:
         """Run until the model answers or a limit is reached; never raises for model or tool failures."""
         tools = await self.toolbox.list_tools()
+        unrecorded = set(self.recorder.first_time(t.name for t in tools))
         self.recorder.emit(
             AgentStarted(
                 span_id=self.span_id,
@@ -101,6 +102,7 @@ class AgentLoop:
                 system=self.system,
                 messages=messages,
                 tools=[t.name for t in tools],
+                tool_schemas={t.name: t.input_schema for t in tools if t.name in unrecorded},
             )
         )
         started = time.time()

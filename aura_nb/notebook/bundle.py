@@ -7,7 +7,6 @@ after the kernel is gone. `run_bundle(events)` adds a sanitiser-safe HTML summar
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from importlib import resources
@@ -395,7 +394,7 @@ MAX_FINDINGS = 200
 
 def finding_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
     """The run's behaviour findings (`Run.findings()`, most severe first, at most `MAX_FINDINGS`) as dicts."""
-    return [dataclasses.asdict(finding) for finding in analyse(events)[:MAX_FINDINGS]]
+    return [finding.to_json() for finding in analyse(events)[:MAX_FINDINGS]]
 
 
 def run_bundle(events: Iterable[Event], *, status: str | None = None, trace_id: str | None = None) -> dict[str, Any]:

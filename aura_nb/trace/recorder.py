@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +32,7 @@ class Recorder:
         self._writer = RunLogWriter(run_dir) if run_dir is not None else None
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
+        self._once: set[str] = set()
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add a subscriber; returns a function that removes it."""
@@ -42,6 +43,13 @@ class Recorder:
                 self._subscribers.remove(subscriber)
 
         return unsubscribe
+
+    def first_time(self, keys: Iterable[str]) -> list[str]:
+        """Those of `keys` not given to this recorder before (for what a run records once, like tool schemas)."""
+        with self._lock:
+            fresh = [key for key in dict.fromkeys(keys) if key not in self._once]
+            self._once.update(fresh)
+        return fresh
 
     def emit(self, event: E) -> E:
         event.run_id = self.run_id

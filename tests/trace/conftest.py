@@ -1,10 +1,9 @@
-"""Findings tests plant behaviour with scripted models over the real misbehaving MCP server (the `counter`
-and `pool` fixtures come from tests/conftest.py)."""
+"""Findings tests: the corpus package (tests/trace/corpus) and the `counter`/`pool` fixtures of tests/conftest.py
+(the real misbehaving MCP server)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,284 +1,47 @@
-"""Findings: plant one misbehaviour per run (scripted model, real MCP server) and check it is the one reported."""
+"""Findings beyond the corpus: the table and JSON shapes, the recorded tool catalogue, runs without one, model
+errors, task scheduling, and the log read back (scripted models over the real misbehaving MCP server)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from mcp_servers import Counter
-from policies import Orchestrated, orchestrated_model, plan
-from scenarios import Planted, ask, orchestrated, quoting, read, single
+from corpus.script import Agent, Chat, Orchestra, Worker, plan
 
 from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup
-from aura_nb.content import ModelResponse
-from aura_nb.events import Event, ModelCall, RunStarted, ToolCall
+from aura_nb.config import Limits
+from aura_nb.events import AgentStarted, Event, ModelCall, RunStarted, ToolCall
 from aura_nb.mcp.pool import McpPool
-from aura_nb.models.base import ModelRequest
-from aura_nb.models.scripted import ScriptedModel, say
-from aura_nb.trace.findings import FINDING_COLUMNS, Finding, analyse, findings_frame
+from aura_nb.models.scripted import ScriptedModel, call
+from aura_nb.trace.findings import FINDING_COLUMNS, Finding, Findings, analyse, findings_frame
 from aura_nb.trace.frames import step_events
 
-PROBE, COUNT, FAIL, SLOW, STRUCTURED = "bad.probe", "bad.count", "bad.fail", "bad.slow", "bad.structured"
+PROBE, PROGRESS = "bad.probe", "bad.progress"
 
 
-def probe(label: str, seconds: float = 0.0) -> tuple[str, dict[str, Any]]:
-    return PROBE, {"label": label, "seconds": seconds}
-
-
-def steps_where(events: list[Event], match: Callable[[ModelCall | ToolCall], bool]) -> list[int]:
-    """The step numbers (as in `step_rows`) of the steps `match` accepts."""
-    return [n for n, e in enumerate(step_events(events), start=1) if match(e)]
-
-
-def tool_steps(run: Run, tool: str, **arguments: Any) -> list[int]:
-    return steps_where(
-        run.events,
-        lambda e: (
-            isinstance(e, ToolCall) and e.tool == tool and all(e.arguments.get(k) == v for k, v in arguments.items())
-        ),
-    )
+def steps_of(run: Run, tool: str) -> list[int]:
+    return [n for n, e in enumerate(step_events(run.events), start=1) if isinstance(e, ToolCall) and e.tool == tool]
 
 
 def agent_steps(run: Run, agent: str) -> list[int]:
-    return steps_where(run.events, lambda e: e.agent == agent)
+    return [n for n, e in enumerate(step_events(run.events), start=1) if e.agent == agent]
 
 
 def loud(findings: list[Finding]) -> list[tuple[str, list[int], str | None]]:
-    """(kind, steps, agent) of every warning and error."""
     return [(f.kind, f.steps, f.agent) for f in findings if f.severity != "info"]
 
 
-def of_kind(findings: list[Finding], kind: str) -> list[Finding]:
-    return [f for f in findings if f.kind == kind]
+async def single(pool: McpPool, agent: Agent, runs_dir: Path) -> Run:
+    return await investigate("why?", Setup(ScriptedModel(agent), pool, plan=False, scratchpad=None), runs_dir=runs_dir)
 
 
-# --- single agent -------------------------------------------------------------------------------------------------
+def quoting(chat: Chat) -> str:
+    return "; ".join(r.content for r in chat.ok)
 
 
-async def test_a_repeated_call_is_a_duplicate_even_when_the_guard_refused_it(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(pool, ask(probe("x")), ask(probe("x")), quoting(), runs_dir=tmp_path)
-
-    refused = [e for e in run.events if isinstance(e, ToolCall) and e.error_type == "duplicate_call"]
-    assert len(refused) == 1, "the loop's duplicate guard should have refused the repeat"
-    findings = analyse(run.events)
-    assert loud(findings) == [("duplicate_call", tool_steps(run, PROBE, label="x"), "agent")]
-    (duplicate,) = of_kind(findings, "duplicate_call")
-    assert duplicate.cost["calls"] == 1 and "refused 1" in duplicate.explanation and PROBE in duplicate.explanation
-
-
-async def test_a_result_the_answer_never_uses_is_unused(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(
-        pool,
-        ask(probe("needed"), (COUNT, {"label": "extra"})),
-        lambda r: say("; ".join(b.content for b in read(r) if b.content.startswith("needed"))),
-        runs_dir=tmp_path,
-    )
-
-    findings = analyse(run.events)
-    assert loud(findings) == [("unused_result", tool_steps(run, COUNT), "agent")]
-    assert COUNT in findings[0].explanation and "extra" in findings[0].explanation
-
-
-async def test_an_answer_quoting_every_result_leaves_nothing_unused(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(pool, ask(probe("needed"), (COUNT, {"label": "extra"})), quoting(), runs_dir=tmp_path)
-    assert loud(analyse(run.events)) == []
-
-
-async def test_a_large_raw_output_bypassing_the_scratchpad_is_reported(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(pool, ask((STRUCTURED, {"n": 30000})), say("the squares grow fast"), runs_dir=tmp_path)
-
-    findings = analyse(run.events)
-    (structured,) = tool_steps(run, STRUCTURED)
-    assert loud(findings) == [("scratchpad_bypassed", [structured], "agent")]
-    assert "Scratchpad was off" in findings[0].explanation and findings[0].cost["tokens"] > 100_000
-    (growth,) = of_kind(findings, "context_growth")  # explained by that one output: info, pointing at it
-    assert growth.severity == "info" and f"step {structured}" in growth.explanation
-    (hotspot,) = of_kind(findings, "token_hotspot")
-    assert hotspot.steps == steps_where(run.events, lambda e: isinstance(e, ModelCall) and e.turn == 2)
-
-
-async def test_a_stored_blob_never_extracted_is_reported_and_an_extracted_one_is_not(
-    pool: McpPool, tmp_path: Path
-) -> None:
-    def extract_first(request: ModelRequest) -> ModelResponse:
-        stub = read(request)[0].content
-        blob = stub.split("stored as ", 1)[1].split(".", 1)[0]
-        return ask(("scratchpad.get_in", {"blob_id": blob, "path": "$.squares[12345]"}))
-
-    run = await single(
-        pool,
-        ask((STRUCTURED, {"n": 30000}), (STRUCTURED, {"n": 30001})),
-        extract_first,
-        lambda r: say(f"squares[12345] = {read(r)[-1].content}"),
-        runs_dir=tmp_path,
-        scratchpad=True,
-    )
-
-    findings = analyse(run.events)
-    assert loud(findings) == []
-    (never,) = of_kind(findings, "blob_never_extracted")
-    assert never.steps == tool_steps(run, STRUCTURED, n=30001) and never.agent == "agent"
-    assert "152399025" in run.answer
-
-
-async def test_independent_calls_one_per_turn_are_serial(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(pool, ask(probe("p1")), ask(probe("p2")), ask(probe("p3")), quoting(), runs_dir=tmp_path)
-
-    findings = analyse(run.events)
-    assert loud(findings) == [("serial_calls", tool_steps(run, PROBE), "agent")]
-    assert findings[0].cost["turns"] == 2
-    assert run.dir is not None
-    assert analyse(Run.load(run.dir).events) == findings, "the log read back gives the same findings"
-
-
-async def test_a_call_using_the_previous_result_is_not_serial(pool: McpPool, tmp_path: Path) -> None:
-    def use_previous(request: ModelRequest) -> ModelResponse:
-        last_square = json.loads(read(request)[-1].content)["squares"][-1]
-        return ask(probe(str(last_square)))
-
-    run = await single(pool, ask((STRUCTURED, {"n": 12})), use_previous, quoting(), runs_dir=tmp_path)
-
-    assert tool_steps(run, PROBE, label="121"), "the second call should have used the first result"
-    assert loud(analyse(run.events)) == []
-
-
-@pytest.mark.parametrize(
-    ("answer_extra", "expected"),
-    [
-        ("", [("swallowed_error", "warning")]),
-        (" (bad.fail failed: the disk state is unknown)", [("tool_error", "info")]),
-    ],
-)
-async def test_a_failed_call_the_answer_hides_is_swallowed(
-    pool: McpPool, tmp_path: Path, answer_extra: str, expected: list[tuple[str, str]]
-) -> None:
-    run = await single(pool, ask(probe("x"), (FAIL, {})), quoting(answer_extra), runs_dir=tmp_path)
-
-    findings = analyse(run.events)
-    errors = [f for f in findings if f.kind in ("swallowed_error", "tool_error")]
-    assert [(f.kind, f.severity) for f in errors] == expected
-    assert errors[0].steps == tool_steps(run, FAIL) and errors[0].agent == "agent"
-    assert [f for f in findings if f.severity != "info" and f.kind != "swallowed_error"] == []
-
-
-async def test_a_slow_step_among_fast_ones(pool: McpPool, tmp_path: Path) -> None:
-    run = await single(
-        pool, ask(probe("a"), probe("b"), probe("c"), (SLOW, {"seconds": 1.5})), quoting(), runs_dir=tmp_path
-    )
-
-    findings = analyse(run.events)
-    assert loud(findings) == [("slow_step", tool_steps(run, SLOW), "agent")]
-    assert findings[0].cost["seconds"] > 1.0 and "1.5" in findings[0].explanation
-    (share,) = of_kind(findings, "tool_time_share")
-    assert share.severity == "info" and SLOW in share.explanation
-
-
-async def test_a_model_error_is_an_error_and_sorts_first(pool: McpPool, tmp_path: Path) -> None:
-    retried = ask(probe("x")).model_copy(update={"retries": 2})
-    model = ScriptedModel([retried])  # the second turn finds the script exhausted: a model error
-    run = await investigate("why?", Setup(model, pool, plan=False, scratchpad=None), runs_dir=tmp_path)
-
-    findings = analyse(run.events)
-    failed = steps_where(run.events, lambda e: isinstance(e, ModelCall) and e.error is not None)
-    assert (findings[0].kind, findings[0].severity, findings[0].steps) == ("model_error", "error", failed)
-    (retries,) = of_kind(findings, "model_retries")
-    assert retries.cost["retries"] == 2 and retries.steps == [1]
-    assert not of_kind(findings, "error_event"), "the model's error event is the model error, not a second finding"
-
-
-# --- orchestrated ---------------------------------------------------------------------------------------------------
-
-
-DIAMOND = plan(("a", [], [PROBE]), ("b", [], [PROBE]), ("c", ["a", "b"], []))
-
-
-async def test_a_clean_orchestrated_run_has_no_warnings(pool: McpPool, tmp_path: Path) -> None:
-    policy = Planted(DIAMOND, calls={"a": [[probe("a1", 0.2), probe("a2", 0.2)]], "b": [[probe("b1", 0.2)]]})
-    run = await orchestrated(pool, policy, runs_dir=tmp_path)
-
-    assert run.status == "finished" and run.conclusion is not None
-    assert len({e.call_id for e in run.conclusion.evidence}) == 3
-    findings = analyse(run.events)
-    assert loud(findings) == []
-    assert len(findings) <= 2, f"a clean run should stay quiet: {findings}"
-
-
-async def test_the_same_call_in_two_workers_is_a_duplicate(pool: McpPool, counter: Counter, tmp_path: Path) -> None:
-    both = plan(("a", [], [PROBE]), ("b", [], [PROBE]))
-    run = await orchestrated(
-        pool, Planted(both, calls={"a": [[probe("shared")]], "b": [[probe("shared")]]}), runs_dir=tmp_path
-    )
-
-    assert counter.labels().count("shared") == 2
-    assert loud(analyse(run.events)) == [("duplicate_call", tool_steps(run, PROBE), None)]
-
-
-async def test_a_dependency_the_worker_never_uses_is_needless(pool: McpPool, tmp_path: Path) -> None:
-    chain = plan(("a", [], [PROBE]), ("b", ["a"], [PROBE]))
-    calls = {"a": [[probe("a1")]], "b": [[probe("b1")]]}
-    needless = await orchestrated(pool, Planted(chain, calls=calls, independent={"b"}), runs_dir=tmp_path)
-    needed = await orchestrated(pool, Planted(chain, calls=calls), runs_dir=tmp_path)
-
-    assert loud(analyse(needless.events)) == [("needless_dependency", agent_steps(needless, "worker:b"), "worker:b")]
-    assert loud(analyse(needed.events)) == []
-
-
-async def test_independent_tasks_run_one_after_the_other_with_free_slots(pool: McpPool, tmp_path: Path) -> None:
-    policy = Planted(DIAMOND, calls={"a": [[probe("a1", 0.2)]], "b": [[probe("b1", 0.2)]]})
-    run = await orchestrated(pool, policy, runs_dir=tmp_path, max_parallel=1)
-
-    assert loud(analyse(run.events)) == [], "with one slot, running a and b serially was the only way"
-    started = next(e for e in run.events if isinstance(e, RunStarted))
-    config = started.config | {"limits": started.config["limits"] | {"max_parallel": 4}}
-    as_if_four = [e.model_copy(update={"config": config}) if e is started else e for e in run.events]
-    second = max(("a", "b"), key=lambda t: agent_steps(run, f"worker:{t}")[0])
-    assert loud(analyse(as_if_four)) == [("serial_tasks", agent_steps(run, f"worker:{second}"), f"worker:{second}")]
-
-
-async def test_a_worker_calling_a_tool_outside_its_task(pool: McpPool, tmp_path: Path) -> None:
-    policy = Planted(plan(("a", [], [PROBE])), calls={"a": [[(COUNT, {"label": "sneaky"})], [probe("a1")]]})
-    run = await orchestrated(pool, policy, runs_dir=tmp_path)
-
-    (refused,) = [e for e in run.events if isinstance(e, ToolCall) and e.tool == COUNT]
-    assert refused.error_type == "not_allowed"
-    findings = analyse(run.events)
-    assert loud(findings) == [("tool_outside_plan", tool_steps(run, COUNT), "worker:a")]
-    assert "1 refused" in findings[0].explanation
-
-
-async def test_a_task_result_the_synthesis_ignored(pool: McpPool, tmp_path: Path) -> None:
-    both = plan(("a", [], [PROBE]), ("b", [], [PROBE]))
-    policy = Planted(both, calls={"a": [[probe("a1")]], "b": [[probe("b1")]]}, ignored={"b"})
-    run = await orchestrated(pool, policy, runs_dir=tmp_path)
-
-    assert loud(analyse(run.events)) == [("task_ignored", agent_steps(run, "worker:b"), "worker:b")]
-
-
-async def test_a_worker_that_never_submits_is_incomplete(pool: McpPool, tmp_path: Path) -> None:
-    policy = Planted(plan(("a", [], [PROBE]), ("b", [], [])), calls={"a": [[(FAIL, {})]] * 5})
-    run = await orchestrated(pool, policy, runs_dir=tmp_path)
-
-    fails = tool_steps(run, FAIL)
-    assert sorted(loud(analyse(run.events))) == [
-        ("agent_incomplete", fails[-1:], "worker:a"),
-        ("duplicate_call", fails, "worker:a"),
-        ("tool_outside_plan", fails, "worker:a"),
-    ]
-
-
-async def test_short_summaries_quoted_downstream_count_as_used(pool: McpPool, tmp_path: Path) -> None:
-    policy = Orchestrated(plans=[plan(("a", [], []), ("b", ["a"], []))])  # summaries like "a read []"
-    run = await investigate("why?", Setup(orchestrated_model(policy), pool), runs_dir=tmp_path)
-
-    assert run.status == "finished" and "a read []" in run.answer
-    assert loud(analyse(run.events)) == []
-
-
-# --- API ------------------------------------------------------------------------------------------------------------
+# --- the shapes a reader sees ---------------------------------------------------------------------------------------
 
 
 def test_findings_are_sorted_by_severity_then_step_and_tabulated() -> None:
@@ -294,3 +57,120 @@ def test_findings_are_sorted_by_severity_then_step_and_tabulated() -> None:
     assert list(frame.columns) == [*FINDING_COLUMNS, "cost_seconds", "cost_tokens"]
     assert frame["cost_tokens"].tolist()[0] == 3.0 and list(frame["kind"]) == ["c", "d", "a", "b"]
     assert analyse([]) == [] and findings_frame([]).empty
+
+
+def test_findings_render_as_a_table_with_a_text_fallback_and_a_stable_json_shape() -> None:
+    findings = Findings(
+        [
+            Finding("swallowed_error", "error", [4], "worker:a", "get_trace failed <b>", "say so", {"seconds": 0.5}),
+            Finding("duplicate_call", "warning", [2, 7], None, "asked twice", "reuse it", {"calls": 1.0}),
+        ]
+    )
+    bundle = findings._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    html = bundle["text/html"]
+    assert html.count("<tr data-finding=") == 2 and "<table>" in html
+    assert "get_trace failed &lt;b&gt;" in html and "<b>" not in html, "explanations are escaped"
+    assert "1 error, 1 warning" in bundle["text/plain"] and "[error] swallowed_error (step 4, worker:a)" in str(
+        findings
+    )
+    assert list(findings.frame()["kind"]) == ["swallowed_error", "duplicate_call"]
+    shape = findings.to_json()
+    assert shape[1] == {
+        "id": "duplicate_call@2,7",
+        "kind": "duplicate_call",
+        "severity": "warning",
+        "agent": None,
+        "steps": [2, 7],
+        "explanation": "asked twice",
+        "suggestion": "reuse it",
+        "cost": {"calls": 1.0},
+    }
+    assert json.loads(json.dumps(shape)) == shape
+    assert str(Findings()) == "no findings" and "No findings" in Findings()._repr_html_()
+
+
+# --- the tool catalogue and runs recorded without it ---------------------------------------------------------------
+
+
+async def test_the_tool_catalogue_is_recorded_once_per_run(pool: McpPool, tmp_path: Path) -> None:
+    work = plan(("a", [], [PROBE]), ("b", [], [PROBE, PROGRESS]))
+    orchestra = Orchestra(work, {"a": Worker([[(PROBE, {"label": "a"})]]), "b": Worker([[(PROGRESS, {})]])})
+    run = await investigate("why?", Setup(ScriptedModel(orchestra), pool), runs_dir=tmp_path)
+
+    starts = [e for e in run.events if isinstance(e, AgentStarted)]
+    recorded = [name for e in starts for name in e.tool_schemas]
+    assert len(recorded) == len(set(recorded)), "no tool's schema is recorded twice"
+    assert set(recorded) == {name for e in starts for name in e.tools}, "every tool offered is recorded"
+    specs = {t.name: t.input_schema for t in await pool.list_tools()}
+    assert {n: s for e in starts for n, s in e.tool_schemas.items() if n in specs} == {
+        n: specs[n] for n in recorded if n in specs
+    }
+    assert specs[PROGRESS]["properties"]["steps"]["default"] == 3
+
+
+def _without_schemas(events: list[Event]) -> list[Event]:
+    return [e.model_copy(update={"tool_schemas": {}}) if isinstance(e, AgentStarted) else e for e in events]
+
+
+async def test_a_repeat_adding_a_default_argument_is_a_duplicate_with_or_without_recorded_schemas(
+    pool: McpPool, tmp_path: Path
+) -> None:
+    agent = Agent([[(PROGRESS, {}), (PROBE, {"label": "x"})], [(PROGRESS, {"steps": 3})]], quoting)
+    run = await single(pool, agent, tmp_path)
+
+    expected = [("duplicate_call", steps_of(run, PROGRESS), "agent")]
+    assert loud(analyse(run.events)) == expected
+    (finding,) = analyse(run.events)
+    assert "steps=3 is the tool's default" in finding.explanation
+    assert loud(analyse(_without_schemas(run.events))) == expected, "the same output with only added arguments"
+
+
+async def test_a_different_non_default_argument_is_not_a_duplicate(pool: McpPool, tmp_path: Path) -> None:
+    agent = Agent([[(PROGRESS, {}), (PROGRESS, {"steps": 4})]], quoting)
+    run = await single(pool, agent, tmp_path)
+
+    assert [r.result.text() for r in run.events if isinstance(r, ToolCall) and r.result] == ["done", "done"]
+    assert analyse(run.events) == [], "steps=4 asks something else, even though the answer was the same"
+
+
+# --- errors, scheduling, the log --------------------------------------------------------------------------------------
+
+
+async def test_a_model_error_is_an_error_and_sorts_first(pool: McpPool, tmp_path: Path) -> None:
+    retried = call(PROBE, {"label": "x"}).model_copy(update={"retries": 2})
+    model = ScriptedModel([retried])  # the second turn finds the script exhausted: a model error
+    run = await investigate("why?", Setup(model, pool, plan=False, scratchpad=None), runs_dir=tmp_path)
+
+    findings = analyse(run.events)
+    failed = [n for n, e in enumerate(step_events(run.events), start=1) if isinstance(e, ModelCall) and e.error]
+    assert (findings[0].kind, findings[0].severity, findings[0].steps) == ("model_error", "error", failed)
+    (retries,) = [f for f in findings if f.kind == "model_retries"]
+    assert retries.severity == "info" and retries.cost["retries"] == 2 and retries.steps == [1]
+    assert not [f for f in findings if f.kind == "error_event"], "the model's error event is the model error"
+
+
+async def test_independent_tasks_run_one_after_the_other_with_free_slots(pool: McpPool, tmp_path: Path) -> None:
+    work = plan(("a", [], [PROBE]), ("b", [], [PROBE]))
+    slow = {t: Worker([[(PROBE, {"label": t, "seconds": 0.2})]]) for t in "ab"}
+    setup = Setup(ScriptedModel(Orchestra(work, slow)), pool, limits=Limits(max_parallel=1))
+    run = await investigate("why?", setup, runs_dir=tmp_path)
+
+    assert loud(analyse(run.events)) == [], "with one slot, running a and b one after the other was the only way"
+    started = next(e for e in run.events if isinstance(e, RunStarted))
+    config: dict[str, Any] = started.config | {"limits": started.config["limits"] | {"max_parallel": 4}}
+    as_if_four = [e.model_copy(update={"config": config}) if e is started else e for e in run.events]
+    second = max("ab", key=lambda t: agent_steps(run, f"worker:{t}")[0])
+    findings = analyse(as_if_four)
+    assert loud(findings) == [("serial_tasks", agent_steps(run, f"worker:{second}"), f"worker:{second}")]
+    assert findings[0].cost["seconds"] >= 0.15
+
+
+async def test_findings_read_back_from_the_log_are_the_same(pool: McpPool, tmp_path: Path) -> None:
+    turns = [[(PROBE, {"label": f"p{i}"})] for i in range(3)]
+    run = await single(pool, Agent(turns, quoting), tmp_path)
+
+    findings = analyse(run.events)
+    assert loud(findings) == [("serial_calls", steps_of(run, PROBE), "agent")] and findings[0].cost["turns"] == 2
+    assert run.dir is not None and analyse(Run.load(run.dir).events) == findings
+    assert run.findings() == findings and isinstance(run.findings(), Findings)

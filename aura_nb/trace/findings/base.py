@@ -43,6 +43,25 @@ class Finding:
         first = self.first_step
         return SEVERITY_RANK[self.severity], first if first is not None else 1 << 62
 
+    @property
+    def id(self) -> str:
+        """Stable within a run: the kind and the steps it points at (`duplicate_call@2,7`)."""
+        return f"{self.kind}@{','.join(map(str, self.steps))}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding's JSON shape (the run record and postmortems use it): `id`, `kind`, `severity`, `agent`,
+        `steps` (1-based step numbers, as in the record's steps), `explanation`, `suggestion`, `cost`."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "agent": self.agent,
+            "steps": list(self.steps),
+            "explanation": self.explanation,
+            "suggestion": self.suggestion,
+            "cost": dict(self.cost),
+        }
+
 
 def as_tokens(chars: int) -> int:
     """An estimate of the tokens `chars` characters of text take."""

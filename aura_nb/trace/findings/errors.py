@@ -1,63 +1,83 @@
-"""Errors and recoveries: failed tool calls (swallowed or handled), failed model turns, retries, error events."""
+"""Errors and what became of them: failed calls the answer hides, failed model turns, retries, error events,
+agents that gave up.
+
+`swallowed_error` (error): a tool call failed and nothing afterwards deals with it. Dealt with means: the
+agent called the same tool again (a retry), or called another tool with the failed call's own argument values
+(a work-around, e.g. the same trace id), or a later sentence of the agent, its submitted result or the final
+answer *reports* the failure (a failure word such as "failed", "could not", "not found", "invalid" together with
+the tool's name, one of the call's argument values or an identifier from the error), or quotes the error, or
+cites the failed call. It deliberately does not count a passing mention (a word of the error message such as
+"trace" or "error rate" in an unrelated sentence, or the tool's name in a sentence claiming its data), and it
+leaves refusals (duplicates, tools outside the task) to those analysers. Severity error: an answer that hides a
+failure overstates its evidence.
+
+`model_error` (error), `error_event` (error when the run could not go on, else warning) and `agent_incomplete`
+(error: an agent ended by its turn or token limit, or by repeating itself, without an answer) report the run
+losing part of its work; `model_retries` (info) notes provider retries and the time they took.
+"""
 
 from __future__ import annotations
 
 from aura_nb.events import AgentFinished, ErrorEvent, EventBase, ToolCall
-from aura_nb.trace.findings.base import (
-    REFUSALS,
-    Finding,
-    call_cost,
-    call_label,
-    result_text,
-    seconds,
-    step_list,
-)
-from aura_nb.trace.findings.text import Needle, quotes
+from aura_nb.trace.findings.base import REFUSALS, Finding, call_cost, call_label, seconds, step_list
+from aura_nb.trace.findings.flow import flow
+from aura_nb.trace.findings.redundancy import GAVE_UP
+from aura_nb.trace.findings.values import Unit, identifiers, name_keys, units
 from aura_nb.trace.findings.view import RunView
 
 
-def _acknowledgement(view: RunView, call: ToolCall) -> Needle:
-    """What would show the agent took note of a failed call: the tool's name or the error's own words."""
-    short = call.tool.rsplit(".", 1)[-1]
-    return Needle(
-        tokens=view.distinctive_result(call) | {call.tool.lower(), short.lower()},
-        quotes=quotes(result_text(call)),
+def _identifying(view: RunView, call: ToolCall) -> frozenset[str]:
+    """The identifiers of a failed call (ids, paths, names with digits or joiners, in its arguments or its error)
+    that the agent's brief does not already hold."""
+    index = flow(view).agents.get(call.agent)
+    brief = index.brief if index is not None else set()
+    return frozenset(k for k in identifiers(call.arguments) | identifiers(call.error or "") if k not in brief)
+
+
+def _quotes(call: ToolCall) -> list[Unit]:
+    """The error message's own wording (its phrases and lines), found again when the agent quotes it."""
+    message = (call.error or "").split(": ", 1)[-1]
+    return [u for u in units(message) if u.need > 1 or next(iter(u.keys)).startswith("p:")]
+
+
+def handled(view: RunView, call: ToolCall) -> bool:
+    """Whether anything after the failed `call` retried it, worked around it, reported it or cited it."""
+    index = flow(view)
+    turn = view.turn_of(call)
+    ids = _identifying(view, call)
+    return (
+        index.cites(call.agent, turn, call.call_id)
+        or index.called_later(call.agent, turn, call.tool)
+        or index.written_later(call.agent, turn, frozenset(identifiers(call.arguments) & ids))
+        or index.reported_after(call.agent, turn, name_keys(call.tool) | ids)
+        or any(index.written_after(call.agent, turn, quote) for quote in _quotes(call))
     )
 
 
 def tool_errors(view: RunView) -> list[Finding]:
-    """Failed tool calls: `swallowed_error` when nothing later mentions or retries them, else `tool_error` (info).
-
-    Refusals (duplicates, tools outside the task) are left to the duplicate and plan-adherence analysers.
-    """
+    """Failed tool calls nothing afterwards deals with (refusals are left to their own analysers)."""
     findings: list[Finding] = []
     for number, call in view.tool_calls:
         if call.error is None or call.error_type in REFUSALS:
             continue
-        needle = _acknowledgement(view, call)
-        handled = needle.found_in(view.outputs_after(call.agent, call)) or needle.found_in(view.final)
-        findings.append(_tool_error(number, call, handled))
+        ended = view.agent_ends.get(call.agent)
+        if ended is not None and ended.status in GAVE_UP:
+            continue  # the agent's own end is the finding (agent_incomplete)
+        if not handled(view, call):
+            findings.append(_swallowed(number, call))
     return findings
 
 
-def _tool_error(number: int, call: ToolCall, handled: bool) -> Finding:
-    what = f"{call_label(call)} failed ({call.error_type or 'error'}: {call.error})"
-    if handled:
-        return Finding(
-            kind="tool_error",
-            severity="info",
-            steps=[number],
-            agent=call.agent,
-            explanation=f"{what}; the agent took note of it (retried or mentioned it).",
-            suggestion="Check the arguments the tool expects; a failing call costs a turn.",
-            cost=call_cost(call),
-        )
+def _swallowed(number: int, call: ToolCall) -> Finding:
     return Finding(
         kind="swallowed_error",
-        severity="warning",
+        severity="error",
         steps=[number],
         agent=call.agent,
-        explanation=f"{what}, and neither the agent's later turns nor the answer mention or retry it.",
+        explanation=(
+            f"{call_label(call)} failed ({call.error_type or 'error'}: {call.error}); the agent neither retried "
+            "it nor worked around it, and no later sentence, submitted result or the final answer reports it."
+        ),
         suggestion=(
             "Make the agent say what a failed call leaves unknown (or retry it with fixed arguments); an answer "
             "that hides a failure overstates its evidence."
@@ -117,11 +137,8 @@ def error_events(view: RunView) -> list[Finding]:
 
 def _nearest_step(view: RunView, event: EventBase) -> list[int]:
     """The step an event belongs to (its parent span), else the last step before it."""
-    for number, step in enumerate(view.steps, start=1):
-        if step.span_id == event.parent_span_id:
-            return [number]
-    before = [view.number(s) for s in view.steps if view.position(s) < view.position(event)]
-    return before[-1:]
+    step = view.step_of_span(event.parent_span_id) or view.step_before(event)
+    return [step] if step is not None else []
 
 
 def _error_event(view: RunView, event: ErrorEvent) -> Finding:
@@ -141,10 +158,6 @@ def _error_event(view: RunView, event: ErrorEvent) -> Finding:
     )
 
 
-GAVE_UP = frozenset({"max_turns", "budget_exhausted", "duplicate_calls"})
-"""`agent_finished` statuses of an agent that ended without an answer or a submitted result."""
-
-
 def incomplete_agents(view: RunView) -> list[Finding]:
     """Agents that ran out of turns or budget, or were stopped for repeating calls, before answering."""
     return [_incomplete(view, done) for done in view.of(AgentFinished) if done.status in GAVE_UP]
@@ -155,7 +168,7 @@ def _incomplete(view: RunView, done: AgentFinished) -> Finding:
     why = f": {done.error}" if done.error else ""
     return Finding(
         kind="agent_incomplete",
-        severity="warning",
+        severity="error",
         steps=steps[-1:],
         agent=done.agent,
         explanation=(

@@ -1,20 +1,20 @@
-"""Where the time went: steps far slower than the run's own typical step, and who held most of the wall time."""
+"""Where the time went: steps far slower than the run's own typical step, judged against what the job needed.
+
+`slow_step` (warning, for a tool call): a call that reached a tool server and took far longer than the run's
+typical call (more than `SLOW_MEDIAN_FACTOR` x the median, or well outside the spread, and over
+`SLOW_MIN_SECONDS`) when the agent had a choice: it deliberately does not report a slow tool that the question
+or the agent's task names (the job was to run it), nor one that was the only tool the agent had. A slow model
+turn is reported at info (worth a look: the provider, or a long context). Hand-backs, refused calls and local
+Scratchpad extractions are not steps a server served and are left out of the comparison.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from statistics import median
 
 from aura_nb.events import ModelCall, ToolCall
-from aura_nb.trace.findings.base import (
-    EXTRACTION_PREFIX,
-    REFUSALS,
-    TERMINAL_TOOLS,
-    Finding,
-    covered,
-    describe_step,
-    seconds,
-)
+from aura_nb.trace.findings.base import EXTRACTION_PREFIX, REFUSALS, TERMINAL_TOOLS, Finding, describe_step, seconds
+from aura_nb.trace.findings.values import mentions, name_keys
 from aura_nb.trace.findings.view import RunView
 
 SLOW_MIN_SECONDS = 1.0
@@ -26,10 +26,6 @@ SLOW_MIN_RATIO = 2.0
 """... or above median + `SLOW_MAD_FACTOR` * MAD and at least `SLOW_MIN_RATIO` times the median."""
 SLOW_MIN_POPULATION = 3
 """Steps of a kind needed before there is a distribution to compare with."""
-SHARE_REPORTED = 0.5
-"""An agent or tool holding more than this share of the run's wall time is reported (info)."""
-SHARE_MIN_WALL = 1.0
-"""Runs shorter than this (seconds) are too short for time shares to matter."""
 
 
 def _is_slow(duration: float, typical: float, spread: float) -> bool:
@@ -40,7 +36,7 @@ def _is_slow(duration: float, typical: float, spread: float) -> bool:
     )
 
 
-def _served(call: ToolCall) -> bool:
+def served(call: ToolCall) -> bool:
     """A call that reached a tool server (not a hand-back, a refusal or a local Scratchpad extraction)."""
     return (
         call.tool not in TERMINAL_TOOLS
@@ -49,20 +45,38 @@ def _served(call: ToolCall) -> bool:
     )
 
 
+def _outliers(population: list[tuple[int, ModelCall]] | list[tuple[int, ToolCall]]) -> list[tuple[int, float]]:
+    """(step, typical duration) of the steps far slower than the others of their kind."""
+    if len(population) < SLOW_MIN_POPULATION:
+        return []
+    durations = [step.duration for _, step in population]
+    typical = median(durations)
+    spread = median(abs(d - typical) for d in durations)
+    return [(number, typical) for number, step in population if _is_slow(step.duration, typical, spread)]
+
+
+def _asked_for(view: RunView, call: ToolCall) -> bool:
+    """Whether the question or the agent's task names the tool, or it was the only tool the agent had."""
+    started = view.agent_starts.get(call.agent)
+    task = view.task_starts.get(started.task_id or "") if started is not None else None
+    asked = mentions(view.question + "\n" + (task.goal if task is not None else ""))
+    if not asked.isdisjoint(name_keys(call.tool, plain_word=False)):
+        return True
+    offered = {t for t in (started.tools if started else []) if t not in TERMINAL_TOOLS}
+    alternatives = {t for t in offered if t != call.tool and not t.startswith(EXTRACTION_PREFIX)}
+    return bool(offered) and not alternatives
+
+
 def slow_steps(view: RunView) -> list[Finding]:
-    """Model turns and served tool calls that are outliers against the run's other steps of the same kind."""
-    findings: list[Finding] = []
-    served = [(n, c) for n, c in view.tool_calls if _served(c)]
-    for population in (view.model_calls, served):
-        if len(population) < SLOW_MIN_POPULATION:
-            continue
-        durations = [step.duration for _, step in population]
-        typical = median(durations)
-        spread = median(abs(d - typical) for d in durations)
-        findings += [
-            _slow(number, step, typical) for number, step in population if _is_slow(step.duration, typical, spread)
-        ]
-    return findings
+    """Served tool calls far slower than the run's typical call that the job did not require; slow model turns."""
+    calls = [(n, c) for n, c in view.tool_calls if served(c)]
+    tools, turns = dict(calls), dict(view.model_calls)
+    findings = [
+        _slow(number, tools[number], typical)
+        for number, typical in _outliers(calls)
+        if not _asked_for(view, tools[number])
+    ]
+    return findings + [_slow(number, turns[number], typical) for number, typical in _outliers(view.model_calls)]
 
 
 def _slow(number: int, step: ModelCall | ToolCall, typical: float) -> Finding:
@@ -70,14 +84,14 @@ def _slow(number: int, step: ModelCall | ToolCall, typical: float) -> Finding:
     ratio = f"{step.duration / typical:,.0f}x" if typical > 0 else "far above"
     if isinstance(step, ToolCall):
         suggestion = (
-            f"Ask {step.tool} for less (a narrower query, a shorter range), give it a timeout, or issue it in the "
-            "same turn as other independent calls so it overlaps with them."
+            f"Nothing in the question or the task asked for {step.tool}: drop it, ask it for less (a narrower query, "
+            "a shorter range or wait) or use a faster tool that answers the same."
         )
     else:
         suggestion = "Shorten the context this turn reads (Scratchpad, narrower results) or use a faster model."
     return Finding(
         kind="slow_step",
-        severity="warning",
+        severity="warning" if isinstance(step, ToolCall) else "info",
         steps=[number],
         agent=step.agent,
         explanation=(
@@ -87,51 +101,3 @@ def _slow(number: int, step: ModelCall | ToolCall, typical: float) -> Finding:
         suggestion=suggestion,
         cost={"seconds": step.duration - typical},
     )
-
-
-def time_shares(view: RunView) -> list[Finding]:
-    """The agent and the tool holding the largest share of the run's wall time, when above `SHARE_REPORTED`."""
-    if view.wall < SHARE_MIN_WALL:
-        return []
-    findings: list[Finding] = []
-    agents = {agent: [span] for agent, span in view.agent_spans.items()}
-    if len(agents) > 1:
-        findings += _top_share(view, agents, "agent")
-    tools: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for _, call in view.tool_calls:
-        if call.tool not in TERMINAL_TOOLS:
-            tools[call.tool].append((call.ts, call.ts + call.duration))
-    findings += _top_share(view, tools, "tool")
-    return findings
-
-
-def _top_share(view: RunView, intervals: dict[str, list[tuple[float, float]]], what: str) -> list[Finding]:
-    if not intervals:
-        return []
-    name, spans = max(intervals.items(), key=lambda item: covered(item[1]))
-    busy = covered(spans)
-    share = busy / view.wall
-    if share <= SHARE_REPORTED:
-        return []
-    if what == "agent":
-        steps = view.steps_of(name)
-        agent: str | None = name
-    else:
-        steps = [n for n, c in view.tool_calls if c.tool == name]
-        agent = None
-    return [
-        Finding(
-            kind=f"{what}_time_share",
-            severity="info",
-            steps=steps,
-            agent=agent,
-            explanation=(
-                f"{what} {name} was busy {seconds(busy)} of the run's {seconds(view.wall)} wall time ({share:.0%})."
-            ),
-            suggestion=(
-                "This is where to look first to make the run faster: split the work across parallel tasks or "
-                "make fewer, narrower calls."
-            ),
-            cost={"seconds": busy, "share": share},
-        )
-    ]

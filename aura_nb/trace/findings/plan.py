@@ -1,13 +1,26 @@
-"""Plan adherence: workers calling tools their task was not given, task results the synthesis ignored."""
+"""Plan adherence: workers calling tools their task was not given, task results the answer ignores.
+
+`tool_outside_plan` (warning): a worker's calls to a tool its task does not list (refused ones included: each
+still cost a turn). Scratchpad extractions and `submit_result` are always allowed, and a task that lists no
+tools may use any.
+
+`task_ignored` (error): a finished task whose submitted values (see `values`: ids, names, numbers, timestamps,
+records, its evidence's call ids) reach neither the final answer or conclusion nor any dependant task the
+answer used. Only values that tell this task apart count: what the question or the plan already said and what
+another task submitted too are left out, so a shared date or service name does not make an ignored task look
+used. A task that submitted nothing of its own is not judged. Severity error: the answer was concluded without
+work the plan asked for.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import EXTRACTION_PREFIX, Finding, seconds, step_list
-from aura_nb.trace.findings.text import Haystack, Needle, phrases, quotes
-from aura_nb.trace.findings.view import RunView, submitted_text
+from aura_nb.trace.findings.flow import flow
+from aura_nb.trace.findings.values import Unit, mentions, units
+from aura_nb.trace.findings.view import RunView
 
 WORKER_PREFIX = "worker:"
 ALWAYS_ALLOWED = frozenset({"submit_result"})
@@ -56,29 +69,50 @@ def _outside_finding(view: RunView, agent: str, tool: str, calls: list[tuple[int
     )
 
 
-def task_needle(view: RunView, task_id: str) -> Needle:
-    """What would show a task's result was used: its evidence ids, blob ids, its summary quoted or its phrases."""
-    result = view.task_results[task_id].outcome.result
-    evidence = result.evidence if result is not None else []
-    ids = {key for e in evidence for key in (e.call_id, e.blob_id) if key}
-    summary = result.summary if result is not None else ""
-    return Needle(call_ids=frozenset(ids), quotes=quotes(summary), phrases=phrases(summary))
-
-
-def _submitted(view: RunView, task_id: str) -> Haystack:
-    finished = view.task_results.get(task_id)
-    return Haystack(submitted_text(finished) if finished else "")
-
-
 def _finished_tasks(view: RunView) -> list[str]:
-    return [t for t, e in view.task_results.items() if e.status == "finished" and e.outcome.result]
+    return [t for t, e in view.task_results.items() if e.status == "finished" and e.outcome.result is not None]
+
+
+def _submitted_units(view: RunView) -> dict[str, list[Unit]]:
+    """Per finished task, the values of its submission that no other task submitted and the plan did not say."""
+    said = mentions(view.question + "\n" + "\n".join(p.plan.model_dump_json() for p in view.plans))
+    raw: dict[str, list[Unit]] = {}
+    for task_id in _finished_tasks(view):
+        result = view.task_results[task_id].outcome.result
+        raw[task_id] = units(result.model_dump_json(exclude={"confidence"})) if result is not None else []
+    owners: Counter[str] = Counter(k for found in raw.values() for k in {k for u in found for k in u.keys})
+    distinct: dict[str, list[Unit]] = {}
+    for task_id, found in raw.items():
+        kept = []
+        for unit in found:
+            keys = frozenset(k for k in unit.keys if owners[k] == 1 and k not in said)
+            if len(keys) >= unit.need and not (unit.need == 1 and unit.primary & said):
+                kept.append(Unit(keys, unit.primary, unit.need))
+        distinct[task_id] = kept
+    return distinct
+
+
+def task_values(view: RunView) -> dict[str, list[Unit]]:
+    return view.memo("task_values", _submitted_units)
+
+
+def written_by(view: RunView, agent: str, values: list[Unit]) -> bool:
+    """Whether `agent` wrote (in any turn) enough keys of one of `values`."""
+    index = flow(view).agents.get(agent)
+    written = index.last_written if index is not None else {}
+    return any(sum(1 for k in unit.keys if k in written) >= unit.need for unit in values)
+
+
+def _in_final(view: RunView, values: list[Unit]) -> bool:
+    final = flow(view).final
+    return any(sum(1 for k in unit.keys if k in final) >= unit.need for unit in values)
 
 
 def ignored_tasks(view: RunView) -> list[Finding]:
-    """Finished tasks whose results neither the final answer/evidence nor a used dependant task refers to."""
-    if view.finished is None or not view.final.text.strip():
+    """Finished tasks whose own values reach neither the final answer nor a dependant task the answer used."""
+    if view.finished is None or not view.finished.answer.strip():
         return []
-    tasks = _finished_tasks(view)
+    values = task_values(view)
     dependants: dict[str, list[str]] = defaultdict(list)
     for task_id, started in view.task_starts.items():
         for dependency in started.depends_on:
@@ -87,14 +121,16 @@ def ignored_tasks(view: RunView) -> list[Finding]:
 
     def is_used(task_id: str) -> bool:
         if task_id not in used:
-            used[task_id] = False  # guards against a (malformed) cycle
-            needle = task_needle(view, task_id)
-            used[task_id] = needle.found_in(view.final) or any(
-                is_used(d) and needle.found_in(_submitted(view, d)) for d in dependants[task_id]
+            used[task_id] = True  # a (malformed) cycle counts as used: nothing to report
+            own = values.get(task_id, [])
+            used[task_id] = (
+                not own
+                or _in_final(view, own)
+                or any(written_by(view, WORKER_PREFIX + d, own) and is_used(d) for d in dependants[task_id])
             )
         return used[task_id]
 
-    return [_ignored(view, task_id) for task_id in tasks if not is_used(task_id)]
+    return [_ignored(view, task_id) for task_id in values if not is_used(task_id)]
 
 
 def _ignored(view: RunView, task_id: str) -> Finding:
@@ -104,12 +140,13 @@ def _ignored(view: RunView, task_id: str) -> Finding:
     tokens = sum(t.call.usage.total for t in view.turns.get(agent, []))
     return Finding(
         kind="task_ignored",
-        severity="warning",
+        severity="error",
         steps=view.steps_of(agent),
         agent=agent,
         explanation=(
-            f"Task {task_id!r} finished ({seconds(took)}, {tokens:,} tokens) but the final answer cites none of its "
-            "evidence and repeats nothing of its summary, and no task the answer used relied on it."
+            f"Task {task_id!r} finished ({seconds(took)}, {tokens:,} tokens), but none of the values it submitted "
+            "(its ids, names, numbers, times, evidence) reaches the final answer, and no task the answer used "
+            "relied on it."
         ),
         suggestion=(
             "Either the task was not needed (drop it from the plan) or the synthesis missed it: make the synthesizer "

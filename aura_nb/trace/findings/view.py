@@ -1,15 +1,20 @@
-"""`RunView`: a run's events indexed once for the analysers (steps, turns, evidence, plan, tasks)."""
+"""`RunView`: a run's events indexed once for the analysers (steps, turns, agents, plan, tasks, tool schemas).
+
+Every index is built in one pass over the log (or over one kind of event), so the analysers stay linear in
+the size of the run.
+"""
 
 from __future__ import annotations
 
 import bisect
 import json
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+from aura_nb.contracts import Evidence
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -24,11 +29,10 @@ from aura_nb.events import (
     TaskStarted,
     ToolCall,
 )
-from aura_nb.trace.findings.base import result_text
-from aura_nb.trace.findings.text import Haystack, salient, tokens
 from aura_nb.trace.frames import step_events
 
 E = TypeVar("E", bound=EventBase)
+T = TypeVar("T")
 DEFAULT_MAX_PARALLEL = 4
 
 
@@ -38,13 +42,9 @@ class Turn:
 
     step: int
     call: ModelCall
+    index: int
+    """The turn's position among its agent's turns (0 for the first)."""
     tools: list[tuple[int, ToolCall]] = field(default_factory=list)
-
-
-def submitted_text(finished: TaskFinished) -> str:
-    """A finished task's submitted result as JSON text ("null" when it has none)."""
-    result = finished.outcome.result
-    return json.dumps(result.model_dump() if result is not None else None, default=str)
 
 
 def model_output(call: ModelCall) -> str:
@@ -63,7 +63,14 @@ class RunView:
         self.steps = step_events(self.events)
         self._numbers = {id(e): n for n, e in enumerate(self.steps, start=1)}
         self._positions = {id(e): i for i, e in enumerate(self.events)}
-        self._briefs_tokens: dict[str, set[str]] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[RunView], T]) -> T:
+        """`build(self)`, computed once per view (indexes an analyser module keeps for itself)."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        value: T = self._memo[key]
+        return value
 
     def number(self, step: ModelCall | ToolCall) -> int:
         """The 1-based step number of a model or tool call."""
@@ -73,17 +80,24 @@ class RunView:
         """The index of `event` in the log."""
         return self._positions[id(event)]
 
+    @cached_property
+    def _by_kind(self) -> dict[type, list[Event]]:
+        kinds: dict[type, list[Event]] = defaultdict(list)
+        for event in self.events:
+            kinds[type(event)].append(event)
+        return kinds
+
     def of(self, kind: type[E]) -> list[E]:
         """The events of one class, in log order."""
-        return [e for e in self.events if isinstance(e, kind)]
+        return self._by_kind.get(kind, [])  # type: ignore[return-value]
 
     @cached_property
     def tool_calls(self) -> list[tuple[int, ToolCall]]:
-        return [(self.number(e), e) for e in self.steps if isinstance(e, ToolCall)]
+        return [(self.number(e), e) for e in self.steps if type(e) is ToolCall]
 
     @cached_property
     def model_calls(self) -> list[tuple[int, ModelCall]]:
-        return [(self.number(e), e) for e in self.steps if isinstance(e, ModelCall)]
+        return [(self.number(e), e) for e in self.steps if type(e) is ModelCall]
 
     @cached_property
     def started(self) -> RunStarted | None:
@@ -99,56 +113,46 @@ class RunView:
         return self.started.config if self.started is not None else {}
 
     @cached_property
+    def question(self) -> str:
+        return self.started.question if self.started is not None else ""
+
+    @cached_property
     def max_parallel(self) -> int:
         limits = self.config.get("limits") or {}
         return int(limits.get("max_parallel") or DEFAULT_MAX_PARALLEL)
 
     @cached_property
-    def wall(self) -> float:
-        """The run's wall time: `run_finished.duration`, else first to last event."""
-        if self.finished is not None and self.finished.duration > 0:
-            return self.finished.duration
-        if not self.events:
-            return 0.0
-        return max(e.ts + e.duration for e in self.events) - min(e.ts for e in self.events)
-
-    @cached_property
-    def final(self) -> Haystack:
-        """The final answer and the structured conclusion."""
+    def final_texts(self) -> list[str]:
+        """The final answer and the structured conclusion (as JSON)."""
         if self.finished is None:
-            return Haystack("")
-        conclusion = self.finished.conclusion.model_dump() if self.finished.conclusion else {}
-        return Haystack.of([self.finished.answer, json.dumps(conclusion, default=str)])
+            return []
+        conclusion = self.finished.conclusion
+        return [self.finished.answer, conclusion.model_dump_json() if conclusion is not None else ""]
 
     @cached_property
-    def submitted(self) -> Haystack:
-        """What the tasks handed back (summaries, evidence, data)."""
-        return Haystack.of(submitted_text(t) for t in self.task_results.values())
-
-    @cached_property
-    def evidence(self) -> list[dict[str, Any]]:
+    def evidence(self) -> list[Evidence]:
         """Every evidence item: the tasks' submitted results and the final conclusion."""
         items = [e for t in self.task_results.values() if t.outcome.result for e in t.outcome.result.evidence]
         if self.finished is not None and self.finished.conclusion is not None:
             items += self.finished.conclusion.evidence
-        return [item.model_dump() for item in items]
+        return items
 
     @cached_property
     def cited_calls(self) -> set[str]:
-        return {str(item["call_id"]) for item in self.evidence if item.get("call_id")}
+        return {item.call_id for item in self.evidence if item.call_id}
 
     @cached_property
     def cited_blobs(self) -> set[str]:
-        return {str(item["blob_id"]) for item in self.evidence if item.get("blob_id")}
+        return {item.blob_id for item in self.evidence if item.blob_id}
 
     @cached_property
     def turns(self) -> dict[str, list[Turn]]:
-        """Per agent, its model turns with the tool calls each asked for."""
+        """Per agent, its model turns in log order with the tool calls each asked for."""
         turns: dict[str, list[Turn]] = defaultdict(list)
         owner: dict[tuple[str, str], Turn] = {}
         for number, event in enumerate(self.steps, start=1):
             if isinstance(event, ModelCall):
-                turn = Turn(number, event)
+                turn = Turn(number, event, len(turns[event.agent]))
                 turns[event.agent].append(turn)
                 for use in event.response.tool_uses if event.response else []:
                     owner[(event.agent, use.id)] = turn
@@ -160,106 +164,62 @@ class RunView:
         return dict(turns)
 
     @cached_property
-    def _turn_order(self) -> dict[str, tuple[list[int], list[ModelCall]]]:
-        """Per agent, its model turns in log order with their positions (for bisecting)."""
-        order: dict[str, tuple[list[int], list[ModelCall]]] = {}
-        for agent, turns in self.turns.items():
-            calls = sorted((t.call for t in turns), key=self.position)
-            order[agent] = ([self.position(c) for c in calls], calls)
-        return order
+    def _turn_index(self) -> dict[int, int]:
+        return {id(call): turn.index for turns in self.turns.values() for turn in turns for _, call in turn.tools}
 
-    def outputs_after(self, agent: str, event: EventBase) -> Haystack:
-        """Everything `agent` wrote in the model turns after `event`."""
-        positions, calls = self._turn_order.get(agent, ([], []))
-        after = calls[bisect.bisect_right(positions, self.position(event)) :]
-        known: set[str] = set().union(*(self._output_tokens[id(c)] for c in after))
-        return Haystack("\n".join(self._output_texts[id(c)] for c in after), known)
+    def turn_of(self, call: ToolCall) -> int:
+        """The index (among its agent's turns) of the model turn that asked for `call`; -1 before any turn."""
+        return self._turn_index.get(id(call), -1)
 
-    def has_turn_after(self, agent: str, event: EventBase) -> bool:
-        after = self.position(event)
-        return any(self.position(t.call) > after for t in self.turns.get(agent, []))
+    def turn_count(self, agent: str) -> int:
+        return len(self.turns.get(agent, []))
 
     @cached_property
-    def _briefs(self) -> dict[str, AgentStarted]:
-        return {e.agent: e for e in self.of(AgentStarted)}
+    def agent_starts(self) -> dict[str, AgentStarted]:
+        """Each agent's first `agent_started` (its brief and the tools it was offered)."""
+        starts: dict[str, AgentStarted] = {}
+        for event in self.of(AgentStarted):
+            starts.setdefault(event.agent, event)
+        return starts
+
+    @cached_property
+    def agent_ends(self) -> dict[str, AgentFinished]:
+        return {e.agent: e for e in self.of(AgentFinished)}
 
     def brief(self, agent: str) -> str:
         """An agent's system prompt and first messages."""
-        started = self._briefs.get(agent)
+        started = self.agent_starts.get(agent)
         if started is None:
             return ""
         return "\n".join([started.system, *(m.model_dump_json() for m in started.messages)])
 
     @cached_property
-    def _result_tokens(self) -> dict[int, set[str]]:
-        return {id(call): tokens(result_text(call)) for _, call in self.tool_calls}
-
-    @cached_property
-    def _agent_result_counts(self) -> dict[str, Counter[str]]:
-        """Per agent, in how many of its tool results each token occurs."""
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for _, call in self.tool_calls:
-            counts[call.agent].update(self._result_tokens[id(call)])
-        return counts
-
-    @cached_property
-    def _output_texts(self) -> dict[int, str]:
-        return {id(t.call): model_output(t.call) for turns in self.turns.values() for t in turns}
-
-    @cached_property
-    def _output_tokens(self) -> dict[int, set[str]]:
-        return {key: tokens(text) for key, text in self._output_texts.items()}
-
-    def _brief_tokens(self, agent: str) -> set[str]:
-        if agent not in self._briefs_tokens:
-            self._briefs_tokens[agent] = tokens(self.brief(agent))
-        return self._briefs_tokens[agent]
-
-    @cached_property
-    def _first_written(self) -> dict[str, dict[str, int]]:
-        """Per agent, the log position of the first model turn in which it wrote each token."""
-        first: dict[str, dict[str, int]] = defaultdict(dict)
-        for agent, turns in self.turns.items():
-            for turn in sorted(turns, key=lambda t: self.position(t.call)):
-                seen, at = first[agent], self.position(turn.call)
-                for token in self._output_tokens[id(turn.call)]:
-                    seen.setdefault(token, at)
-        return first
-
-    def new_tokens(self, call: ToolCall) -> frozenset[str]:
-        """Salient tokens of `call`'s result the agent had not seen before it (brief, earlier turns, arguments)."""
-        before = self.position(call)
-        written = self._first_written.get(call.agent, {})
-        known = self._brief_tokens(call.agent) | tokens(json.dumps(call.arguments, default=str))
-        return frozenset(
-            t
-            for t in self._result_tokens[id(call)]
-            if salient(t) and t not in known and written.get(t, before) >= before
-        )
-
-    def distinctive_result(self, call: ToolCall) -> frozenset[str]:
-        """`new_tokens` of `call` that none of the agent's other results contains either."""
-        counts = self._agent_result_counts[call.agent]
-        return frozenset(t for t in self.new_tokens(call) if counts[t] == 1)
+    def tool_schemas(self) -> dict[str, dict[str, Any]]:
+        """The input schema of every tool offered in the run, by name (as recorded in `agent_started`)."""
+        schemas: dict[str, dict[str, Any]] = {}
+        for started in self.of(AgentStarted):
+            schemas.update(started.tool_schemas)
+        return schemas
 
     @cached_property
     def agent_spans(self) -> dict[str, tuple[float, float]]:
         """Per agent, its wall-time interval (start, end)."""
-        spans: dict[str, tuple[float, float]] = {}
-        for done in self.of(AgentFinished):
-            spans[done.agent] = (done.ts - done.duration, done.ts)
-        return spans
+        return {done.agent: (done.ts - done.duration, done.ts) for done in self.of(AgentFinished)}
 
     @cached_property
     def plans(self) -> list[PlanCreated | PlanEdited]:
         return [e for e in self.events if isinstance(e, PlanCreated | PlanEdited)]
 
+    @cached_property
+    def _plan_positions(self) -> list[int]:
+        return [self.position(p) for p in self.plans]
+
     def plan_at(self, event: EventBase) -> dict[str, dict[str, Any]]:
         """The tasks (by id) of the latest plan recorded before `event`."""
-        before = [p for p in self.plans if self.position(p) < self.position(event)]
-        if not before:
+        index = bisect.bisect_left(self._plan_positions, self.position(event))
+        if index == 0:
             return {}
-        return {t.id: t.model_dump() for t in before[-1].plan.tasks}
+        return {t.id: t.model_dump() for t in self.plans[index - 1].plan.tasks}
 
     @cached_property
     def task_starts(self) -> dict[str, TaskStarted]:
@@ -276,5 +236,28 @@ class RunView:
             return None
         return start.ts, end.ts
 
+    @cached_property
+    def _agent_steps(self) -> dict[str, list[int]]:
+        steps: dict[str, list[int]] = defaultdict(list)
+        for number, event in enumerate(self.steps, start=1):
+            steps[event.agent].append(number)
+        return steps
+
     def steps_of(self, agent: str) -> list[int]:
-        return [n for n, e in enumerate(self.steps, start=1) if e.agent == agent]
+        return self._agent_steps.get(agent, [])
+
+    @cached_property
+    def _span_steps(self) -> dict[str, int]:
+        return {step.span_id: number for number, step in enumerate(self.steps, start=1)}
+
+    def step_of_span(self, span_id: str | None) -> int | None:
+        return self._span_steps.get(span_id) if span_id else None
+
+    def step_before(self, event: EventBase) -> int | None:
+        """The number of the last step logged before `event`."""
+        index = bisect.bisect_left(self._step_positions, self.position(event))
+        return index if index > 0 else None
+
+    @cached_property
+    def _step_positions(self) -> list[int]:
+        return [self.position(step) for step in self.steps]

@@ -1,0 +1,549 @@
+"""The values a run's texts carry, as canonical keys: how an output is recognised again in a later text.
+
+A *value* is something specific a tool returned: an id, a name, a number, a timestamp, a short phrase, a
+line, or a record (several leaves of one JSON object). Each becomes a `Unit` of one or more keys in a shared
+key space, so that its other spellings meet: `2025-04-15T11:25:30.000Z`, `11:25:30` and `11:25`; `0.289`,
+`28.9%` and `0.29`; `{"caller": "cart", "callee": "catalog", "protocol": "http", "port": 8080}` and
+`cart->catalog http:8080`. Free-text words are not values: a generic word shared by two texts shows nothing.
+
+`units(text)` reads the values of a tool result (the side being traced); `mentions(text)` is every key a
+later text contains, at every granularity (the side searched). A unit is found again when at least `need` of
+its keys are among the mentions.
+
+Keys: `w:` a token (an identifier, a name; compounds like `svc-a.v2` whole and in parts), `n:` a number,
+`f:` a timestamp to the millisecond, `t:` to the second, `m:` to the minute, `c:`/`h:` a clock time with and
+without seconds, `p:` two or three consecutive words, `r:` two atoms written close together.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_STOPWORDS = """
+    a an the and or of to in on at by for from with into onto over under than then that this these those it its
+    is are was were be been being has have had do does did not no yes but if so as up out about after before
+    again also because between both could each here more most none null only other same should some such their
+    them there they very what when where which while will would your you we our can may might must just
+    true false call calls tool tools result results output data value values ok done error errors
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+"""Words too common (in English or in tool talk) to show that one text took something from another."""
+MAX_VALUE_CHARS = 80
+"""JSON strings up to this long are values as a whole; longer ones are read as text."""
+MAX_PHRASE_WORDS = 3
+"""Phrases of up to this many words are one key; longer strings and lines are matched by their 3-grams."""
+LINE_SHARE = 0.5
+"""A line is quoted when this share of its 3-grams is found again."""
+MAX_LINES = 2000
+"""Lines of a long output read as quotable lines (its values are all read)."""
+PAIR_REACH = 3
+"""Atoms at most this far apart in a text count as written together (a record's leaves)."""
+MAX_RECORD_ATOMS = 8
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2}|UTC)?", re.IGNORECASE
+)
+_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_JOINER = re.compile(r"[-./:@#/]")
+_JOINED = re.compile(r"([-./:@#/])")
+_JSON_KEY = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"\s*:')
+_JSON_STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
+_NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+CACHE = 1 << 16
+"""Distinct tokens, strings and timestamps remembered across texts (a run repeats most of them)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One value: found again when `need` of its `keys` are; `primary` says whether it was already known."""
+
+    keys: frozenset[str]
+    primary: frozenset[str]
+    need: int = 1
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What some later text writes (its words and parts, numbers, times): a value none of whose keys is among
+    them can never be found again, so reading it can be skipped. This keeps reading large results cheap."""
+
+    words: frozenset[str]
+    numbers: frozenset[float]
+    times: frozenset[str]
+
+    @staticmethod
+    def of(keys: Iterable[str]) -> Wanted:
+        words, numbers, times = set(), set(), set()
+        for key in keys:
+            kind, value = key[0], key[2:]
+            if kind == "w":
+                words.add(value)
+            elif kind == "n":
+                numbers.add(float(value))
+            elif kind in "ftmch":
+                times.add(key)
+        return Wanted(frozenset(words), frozenset(numbers), frozenset(times))
+
+    def number(self, value: float) -> bool:
+        """Whether `value`, or a rounding or percentage of it, is written."""
+        found = self.numbers
+        if not found:
+            return False
+        if value in found or any(round(value, d) in found for d in range(4)):
+            return True
+        return 0 < abs(value) < 1 and any(round(value * 100, d) in found for d in range(3))
+
+    def tokens(self, tokens: Iterable[str]) -> bool:
+        for token in tokens:
+            for atom in _token_atoms(token):
+                if atom in self.words or (atom[0].isdigit() and _is_number(atom) and self.number(float(atom))):
+                    return True
+        return False
+
+    def line(self, times: tuple[frozenset[str], ...], tokens: tuple[str, ...]) -> bool:
+        """Whether a scanned line holds a time, an atom or a number that is written."""
+        return any(not keys.isdisjoint(self.times) for keys in times) or self.tokens(tokens)
+
+    def record(self, atoms: list[str]) -> bool:
+        return sum(1 for a in atoms if a in self.words or (_is_number(a) and self.number(float(a)))) >= 2
+
+
+def number_key(value: float) -> str:
+    return f"n:{value:.10g}"
+
+
+@lru_cache(maxsize=CACHE)
+def specific_number(value: float) -> bool:
+    """Specific enough to recognise: three or more digits (not a round 100, 2000), or a decimal like 0.289."""
+    text = f"{abs(value):.10g}"
+    if "e" in text:
+        return True
+    whole, _, fraction = text.partition(".")
+    significant = (whole + fraction).strip("0")
+    if fraction:
+        return len(significant) >= 2
+    return len(whole) >= 3 and len(significant) >= 2
+
+
+@lru_cache(maxsize=CACHE)
+def number_keys(value: float) -> frozenset[str]:
+    """The number and the forms a writer rounds it to (fewer decimals, a percentage of a ratio)."""
+    forms = {round(value, d) for d in range(4)}
+    if 0 < abs(value) < 1:
+        forms |= {round(value * 100, d) for d in range(3)}
+    return frozenset([number_key(value), *(number_key(f) for f in forms if f != value and specific_number(f))])
+
+
+def _offset_seconds(zone: str | None) -> int:
+    if not zone or zone.upper() in ("Z", "UTC"):
+        return 0
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
+
+
+def _timestamp_keys(match: re.Match[str], *, searched: bool) -> tuple[frozenset[str], ...]:
+    return _timestamp_keys_of(match.groups(), searched)
+
+
+def _epoch(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (faster than `calendar.timegm`)."""
+    year -= month <= 2
+    era = year // 400
+    of_era = year - era * 400
+    of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+
+
+@lru_cache(maxsize=CACHE)
+def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[frozenset[str], ...]:
+    """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
+    instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
+    year, month, day, hour, minute = (int(groups[i] or 0) for i in range(5))
+    second = int(groups[5]) if groups[5] is not None else None
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and (second or 0) < 61):
+        return ()
+    utc = _epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + (second or 0) - _offset_seconds(groups[7])
+    exact = f"f:{utc}.{round(float(groups[6]) * 1000):03d}" if groups[6] else None
+    if searched:
+        if second is None:
+            return (frozenset([f"m:{utc // 60}"]),)
+        return (frozenset([f"t:{utc}", exact] if exact else [f"t:{utc}"]),)
+    clock = f"{(utc // 3600) % 24:02d}:{(utc // 60) % 60:02d}"
+    instant = [f"m:{utc // 60}", "h:" + clock]
+    if second is not None:
+        instant += [f"t:{utc}", f"c:{clock}:{utc % 60:02d}"] + ([exact] if exact else [])
+    if groups[7] in (None, "Z", "z", "UTC", "utc") or _offset_seconds(groups[7]) == 0:
+        return (frozenset(instant),)
+    wall = [f"h:{hour:02d}:{minute:02d}"] + ([f"c:{hour:02d}:{minute:02d}:{second:02d}"] if second is not None else [])
+    return (frozenset(instant), frozenset(wall))
+
+
+def _clock_keys(match: re.Match[str]) -> frozenset[str]:
+    hour, minute, second = int(match.group(1)), match.group(2), match.group(3)
+    return frozenset([f"c:{hour:02d}:{minute}:{second}" if second else f"h:{hour:02d}:{minute}"])
+
+
+def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
+    """The keys of `text`'s timestamps and clock times, and the text with them blanked out (so their digits
+    are not read as numbers again) and thousands separators dropped."""
+    if ":" not in text:
+        return [], _THOUSANDS.sub("", text) if "," in text else text
+    times: list[frozenset[str]] = []
+
+    def timestamp(match: re.Match[str]) -> str:
+        times.extend(_timestamp_keys(match, searched=searched))
+        return " " * (match.end() - match.start())
+
+    def clock(match: re.Match[str]) -> str:
+        times.append(_clock_keys(match))
+        return " " * (match.end() - match.start())
+
+    rest = _CLOCK.sub(clock, _TIMESTAMP.sub(timestamp, text))
+    return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
+
+
+def _is_number(token: str) -> bool:
+    return _NUMBER.fullmatch(token) is not None
+
+
+def identifier(token: str) -> bool:
+    """A token that names something (not a plain word): digits, underscores, joiners, or inner capitals."""
+    if any(c.isdigit() or c == "_" for c in token) or _JOINER.search(token):
+        return True
+    return any(c.isupper() for c in token[1:]) and not token.isupper()
+
+
+def _word_value(token: str) -> bool:
+    low = token.lower()
+    return len(low) >= 3 and low not in STOPWORDS and not _is_number(low)
+
+
+def raw_tokens(text: str) -> set[str]:
+    """The distinct tokens of a text, lower-cased, that could name something (not stopwords or short numbers)."""
+    return {t for t in _TOKEN.findall(text.lower()) if len(t) >= 3 and t not in STOPWORDS}
+
+
+@lru_cache(maxsize=CACHE)
+def _token_atoms(token: str) -> tuple[str, ...]:
+    """A token split at its joiners, a number kept whole (`http:8080` -> `http`, `8080`; `18.175` stays)."""
+    low = token.lower()
+    return (low,) if _is_number(low) else tuple(part for part in _JOINER.split(low) if part)
+
+
+def _atoms(tokens: Iterable[str]) -> list[str]:
+    return [atom for token in tokens for atom in _token_atoms(token)]
+
+
+@lru_cache(maxsize=CACHE)
+def _token_mentions(token: str) -> frozenset[str]:
+    """The keys one token of a searched text carries: itself, its parts and runs of parts, its numbers."""
+    low = token.lower()
+    if _is_number(low):
+        return frozenset([number_key(float(low))])
+    keys = {"w:" + low}
+    pieces = _JOINED.split(low)
+    parts = pieces[0::2]
+    if len(parts) > 1 and all(parts):
+        keys.update("w:" + p for p in parts)
+        for i in range(len(parts)):
+            for j in range(i + 2, min(len(parts), i + 6) + 1):
+                keys.add("w:" + "".join(pieces[2 * i : 2 * j - 1]))
+        keys.update(number_key(float(p)) for p in parts if _is_number(p))
+    return frozenset(keys)
+
+
+def _grams(atoms: list[str], size: int) -> Iterator[str]:
+    for i in range(len(atoms) - size + 1):
+        yield "p:" + " ".join(atoms[i : i + size])
+
+
+def _pair(a: str, b: str) -> str:
+    return f"r:{a}|{b}" if a <= b else f"r:{b}|{a}"
+
+
+def mentions(text: str) -> set[str]:
+    """Every key `text` contains: tokens whole and in parts, numbers, times, 2- and 3-word phrases, close pairs."""
+    times, rest = _times(text, searched=True)
+    tokens = _TOKEN.findall(rest)
+    keys: set[str] = set().union(*times, *(_token_mentions(t) for t in set(tokens)))
+    atoms = _atoms(tokens)
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        keys.update(_grams(atoms, size))
+    close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
+    for i, a in enumerate(close):
+        keys.update(_pair(a, b) for b in close[i + 1 : i + 1 + PAIR_REACH] if b != a)
+    return keys
+
+
+def _unit(keys: Iterable[str]) -> Unit:
+    frozen = frozenset(keys)
+    return Unit(frozen, frozen)
+
+
+def _time_unit(keys: frozenset[str]) -> Unit:
+    """A time: found in any of its spellings, known by its most precise one."""
+    for precision in "ftm":
+        exact = frozenset(k for k in keys if k[0] == precision)
+        if exact:
+            return Unit(keys, exact)
+    return Unit(keys, keys)
+
+
+@lru_cache(maxsize=CACHE)
+def _token_unit(token: str) -> Unit | None:
+    """A token of a text as a value: a specific number or an identifier (not a plain word)."""
+    low = token.lower()
+    if _is_number(low):
+        number = float(low)
+        return Unit(number_keys(number), frozenset([number_key(number)])) if specific_number(number) else None
+    return _unit(["w:" + low]) if identifier(token) else None
+
+
+def _phrase_unit(atoms: list[str]) -> Unit | None:
+    """Two or three words as one key; a longer run as its 3-grams, half of which must be found."""
+    if len(atoms) < 2 or all(a in STOPWORDS or len(a) < 3 for a in atoms):
+        return None
+    if len(atoms) <= MAX_PHRASE_WORDS:
+        return _unit(["p:" + " ".join(atoms)])
+    grams = frozenset(_grams(atoms, MAX_PHRASE_WORDS))
+    return Unit(grams, grams, need=max(1, math.ceil(LINE_SHARE * len(grams))))
+
+
+@lru_cache(maxsize=CACHE)
+def _scan(line: str) -> tuple[tuple[frozenset[str], ...], tuple[str, ...]]:
+    """A line's timestamps and clock times, and the tokens of the rest (a run repeats many lines)."""
+    times, rest = _times(line, searched=False)
+    return tuple(times), tuple(_TOKEN.findall(rest))
+
+
+def _line_units(line: str, wanted: Wanted | None) -> Iterator[Unit]:
+    """A line's times, specific numbers and identifiers, and the line itself as a quote; with `wanted`, only
+    what is written (and nothing of a line holding nothing written)."""
+    times, tokens = _scan(line)
+    if wanted is not None and not wanted.line(times, tokens):
+        return
+    yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
+    for token in set(tokens):
+        if wanted is None or wanted.tokens((token,)):
+            unit = _token_unit(token)
+            if unit is not None:
+                yield unit
+    quote = _phrase_unit(_atoms(tokens))
+    if quote is not None:
+        yield quote
+
+
+def _text_units(text: str, wanted: Wanted | None = None) -> Iterator[Unit]:
+    """Units of prose or a log, line by line (its first `MAX_LINES` lines; the rest without quotes). With
+    `wanted`, the text is read in one pass and only the lines holding a written token are read as lines."""
+    lines = text.splitlines()
+    if wanted is None:
+        for line in lines[:MAX_LINES]:
+            yield from _line_units(line, None)
+        if len(lines) > MAX_LINES:
+            yield from _bulk_units("\n".join(lines[MAX_LINES:]), None)
+        return
+    relevant = yield from _bulk_units(text, wanted)
+    hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
+    if hits:
+        for line in lines[:MAX_LINES]:
+            low = line.lower()
+            if any(hit in low for hit in hits):
+                yield from _line_units(line, wanted)
+
+
+def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None, list[str]]:
+    """The times, numbers and identifiers of a text, read in one pass (no quotes); returns the tokens holding
+    something written (all tokens without `wanted`)."""
+    times, rest = _times(text, searched=False)
+    yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
+    tokens = set(_TOKEN.findall(rest))
+    relevant = [t for t in tokens if wanted is None or wanted.tokens((t,))]
+    for token in relevant:
+        unit = _token_unit(token)
+        if unit is not None:
+            yield unit
+    return relevant
+
+
+def _string_units(text: str, wanted: Wanted | None) -> Iterator[Unit]:
+    """A JSON string: one token is a value whole (a name, an id); several words are read as a line (its ids,
+    numbers and times, and the whole as a quotable phrase)."""
+    compact = text.strip()
+    if " " not in compact and ":" not in compact and _TOKEN.fullmatch(compact) and not _is_number(compact):
+        low = compact.lower()
+        if (_word_value(compact) or _JOINER.search(compact)) and (wanted is None or low in wanted.words):
+            yield _unit(["w:" + low])
+        return
+    for line in text.splitlines()[:MAX_LINES]:
+        yield from _line_units(line, wanted)
+
+
+@lru_cache(maxsize=CACHE)
+def _scalar_atom(value: str | int | float | bool | None) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return f"{value:.10g}"
+    text = value.strip().lower()
+    return text if len(text) >= 2 and text not in STOPWORDS and not _JOINER.search(text) and " " not in text else None
+
+
+def _record_atoms(record: dict[str, Any]) -> list[str]:
+    atoms: list[str] = []
+    for value in record.values():
+        if isinstance(value, str | int | float | bool) or value is None:
+            atom = _scalar_atom(value)
+            if atom is not None and atom not in atoms:
+                atoms.append(atom)
+    return atoms[:MAX_RECORD_ATOMS]
+
+
+def _two_written(record: dict[str, Any], wanted: Wanted) -> bool:
+    """Whether two leaves of an object could be written (a cheap test before reading it as a record)."""
+    count = 0
+    for value in record.values():
+        if isinstance(value, str):
+            count += value.lower() in wanted.words
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            count += wanted.number(float(value))
+        if count >= 2:
+            return True
+    return False
+
+
+def _record_unit(atoms: list[str]) -> Unit | None:
+    """A JSON object's atom leaves as close pairs: found when two pairs are (one, for a two-leaf object)."""
+    if len(atoms) < 2:
+        return None
+    pairs = frozenset(_pair(a, b) for i, a in enumerate(atoms) for b in atoms[i + 1 :])
+    return Unit(pairs, pairs, need=1 if len(atoms) == 2 else 2)
+
+
+def _records(value: Any, wanted: Wanted | None) -> Iterator[Unit]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            atoms = _record_atoms(item) if wanted is None or _two_written(item, wanted) else []
+            record = _record_unit(atoms) if wanted is None or wanted.record(atoms) else None
+            if record is not None:
+                yield record
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
+
+
+def _json_units(text: str, value: Any, wanted: Wanted | None) -> Iterator[Unit]:
+    """A JSON result's values: each string value as a value whole or as a line (a short one also as a phrase),
+    the numbers, and each object as a record. With `wanted`, the text is read in one pass and only the strings
+    holding a written token, and the objects with two written leaves, are read on."""
+    body = _JSON_KEY.sub(" ", text)
+    strings = set(_JSON_STRING.findall(body))
+    if wanted is None:
+        for string in strings:
+            yield from _string_units(_unescaped(string), None)
+        yield from _bulk_units(_JSON_STRING.sub(" ", body), None)
+        yield from _records(value, None)
+        return
+    relevant = yield from _bulk_units(body, wanted)
+    hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
+    for string in strings:
+        low = string.lower()
+        if any(hit in low for hit in hits):
+            yield from _string_units(_unescaped(string), wanted)
+    if len(relevant) >= 2:
+        yield from _records(value, wanted)
+
+
+def _unescaped(string: str) -> str:
+    return json.loads(f'"{string}"') if "\\" in string else string
+
+
+def clear_caches() -> None:
+    """Forget the remembered tokens, strings and timestamps (they are kept across runs otherwise)."""
+    for cached in (specific_number, number_keys, _timestamp_keys_of, _token_atoms, _token_mentions, _token_unit):
+        cached.cache_clear()
+    for cached_scan in (_scan, _scalar_atom):
+        cached_scan.cache_clear()
+
+
+def parsed(text: str) -> Any:
+    """`text` as JSON when it is a JSON object or array, else None."""
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def units(text: str, wanted: Wanted | None = None) -> list[Unit]:
+    """The values of a tool result (JSON leaves and records, or the times, numbers, ids and lines of a text);
+    with `wanted`, only those that hold something written (the others cannot be found again)."""
+    value = parsed(text)
+    found = list(_json_units(text, value, wanted)) if value is not None else list(_text_units(text, wanted))
+    if value is None and len(text) <= MAX_VALUE_CHARS:
+        atoms = _atoms(_TOKEN.findall(_times(text, searched=False)[1]))
+        if 2 <= len(atoms) <= MAX_PHRASE_WORDS:  # a short answer is a value whole, however plain its words
+            found.append(_unit(["p:" + " ".join(atoms)]))
+    return list(dict.fromkeys(found))
+
+
+def identifiers(value: Any) -> frozenset[str]:
+    """`w:` keys of the identifiers in a JSON value or a text (ids, paths, names with digits or joiners)."""
+    if isinstance(value, dict):
+        return frozenset().union(*(identifiers(v) for v in value.values()))
+    if isinstance(value, list):
+        return frozenset().union(*(identifiers(v) for v in value))
+    if not isinstance(value, str):
+        return frozenset()
+    tokens = _TOKEN.findall(_times(value, searched=False)[1])
+    return frozenset("w:" + t.lower() for t in tokens if identifier(t) and not _is_number(t))
+
+
+def is_empty(text: str) -> bool:
+    """A negative result: JSON whose every list is empty (at least one list), or an empty text."""
+    value = parsed(text)
+    if value is None:
+        return not text.strip()
+    lists = list(_lists(value))
+    return bool(lists) and not any(lists)
+
+
+def _lists(value: Any) -> Iterator[list[Any]]:
+    if isinstance(value, list):
+        yield value
+        for item in value:
+            yield from _lists(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _lists(item)
+
+
+def name_keys(tool: str, *, plain_word: bool = True) -> frozenset[str]:
+    """Keys that name a tool in prose: `sandbox.get_k8s_events`, `get_k8s_events`, `k8s events`, `get k8s events`.
+
+    A one-word name (`bad.slow`) is an ordinary word too: it counts alone only with `plain_word`."""
+    short = tool.rsplit(".", 1)[-1]
+    words = [w.lower() for w in _NAME_WORD.findall(short)]
+    keys = {"w:" + tool.lower()}
+    if len(words) > 1 or (plain_word and len(short) >= 4):
+        keys.add("w:" + short.lower())
+    for run in (words, words[1:]):
+        if 2 <= len(run) <= MAX_PHRASE_WORDS:
+            keys.add("p:" + " ".join(run))
+        elif len(run) > MAX_PHRASE_WORDS:
+            keys.update(_grams(run, MAX_PHRASE_WORDS))
+    return frozenset(keys)

@@ -1,0 +1,88 @@
+"""Values and their other spellings: what makes a later text count as using an output, and what does not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aura_nb.trace.findings.flow import failure_sentences
+from aura_nb.trace.findings.values import is_empty, mentions, name_keys, specific_number, units
+
+
+def found(result: str, later: str) -> list[frozenset[str]]:
+    """The keys of each value of `result` that `later` writes again (values with enough keys found)."""
+    hay = mentions(later)
+    return [u.keys & hay for u in units(result) if len(u.keys & hay) >= u.need]
+
+
+EDGE = json.dumps({"caller": "cart", "callee": "catalog", "protocol": "http", "port": 8080, "external": False})
+
+
+def test_a_record_written_as_an_arrow_is_found_by_its_leaves_written_together() -> None:
+    record = next(u for u in units(EDGE) if u.need == 2)
+    assert len(record.keys & mentions("cart->catalog http:8080")) >= 2
+    apart = "cart answers within budget across every replica; hours later, catalog moved away from its old http port"
+    assert len(record.keys & mentions(apart)) < 2
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("since 2025-04-15T11:25:30Z", "t:"),
+        ("since 11:25:30 UTC", "c:"),
+        ("at 11:25", "h:"),
+        ("at 2025-04-15 11:25:30.000Z", "f:"),
+    ],
+)
+def test_a_timestamp_is_found_in_its_other_spellings(written: str, expected: str) -> None:
+    hits = found(json.dumps({"starts_at": "2025-04-15T11:25:30.000Z"}), written)
+    assert hits and any(k.startswith(expected) for k in hits[0])
+
+
+def test_timestamps_of_the_same_day_and_hour_do_not_meet() -> None:
+    assert found(json.dumps({"starts_at": "2025-04-15T11:25:30.000Z"}), "deploy at 2025-04-15T11:24:00.000Z") == []
+    assert found(json.dumps({"ts": "2025-04-15T10:16:09.126Z"}), "at 2025-04-15T10:16:09.480Z")[0] == {
+        "t:1744712169"
+    }, "the same second in another millisecond meets only at second precision"
+
+
+@pytest.mark.parametrize("written", ["28.9%", "0.289", "0.29", "a ratio of 0.2890"])
+def test_a_ratio_is_found_as_a_rounded_number_or_a_percentage(written: str) -> None:
+    assert found(json.dumps({"error_rate": 0.289}), f"error rate {written}")
+
+
+def test_an_id_is_one_value_not_its_fragments() -> None:
+    pod = json.dumps({"pod": "checkout-iwt66l2bvw-7zd9p"})
+    assert found(pod, "pod checkout-iwt66l2bvw-7zd9p restarted")
+    assert found(pod, "checkout restarted; iwt66l2bvw is a replica set") == []
+
+
+def test_plain_words_and_small_numbers_are_not_values() -> None:
+    text = "the service returned 3 errors while checking things"
+    assert [u.need for u in units(text)] == [3], "only the line itself, quoted (half its 3-grams), shows use"
+    assert not specific_number(3) and not specific_number(100) and not specific_number(0.5)
+    assert specific_number(8080) and specific_number(0.289) and specific_number(1834.2)
+
+
+def test_a_short_answer_is_a_value_whole() -> None:
+    assert found("call 2", "extra: call 2") and not found("call 2", "needed: call 1")
+
+
+def test_empty_results_are_negative_not_unused() -> None:
+    assert is_empty('{"now": "2025-04-15T12:15:00Z", "alerts": []}') and is_empty('{"events": []}')
+    assert not is_empty('{"timezone": "UTC", "datetime": "2026-12-01T10:56:28+00:00"}')
+    assert not is_empty('{"changes": [{"id": "chg-1"}]}')
+
+
+def test_tools_are_named_by_their_words_and_one_word_names_only_when_asked() -> None:
+    assert "p:k8s events" in name_keys("sandbox.get_k8s_events")
+    assert "p:long running operation" in name_keys("everything.trigger-long-running-operation")
+    assert name_keys("bad.slow", plain_word=False) == {"w:bad.slow"}
+    assert "w:slow" in name_keys("bad.slow")
+
+
+def test_a_failure_is_reported_only_by_a_sentence_that_says_so() -> None:
+    text = "The trace shows checkout errors. The log search failed (search_logs rejected 'critical'); logs unknown."
+    assert failure_sentences(text) == ["The log search failed (search_logs rejected 'critical');", "logs unknown."]
+    assert failure_sentences("Error traces show the error rate of checkout rising.") == []
