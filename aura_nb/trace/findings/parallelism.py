@@ -33,8 +33,8 @@ SERIAL_MIN_CALLS = 2
 """Consecutive single-call turns, independent of each other, reported as one missed batch."""
 DERIVED_TIME_REACH = 12 * 3600
 """A timestamp argument this close (seconds) to the times an earlier result returned is taken as derived from them."""
-WAIT_TOLERANCE = 0.05
-"""Seconds of scheduling slack before a ready task counts as having waited."""
+WAIT_TOLERANCE = 0.1
+"""Seconds of scheduling slack at either end of a wait (a loaded machine starts a ready task late by that much)."""
 
 
 def _times(keys: set[str]) -> list[int]:
@@ -212,7 +212,7 @@ def serial_tasks(view: RunView) -> list[Finding]:
     for task, (start, end) in spans.items():
         deps = [view.task_results[d].ts for d in view.task_starts[task].depends_on if d in view.task_results]
         ready = max(deps) if deps else first_start
-        if start - ready <= WAIT_TOLERANCE:
+        if start - ready <= 2 * WAIT_TOLERANCE:
             continue
         if running.least(ready + WAIT_TOLERANCE, start - WAIT_TOLERANCE) >= view.max_parallel:
             continue

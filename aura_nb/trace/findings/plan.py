@@ -7,14 +7,14 @@ tools may use any.
 `task_ignored` (error): a finished task whose submitted values (see `values`: ids, names, numbers, timestamps,
 records, its evidence's call ids) reach neither the final answer or conclusion nor any dependant task the
 answer used. Only values that tell this task apart count: what the question or the plan already said and what
-another task submitted too are left out, so a shared date or service name does not make an ignored task look
-used. A task that submitted nothing of its own is not judged. Severity error: the answer was concluded without
-work the plan asked for.
+another task submitted too (other than the tasks it feeds, which restate what they took from it) are left out,
+so a shared date or service name does not make an ignored task look used. A task that submitted nothing of
+its own is not judged. Severity error: the answer was concluded without work the plan asked for.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import EXTRACTION_PREFIX, Finding, seconds, step_list
@@ -73,19 +73,42 @@ def _finished_tasks(view: RunView) -> list[str]:
     return [t for t, e in view.task_results.items() if e.status == "finished" and e.outcome.result is not None]
 
 
+def _descendants(view: RunView) -> dict[str, set[str]]:
+    """Each task's transitive dependants (the tasks its result could flow into)."""
+    dependants: dict[str, set[str]] = defaultdict(set)
+    for task_id, started in view.task_starts.items():
+        for dependency in started.depends_on:
+            dependants[dependency].add(task_id)
+    closed: dict[str, set[str]] = {}
+
+    def close(task_id: str) -> set[str]:
+        if task_id not in closed:
+            closed[task_id] = set()  # a (malformed) cycle stops here
+            closed[task_id] = {d for child in dependants[task_id] for d in {child, *close(child)}}
+        return closed[task_id]
+
+    return {task_id: close(task_id) for task_id in view.task_starts}
+
+
 def _submitted_units(view: RunView) -> dict[str, list[Unit]]:
-    """Per finished task, the values of its submission that no other task submitted and the plan did not say."""
+    """Per finished task, the values of its submission that tell it apart: not said by the question or the
+    plan, and submitted by no other task except those it feeds (a dependant restating it shows the flow)."""
     said = mentions(view.question + "\n" + "\n".join(p.plan.model_dump_json() for p in view.plans))
     raw: dict[str, list[Unit]] = {}
     for task_id in _finished_tasks(view):
         result = view.task_results[task_id].outcome.result
         raw[task_id] = units(result.model_dump_json(exclude={"confidence"})) if result is not None else []
-    owners: Counter[str] = Counter(k for found in raw.values() for k in {k for u in found for k in u.keys})
+    owners: dict[str, set[str]] = defaultdict(set)
+    for task_id, found in raw.items():
+        for key in {k for u in found for k in u.keys}:
+            owners[key].add(task_id)
+    downstream = _descendants(view)
     distinct: dict[str, list[Unit]] = {}
     for task_id, found in raw.items():
+        mine = {task_id} | downstream.get(task_id, set())
         kept = []
         for unit in found:
-            keys = frozenset(k for k in unit.keys if owners[k] == 1 and k not in said)
+            keys = frozenset(k for k in unit.keys if owners[k] <= mine and k not in said)
             if len(keys) >= unit.need and not (unit.need == 1 and unit.primary & said):
                 kept.append(Unit(keys, unit.primary, unit.need))
         distinct[task_id] = kept

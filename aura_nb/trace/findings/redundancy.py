@@ -6,7 +6,7 @@ against the tool's input schema (recorded in `agent_started`): key order does no
 to the schema's default is the same as leaving it out, a null optional argument too; without a recorded
 schema, a repeat whose arguments only add keys to the first call's and that returned exactly the same output
 counts as well. It deliberately does not report a repeat whose output differed (a poll of a changing value:
-a clock, a counter, a queue) nor a retry after a failure.
+a clock, a counter, a queue) nor a retry after a failure (the same failure again included: a flaky server).
 
 `unused_result` (warning): a successful result whose values never flowed anywhere (see `flow`): none of the
 ids, names, numbers, timestamps, lines or records it brought is written again in a later turn of its agent
@@ -124,11 +124,9 @@ class _Groups:
 
     @staticmethod
     def _repeats(first: ToolCall, call: ToolCall) -> bool:
-        if _refused(call):
-            return True
         if not _answered(first):
-            return not _answered(call) and call.error == first.error  # the same failure twice
-        return _answered(call) and result_text(call) == result_text(first)
+            return False  # retrying a failure (a flaky server, a transient error) is not asking again
+        return _refused(call) or (_answered(call) and result_text(call) == result_text(first))
 
 
 def duplicate_groups(view: RunView) -> list[list[tuple[int, ToolCall]]]:
@@ -182,7 +180,7 @@ def _duplicate(view: RunView, group: list[tuple[int, ToolCall]]) -> Finding:
     forms = list(dict.fromkeys(arguments_text(c.arguments) for c in calls))
     asked = f"{calls[0].tool}({forms[0]})" + (f", also written {', '.join(forms[1:])}," if len(forms) > 1 else "")
     executed = len(repeated) - refused
-    answer = f"the same {len(result_text(calls[0])):,}-char answer" if _answered(calls[0]) else "the same failure"
+    answer = f"the same {len(result_text(calls[0])):,}-char answer"
     outcome = []
     if executed:
         outcome.append(f"{executed} repeat(s) ran again and returned {answer}")

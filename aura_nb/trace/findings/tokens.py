@@ -1,21 +1,24 @@
 """Where the tokens went: an agent's context growing turn after turn as it keeps every output it read.
 
 `context_growth` (warning): an agent whose turns came to read more than `GROWTH_FACTOR` x its first turn's
-input and more than `GROWTH_MIN_TOKENS`, accumulated over several outputs (each later turn re-reads them all,
-so the cost grows with the square of the conversation). It deliberately does not report growth that one
-output explains (at least `GROWTH_SINGLE_SHARE` of it): a single oversized output is the Scratchpad
-analyser's finding (`scratchpad_bypassed`), not a pattern of the conversation.
+input and more than a fifth of the model's context window, accumulated over several outputs (each later turn
+re-reads them all, so the cost grows with the square of the conversation). It deliberately does not report
+growth that one output explains (at least `GROWTH_SINGLE_SHARE` of it): a single oversized output is the
+Scratchpad analyser's finding (`scratchpad_bypassed`), not a pattern of the conversation.
 """
 
 from __future__ import annotations
 
+from aura_nb.config import ScratchpadSettings
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import Finding, as_tokens, call_label, result_text, step_list
 from aura_nb.trace.findings.view import RunView, Turn
 
 GROWTH_FACTOR = 3.0
-GROWTH_MIN_TOKENS = 20_000
-"""A turn's input above `GROWTH_FACTOR` x the agent's first turn and above `GROWTH_MIN_TOKENS` is runaway growth."""
+GROWTH_WINDOW_SHARE = 0.2
+"""A turn's input above `GROWTH_FACTOR` x the agent's first turn and above this share of the model's context
+window (the Scratchpad's `context_window`, 200k tokens by default: 40k) is runaway growth."""
+DEFAULT_WINDOW = ScratchpadSettings().context_window
 GROWTH_SINGLE_SHARE = 0.5
 """Growth at least this much explained by one tool output is that output's problem, not the conversation's."""
 
@@ -28,15 +31,22 @@ def _curve(turns: list[Turn]) -> str:
     return " -> ".join(f"{_input(t) / 1000:.1f}k" for t in turns)
 
 
+def _least(view: RunView) -> float:
+    settings = view.config.get("scratchpad")
+    window = settings.get("context_window") if isinstance(settings, dict) else None
+    return GROWTH_WINDOW_SHARE * float(window or DEFAULT_WINDOW)
+
+
 def context_growth(view: RunView) -> list[Finding]:
-    """Per agent, turns whose input exceeds `GROWTH_FACTOR` x its first turn and `GROWTH_MIN_TOKENS` tokens."""
+    """Per agent, turns whose input exceeds `GROWTH_FACTOR` x its first turn and a fifth of the context window."""
+    least = _least(view)
     findings: list[Finding] = []
     for agent, all_turns in view.turns.items():
         turns = [t for t in all_turns if t.call.error is None]
         first = _input(turns[0]) if turns else 0
         if len(turns) < 2 or first <= 0:  # no usage recorded: nothing to compare with
             continue
-        grown = [t for t in turns[1:] if _input(t) > GROWTH_FACTOR * first and _input(t) > GROWTH_MIN_TOKENS]
+        grown = [t for t in turns[1:] if _input(t) > GROWTH_FACTOR * first and _input(t) > least]
         if not grown:
             continue
         peak = max(grown, key=_input)

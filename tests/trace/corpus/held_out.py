@@ -467,8 +467,8 @@ async def ho_clean_window_computed_from_an_alert(env: Env) -> Run:
 
 @case("tokens", Expect("context_growth", last_step("agent"), exact=False), held_out=True)
 async def ho_context_growth_without_scratchpad(env: Env) -> Run:
-    """Without the Scratchpad, an agent pages twelve times through 45 warn-level lines, all kept in context."""
-    filters = {"level": "debug", "limit": 45, "order": "newest"}
+    """Without the Scratchpad, an agent pages sixteen times through 50 debug-level lines, all kept in context."""
+    filters = {"level": "debug", "limit": 50, "order": "newest"}
 
     def page(chat: Chat) -> list[Call]:
         pages = chat.of(LOGS)
@@ -477,4 +477,4 @@ async def ho_context_growth_without_scratchpad(env: Env) -> Run:
     def answer(chat: Chat) -> str:
         return "; ".join(p.json()["logs"][0]["message"][:40] + " @ " + p.json()["logs"][0]["ts"] for p in chat.of(LOGS))
 
-    return await single(env, "Skim the newest logs.", Agent([page] * 12, answer))
+    return await single(env, "Skim the newest logs.", Agent([page] * 16, answer))

@@ -14,7 +14,7 @@ from .tools import LOGS
 
 @case("tokens", Expect("context_growth", last_step("agent"), exact=False))
 async def context_growth_paging_raw(env: Env) -> Run:
-    """Twelve pages of 45 log lines read one after another into one context (each under the threshold)."""
+    """Twenty pages of 45 log lines read one after another into one context (each under the threshold)."""
     filters = {"level": "info", "limit": 45}
 
     def page(chat: Chat) -> list[tuple[str, dict[str, Any]]]:
@@ -24,7 +24,7 @@ async def context_growth_paging_raw(env: Env) -> Run:
     def answer(chat: Chat) -> str:
         return "; ".join(f"{p.json()['logs'][0]['ts']} {p.json()['logs'][-1]['pod']}" for p in chat.of(LOGS))
 
-    agent = Agent([page] * 12, answer)
+    agent = Agent([page] * 20, answer)
     return await single(env, "Read the info logs.", agent, scratchpad=ScratchpadSettings())
 
 
