@@ -3,7 +3,8 @@
 `slow_step` (warning, for a tool call): a call that reached a tool server and took far longer than the run's
 typical call (more than `SLOW_MEDIAN_FACTOR` x the median, or well outside the spread, and over
 `SLOW_MIN_SECONDS`) when the agent had a choice: it deliberately does not report a slow tool that the question
-or the agent's task names (the job was to run it), nor one that was the only tool the agent had. A slow model
+or the agent's task names, or whose duration or size argument they ask for ("wait 1.5 seconds": the job was to
+run it), nor one that was the only tool the agent had. A slow model
 turn is reported at info (worth a look: the provider, or a long context). Hand-backs, refused calls and local
 Scratchpad extractions are not steps a server served and are left out of the comparison.
 """
@@ -14,7 +15,7 @@ from statistics import median
 
 from aura_nb.events import ModelCall, ToolCall
 from aura_nb.trace.findings.base import EXTRACTION_PREFIX, REFUSALS, TERMINAL_TOOLS, Finding, describe_step, seconds
-from aura_nb.trace.findings.values import mentions, name_keys
+from aura_nb.trace.findings.values import mentions, name_keys, number_key
 from aura_nb.trace.findings.view import RunView
 
 SLOW_MIN_SECONDS = 1.0
@@ -56,11 +57,17 @@ def _outliers(population: list[tuple[int, ModelCall]] | list[tuple[int, ToolCall
 
 
 def _asked_for(view: RunView, call: ToolCall) -> bool:
-    """Whether the question or the agent's task names the tool, or it was the only tool the agent had."""
+    """Whether the question or the agent's task names the tool or asks for the duration or size the call was
+    given (a number of its arguments), or it was the only tool the agent had."""
     started = view.agent_starts.get(call.agent)
     task = view.task_starts.get(started.task_id or "") if started is not None else None
     asked = mentions(view.question + "\n" + (task.goal if task is not None else ""))
     if not asked.isdisjoint(name_keys(call.tool, plain_word=False)):
+        return True
+    numbers = {
+        number_key(float(v)) for v in call.arguments.values() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    if not asked.isdisjoint(numbers):
         return True
     offered = {t for t in (started.tools if started else []) if t not in TERMINAL_TOOLS}
     alternatives = {t for t in offered if t != call.tool and not t.startswith(EXTRACTION_PREFIX)}

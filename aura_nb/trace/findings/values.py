@@ -94,12 +94,13 @@ class Wanted:
         return Wanted(frozenset(words), frozenset(numbers), frozenset(times))
 
     def number(self, value: float) -> bool:
-        """Whether `value`, or a rounding or percentage of it, is written."""
+        """Whether `value`, or a rounding, a percentage or a thousandth or thousand times of it, is written."""
         found = self.numbers
         if not found:
             return False
-        if value in found or any(round(value, d) in found for d in range(4)):
-            return True
+        for scaled in (value, value / 1000, value * 1000):
+            if scaled in found or any(round(scaled, d) in found for d in range(4)):
+                return True
         return 0 < abs(value) < 1 and any(round(value * 100, d) in found for d in range(3))
 
     def tokens(self, tokens: Iterable[str]) -> bool:
@@ -136,8 +137,9 @@ def specific_number(value: float) -> bool:
 
 @lru_cache(maxsize=CACHE)
 def number_keys(value: float) -> frozenset[str]:
-    """The number and the forms a writer rounds it to (fewer decimals, a percentage of a ratio)."""
-    forms = {round(value, d) for d in range(4)}
+    """The number and the forms a writer rounds it to: fewer decimals, a percentage of a ratio, a thousandth or a
+    thousand times it (milliseconds written as seconds, bytes as kilobytes)."""
+    forms = {round(scaled, d) for scaled in (value, value / 1000, value * 1000) for d in range(4)}
     if 0 < abs(value) < 1:
         forms |= {round(value * 100, d) for d in range(3)}
     return frozenset([number_key(value), *(number_key(f) for f in forms if f != value and specific_number(f))])

@@ -56,6 +56,11 @@ class Case:
     def clean(self) -> bool:
         return not self.expect
 
+    @property
+    def module(self) -> str:
+        """The corpus module the case is written in (`unseen` for the second held-out batch)."""
+        return self.build.__module__.rsplit(".", 1)[-1]
+
 
 CASES: list[Case] = []
 
