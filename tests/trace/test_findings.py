@@ -12,7 +12,8 @@ from corpus.script import Agent, Chat, Orchestra, Worker, plan
 from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup
 from aura_nb.config import Limits
-from aura_nb.events import AgentStarted, Event, ModelCall, RunStarted, ToolCall
+from aura_nb.contracts import TaskOutcome, TaskResult
+from aura_nb.events import AgentStarted, Event, ModelCall, RunStarted, TaskFinished, TaskStarted, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.scripted import ScriptedModel, call
 from aura_nb.trace.findings import FINDING_COLUMNS, Finding, Findings, analyse, findings_frame
@@ -174,3 +175,18 @@ async def test_findings_read_back_from_the_log_are_the_same(pool: McpPool, tmp_p
     assert loud(findings) == [("serial_calls", steps_of(run, PROBE), "agent")] and findings[0].cost["turns"] == 2
     assert run.dir is not None and analyse(Run.load(run.dir).events) == findings
     assert run.findings() == findings and isinstance(run.findings(), Findings)
+
+
+def test_a_later_iteration_is_not_a_wait_but_a_task_started_late_within_it_is() -> None:
+    def task(task_id: str, iteration: int, start: float, end: float) -> list[Event]:
+        outcome = TaskOutcome(status="finished", result=TaskResult(summary=task_id))
+        return [
+            TaskStarted(agent=f"worker:{task_id}", task_id=task_id, iteration=iteration, ts=start),
+            TaskFinished(agent=f"worker:{task_id}", task_id=task_id, iteration=iteration, outcome=outcome, ts=end),
+        ]
+
+    events: list[Event] = [RunStarted(question="q", config={"limits": {"max_parallel": 4}}, ts=0.0)]
+    events += task("first", 1, 0.0, 1.0) + task("again", 2, 2.0, 3.0) + task("late", 2, 2.6, 3.5)
+    findings = analyse(events)
+    assert [(f.kind, f.agent) for f in findings] == [("serial_tasks", "worker:late")]
+    assert "0.60 s after it could have" in findings[0].explanation and "'first'" not in findings[0].explanation

@@ -11,9 +11,9 @@ that usually follow from the one before).
 apart from the other tasks and the question) its worker never wrote: not in its text, its calls' arguments or
 its submission.
 
-`serial_tasks` (warning): a task that was ready (its dependencies done) but started only later although fewer
-than `max_parallel` tasks were running at some moment of that wait. A sweep over the tasks' start and end
-times answers this in O(n log n) for any plan size.
+`serial_tasks` (warning): a task that was ready (its iteration under way and its dependencies done) but started
+only later although fewer than `max_parallel` tasks were running at some moment of that wait. A sweep over the
+tasks' start and end times answers this in O(n log n) for any plan size.
 """
 
 from __future__ import annotations
@@ -206,18 +206,21 @@ def serial_tasks(view: RunView) -> list[Finding]:
     if len(spans) < 2:
         return []
     running = _Concurrency(list(spans.values()))
-    first_start = min(s for s, _ in spans.values())
+    iteration = {t: view.task_starts[t].iteration for t in spans}
+    first_start: dict[int, float] = {}
+    for task, (start, _) in spans.items():
+        first_start[iteration[task]] = min(start, first_start.get(iteration[task], start))
     ends = sorted((end, task) for task, (_, end) in spans.items())
     findings: list[Finding] = []
     for task, (start, end) in spans.items():
         deps = [view.task_results[d].ts for d in view.task_starts[task].depends_on if d in view.task_results]
-        ready = max(deps) if deps else first_start
+        ready = max([first_start[iteration[task]], *deps])
         if start - ready <= 2 * WAIT_TOLERANCE:
             continue
         if running.least(ready + WAIT_TOLERANCE, start - WAIT_TOLERANCE) >= view.max_parallel:
             continue
         low, high = bisect.bisect_right(ends, (ready, "")), bisect.bisect_right(ends, (start, "\uffff"))
-        blockers = [other for _, other in ends[low:high] if other != task]
+        blockers = [other for _, other in ends[low:high] if other != task and iteration[other] == iteration[task]]
         findings.append(_serial_tasks(view, task, blockers, start - ready, end - start))
     return findings
 
