@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aura_nb.content import ModelResponse, TextBlock, ToolResult, ToolUseBlock, Usage
+from aura_nb.contracts import Evidence, Plan, Task, TaskOutcome, TaskResult
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
@@ -112,23 +113,22 @@ def ten_thousand(events: int, *, light: bool = False) -> list[Event]:
     recorder = Recorder("bench-10k")
     t = 1_744_700_000.0
     recorder.emit(RunStarted(agent="run", question="Why is checkout failing?", model="bench", ts=t))
-    tasks = [{"id": f"t{i}", "goal": f"task {i}", "depends_on": [], "tools": TOOLS} for i in range(8)]
-    recorder.emit(PlanCreated(agent="planner", plan={"tasks": tasks}, ts=t))
+    tasks = [Task(id=f"t{i}", goal=f"task {i}", tools=TOOLS) for i in range(8)]
+    recorder.emit(PlanCreated(agent="planner", plan=Plan(tasks=tasks), ts=t))
     turns = max(1, (events - 40) // (len(tasks) * 2))
     for task in tasks:
-        agent = f"worker:{task['id']}"
+        agent = f"worker:{task.id}"
         started = t
-        recorder.emit(TaskStarted(agent=agent, task_id=task["id"], goal=str(task["goal"]), ts=t))
+        recorder.emit(TaskStarted(agent=agent, task_id=task.id, goal=task.goal, ts=t))
         schemas = {tool: SCHEMA for tool in TOOLS}
-        recorder.emit(AgentStarted(agent=agent, role="worker", task_id=task["id"], tools=TOOLS, tool_schemas=schemas))
+        recorder.emit(AgentStarted(agent=agent, role="worker", task_id=task.id, tools=TOOLS, tool_schemas=schemas))
         last = ""
         for turn in range(turns):
             t, last = _turn(recorder, rng, agent, turn, t, repeat=turn % 50 == 49, light=light)
-        summary = {"summary": last[:400], "evidence": [{"call_id": f"{agent}-{turns - 1}"}], "confidence": 0.7}
+        summary = TaskResult(summary=last[:400], evidence=[Evidence(call_id=f"{agent}-{turns - 1}")], confidence=0.7)
         recorder.emit(AgentFinished(agent=agent, turns=turns, ts=t, duration=t - started, status="submitted"))
-        recorder.emit(
-            TaskFinished(agent=agent, task_id=task["id"], result={"status": "finished", "result": summary}, ts=t)
-        )
+        outcome = TaskOutcome(status="finished", result=summary)
+        recorder.emit(TaskFinished(agent=agent, task_id=task.id, outcome=outcome, ts=t))
     recorder.emit(RunFinished(agent="run", answer="checkout: a bad deploy", ts=t, duration=t - 1_744_700_000.0))
     return recorder.events
 
@@ -144,41 +144,32 @@ def five_hundred_tasks(count: int) -> list[Event]:
         )
     )
     tasks = [
-        {"id": f"s{i}", "goal": f"check shard {i}", "depends_on": [f"s{i - 1}"] if i % 10 else [], "tools": TOOLS}
+        Task(id=f"s{i}", goal=f"check shard {i}", depends_on=[f"s{i - 1}"] if i % 10 else [], tools=TOOLS)
         for i in range(count)
     ]
-    recorder.emit(PlanCreated(agent="planner", plan={"tasks": tasks}, ts=t0))
+    recorder.emit(PlanCreated(agent="planner", plan=Plan(tasks=tasks), ts=t0))
     lanes = [t0] * 4
     ends: dict[str, float] = {}
     for task in tasks:
-        agent = f"worker:{task['id']}"
+        agent = f"worker:{task.id}"
         lane = min(range(4), key=lanes.__getitem__)
-        deps = [ends[d] for d in task["depends_on"]]
-        start = max([lanes[lane], *deps])
-        recorder.emit(
-            TaskStarted(agent=agent, task_id=task["id"], goal=task["goal"], depends_on=task["depends_on"], ts=start)
-        )
-        recorder.emit(AgentStarted(agent=agent, role="worker", task_id=task["id"], tools=TOOLS, ts=start))
+        start = max([lanes[lane], *(ends[d] for d in task.depends_on)])
+        recorder.emit(TaskStarted(agent=agent, task_id=task.id, goal=task.goal, depends_on=task.depends_on, ts=start))
+        recorder.emit(AgentStarted(agent=agent, role="worker", task_id=task.id, tools=TOOLS, ts=start))
         t, result = _turn(recorder, rng, agent, 0, start + 0.01, repeat=False)
         submit = ToolUseBlock(id=f"{agent}-submit", name="submit_result", input={"summary": result[:300]})
-        recorder.emit(
-            ModelCall(
-                agent=agent,
-                model="bench",
-                turn=1,
-                ts=t,
-                duration=0.3,
-                response=ModelResponse(content=[submit], stop_reason="tool_use"),
-            )
-        )
+        response = ModelResponse(content=[submit], stop_reason="tool_use")
+        recorder.emit(ModelCall(agent=agent, model="bench", turn=1, ts=t, duration=0.3, response=response))
         recorder.emit(
             ToolCall(agent=agent, tool="submit_result", call_id=submit.id, arguments=submit.input, ts=t + 0.3)
         )
         end = t + 0.3 + rng.uniform(0, 0.5)
         recorder.emit(AgentFinished(agent=agent, turns=2, ts=end, duration=end - start, status="submitted"))
-        outcome = {"status": "finished", "result": {"summary": result[:300], "evidence": [{"call_id": f"{agent}-0"}]}}
-        recorder.emit(TaskFinished(agent=agent, task_id=task["id"], result=outcome, ts=end))
-        ends[task["id"]] = lanes[lane] = end
+        summary = TaskResult(summary=result[:300], evidence=[Evidence(call_id=f"{agent}-0")])
+        recorder.emit(
+            TaskFinished(agent=agent, task_id=task.id, outcome=TaskOutcome(status="finished", result=summary), ts=end)
+        )
+        ends[task.id] = lanes[lane] = end
     recorder.emit(
         RunFinished(agent="run", answer="every shard answered", ts=max(ends.values()), duration=max(ends.values()) - t0)
     )

@@ -17,6 +17,7 @@ without seconds, `p:` two or three consecutive words, `r:` two atoms written clo
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -71,14 +72,16 @@ class Unit:
     need: int = 1
 
 
-@dataclass(frozen=True)
 class Wanted:
     """What some later text writes (its words and parts, numbers, times): a value none of whose keys is among
     them can never be found again, so reading it can be skipped. This keeps reading large results cheap."""
 
-    words: frozenset[str]
-    numbers: frozenset[float]
-    times: frozenset[str]
+    def __init__(self, words: Iterable[str], numbers: Iterable[float], times: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self.numbers = frozenset(numbers)
+        self.times = frozenset(times)
+        self._sorted = sorted(self.numbers)
+        self._tokens: dict[str, bool] = {}
 
     @staticmethod
     def of(keys: Iterable[str]) -> Wanted:
@@ -91,7 +94,12 @@ class Wanted:
                 numbers.add(float(value))
             elif kind in "ftmch":
                 times.add(key)
-        return Wanted(frozenset(words), frozenset(numbers), frozenset(times))
+        return Wanted(words, numbers, times)
+
+    def _near(self, value: float) -> bool:
+        """Whether a written number lies within rounding distance of `value`."""
+        index = bisect.bisect_left(self._sorted, value - 0.5)
+        return index < len(self._sorted) and self._sorted[index] <= value + 0.5
 
     def number(self, value: float) -> bool:
         """Whether `value`, or a rounding, a percentage or a thousandth or thousand times of it, is written."""
@@ -99,16 +107,23 @@ class Wanted:
         if not found:
             return False
         for scaled in (value, value / 1000, value * 1000):
-            if scaled in found or any(round(scaled, d) in found for d in range(4)):
+            if self._near(scaled) and (scaled in found or any(round(scaled, d) in found for d in range(4))):
                 return True
-        return 0 < abs(value) < 1 and any(round(value * 100, d) in found for d in range(3))
+        percent = value * 100
+        return 0 < abs(value) < 1 and self._near(percent) and any(round(percent, d) in found for d in range(3))
+
+    def token(self, token: str) -> bool:
+        """Whether one of the token's atoms (or a number of it) is written (remembered per token)."""
+        known = self._tokens.get(token)
+        if known is None:
+            known = self._tokens[token] = any(
+                atom in self.words or (atom[0].isdigit() and _is_number(atom) and self.number(float(atom)))
+                for atom in _token_atoms(token)
+            )
+        return known
 
     def tokens(self, tokens: Iterable[str]) -> bool:
-        for token in tokens:
-            for atom in _token_atoms(token):
-                if atom in self.words or (atom[0].isdigit() and _is_number(atom) and self.number(float(atom))):
-                    return True
-        return False
+        return any(self.token(token) for token in tokens)
 
     def line(self, times: tuple[frozenset[str], ...], tokens: tuple[str, ...]) -> bool:
         """Whether a scanned line holds a time, an atom or a number that is written."""
@@ -336,7 +351,7 @@ def _line_units(line: str, wanted: Wanted | None) -> Iterator[Unit]:
         return
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     for token in set(tokens):
-        if wanted is None or wanted.tokens((token,)):
+        if wanted is None or wanted.token(token):
             unit = _token_unit(token)
             if unit is not None:
                 yield unit
@@ -370,7 +385,7 @@ def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None
     times, rest = _times(text, searched=False)
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     tokens = set(_TOKEN.findall(rest))
-    relevant = [t for t in tokens if wanted is None or wanted.tokens((t,))]
+    relevant = [t for t in tokens if wanted is None or wanted.token(t)]
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
