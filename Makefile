@@ -49,7 +49,7 @@ test: setup
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check aura_nb tests benchmarks
-	$(VENV)/bin/ruff format --check aura_nb tests benchmarks
+	$(VENV)/bin/ruff check aura_nb tests benchmarks scripts
+	$(VENV)/bin/ruff format --check aura_nb tests benchmarks scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports

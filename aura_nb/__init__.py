@@ -12,7 +12,6 @@ from aura_nb.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from aura_nb.agent.checkpoint import RunState
-    from aura_nb.agent.compare import Comparison
     from aura_nb.agent.control import RunControl, RunStopped
     from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
     from aura_nb.agent.orchestrator import Orchestrator
@@ -40,7 +39,9 @@ if TYPE_CHECKING:
     from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
     from aura_nb.scratchpad.explore import Explorer
     from aura_nb.textdata.templates import TemplateMiner, mine
+    from aura_nb.trace.compare import Comparison
     from aura_nb.trace.findings import Finding, analyse
+    from aura_nb.trace.projection import RunProjection
     from aura_nb.trace.record import RunRecord
     from aura_nb.trace.recorder import Recorder
     from aura_nb.trace.runlog import read_events
@@ -56,7 +57,7 @@ _EXPORTS = {
     "AnthropicModel": "aura_nb.models.anthropic",
     "BlobStore": "aura_nb.scratchpad",
     "CombinedToolbox": "aura_nb.mcp.toolbox",
-    "Comparison": "aura_nb.agent.compare",
+    "Comparison": "aura_nb.trace.compare",
     "Conclusion": "aura_nb.contracts",
     "AuraError": "aura_nb.errors",
     "ConfigError": "aura_nb.errors",
@@ -82,6 +83,7 @@ _EXPORTS = {
     "Run": "aura_nb.agent.run",
     "RunControl": "aura_nb.agent.control",
     "RunLogError": "aura_nb.errors",
+    "RunProjection": "aura_nb.trace.projection",
     "RunRecord": "aura_nb.trace.record",
     "RunState": "aura_nb.agent.checkpoint",
     "RunStopped": "aura_nb.agent.control",
@@ -170,6 +172,7 @@ __all__ = [
     "RunConfig",
     "RunControl",
     "RunLogError",
+    "RunProjection",
     "RunRecord",
     "RunState",
     "RunStopped",

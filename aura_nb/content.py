@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +57,11 @@ class Usage(_Frozen):
 class TextBlock(_Frozen):
     type: Literal["text"] = "text"
     text: str
+
+
+def call_fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
+    """A tool call's identity for "is this the same call?": the tool and its arguments, keys sorted."""
+    return tool + "\x00" + json.dumps(arguments, sort_keys=True, default=str)
 
 
 class ToolUseBlock(_Frozen):
@@ -163,8 +170,6 @@ class ToolResult(_Frozen):
             else:
                 parts.append(f"[image {item.mime_type}, {item.byte_size} bytes]")
         if not parts and self.structured is not None:
-            import json
-
             parts.append(json.dumps(self.structured, separators=(",", ":")))
         return "\n".join(parts)
 

@@ -120,12 +120,29 @@ by the loop guard), `invalid_tool_input` (the model's input was not a JSON objec
 run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back tool rejected its
 arguments). The Scratchpad: `scratchpad_store_failed` and `scratchpad_<ExtractionErrorCode>`."""
 
+Severity = Literal["info", "warning", "error"]
+"""How bad a behaviour finding is."""
+
 REFUSED_ERROR_TYPES: frozenset[str] = frozenset({"duplicate_call", "not_allowed", "invalid_tool_input"})
 """`error_type`s of calls the harness refused without running them."""
 
 HANDBACK_TOOLS: frozenset[str] = frozenset({"submit_plan", "submit_result", "submit_answer"})
 """The orchestrator's hand-back tools: a planner, worker or synthesizer ends by calling one; they do no
 work, so their calls are counted apart from tool calls (`submissions`)."""
+
+
+PLANNER, SYNTHESIZER, WORKER_PREFIX = "planner", "synthesizer", "worker:"
+"""The agent names of an orchestrated run: the planner, the synthesizer, and `worker:<task id>` per task."""
+
+
+def worker_agent(task_id: str) -> str:
+    """The agent name of the worker carrying out task `task_id`."""
+    return WORKER_PREFIX + task_id
+
+
+def task_of_agent(agent: str) -> str | None:
+    """The task id of a worker agent (`worker:<task id>`), else None."""
+    return agent.removeprefix(WORKER_PREFIX) if agent.startswith(WORKER_PREFIX) else None
 
 
 def extraction_error_type(code: ExtractionErrorCode) -> ToolErrorType:

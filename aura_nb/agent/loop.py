@@ -9,13 +9,21 @@ the model is told once, and a second duplicate ends the loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aura_nb.agent.control import RunControl, RunStopped
-from aura_nb.content import ContentBlock, Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
+from aura_nb.content import (
+    ContentBlock,
+    Message,
+    ModelResponse,
+    TextBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+    call_fingerprint,
+)
 from aura_nb.contracts import AgentStatus, Role, ToolErrorType
 from aura_nb.events import (
     AgentFinished,
@@ -51,10 +59,6 @@ class AgentResult:
     error: str | None = None
     submitted: dict[str, Any] | None = None
     """The arguments of the successful terminal call (e.g. `submit_result`) that ended the loop."""
-
-
-def _call_key(block: ToolUseBlock) -> str:
-    return block.name + "\x00" + json.dumps(block.input, sort_keys=True, default=str)
 
 
 class AgentLoop:
@@ -255,7 +259,7 @@ class AgentLoop:
         for block in uses:
             if block.input_error is not None:
                 continue
-            key = _call_key(block)
+            key = call_fingerprint(block.name, block.input)
             if key in self._seen_calls:
                 duplicates[block.id] = self._seen_calls[key]
             else:

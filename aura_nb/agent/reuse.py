@@ -11,14 +11,13 @@ agent from its first live turn.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.control import RunControl
-from aura_nb.content import ToolResult
+from aura_nb.content import ToolResult, call_fingerprint
 from aura_nb.errors import ForkError
 from aura_nb.events import Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
@@ -28,11 +27,11 @@ from aura_nb.scratchpad import Scratchpad
 from aura_nb.scratchpad.images import ImageBlobs
 from aura_nb.trace.frames import step_events
 
-CallKey = tuple[str, str, str, str]  # agent, call id, tool, arguments
+CallKey = tuple[str, str, str]  # agent, call id, the call's fingerprint
 
 
 def _call_key(agent: str, call_id: str, tool: str, arguments: Mapping[str, Any]) -> CallKey:
-    return agent, call_id, tool, json.dumps(arguments, sort_keys=True, default=str)
+    return agent, call_id, call_fingerprint(tool, arguments)
 
 
 class Recorded:

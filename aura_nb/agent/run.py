@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.checkpoint import RunState, state_at
-from aura_nb.agent.compare import Comparison, compare_runs
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.drive import Reuse, drive
 from aura_nb.agent.frame import fail_to_start
@@ -98,10 +97,6 @@ class Run(RunRecord):
     def state(self, step: int | None = None) -> RunState:
         """The plan, task states, conversations and blobs after `step` (default: the last)."""
         return state_at(self.events, step)
-
-    def compare(self, other: RunRecord) -> Comparison:
-        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
-        return compare_runs(self, other)
 
     async def fork(
         self,

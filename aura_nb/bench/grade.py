@@ -15,19 +15,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.bench.suite import BEHAVIOUR_CRITERIA, Citation, Rubric
-from aura_nb.contracts import REFUSED_ERROR_TYPES
 from aura_nb.events import (
-    ChaosInjected,
     Event,
-    ModelCall,
     RunFinished,
-    RunStarted,
     ScratchpadExtracted,
     ScratchpadStored,
     ToolCall,
 )
 from aura_nb.trace.findings import Finding, analyse
-from aura_nb.trace.findings.base import SEVERITY_RANK, TERMINAL_TOOLS
+from aura_nb.trace.findings.base import SEVERITY_RANK
+from aura_nb.trace.projection import RunProjection, project
 
 if TYPE_CHECKING:
     from aura_nb.bench.judge import Verdict
@@ -49,33 +46,13 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Measures:
-    """What a run cost and did, from its events."""
-
-    tool_calls: int
-    input_tokens: int
-    output_tokens: int
-    wall_s: float
-    tools: tuple[str, ...]
-    """Every tool called (hand-back tools excluded), in order."""
-    tool_errors: int = 0
-    """Calls that failed (refusals by the harness not counted: nothing ran)."""
-    chaos_injections: int = 0
-    """Faults a chaos proxy injected into the run's calls."""
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-
-@dataclass(frozen=True)
 class Grade:
-    """A graded run: its criteria, the weighted score, the outcome (of a sandbox case), the measures and the
-    findings."""
+    """A graded run: its criteria, the weighted score, the outcome (of a sandbox case), the run's projection
+    (its totals are the measures) and the findings."""
 
     criteria: list[Criterion]
     outcome: Outcome | None
-    measures: Measures
+    run: RunProjection
     findings: list[Finding]
 
     @property
@@ -107,27 +84,6 @@ class Grade:
 
 def _finished(events: Sequence[Event]) -> RunFinished | None:
     return next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
-
-
-def measure(events: Sequence[Event]) -> Measures:
-    """Tool calls, tokens (every model call's input, cache included, and output) and wall time of a run."""
-    calls = [e for e in events if isinstance(e, ToolCall) and e.tool not in TERMINAL_TOOLS]
-    models = [e for e in events if isinstance(e, ModelCall)]
-    started = next((e for e in events if isinstance(e, RunStarted)), None)
-    finished = _finished(events)
-    if started is not None and finished is not None:
-        wall = finished.ts - started.ts
-    else:
-        wall = max((e.ts for e in events), default=0.0) - min((e.ts for e in events), default=0.0)
-    return Measures(
-        tool_calls=len(calls),
-        input_tokens=sum(m.usage.total_input for m in models),
-        output_tokens=sum(m.usage.output_tokens for m in models),
-        wall_s=round(wall, 3),
-        tools=tuple(c.tool for c in calls),
-        tool_errors=sum(1 for c in calls if c.error_type is not None and c.error_type not in REFUSED_ERROR_TYPES),
-        chaos_injections=sum(len(e.injections) for e in events if isinstance(e, ChaosInjected)),
-    )
 
 
 def tool_matches(tool: str, pattern: str) -> bool:
@@ -170,25 +126,28 @@ def _max_severity(findings: Iterable[Finding]) -> str | None:
     return ranked[0] if ranked else None
 
 
-Check = Callable[[Rubric, Sequence[Event], Measures, list[Finding]], tuple[bool, Any, str]]
+Check = Callable[[Rubric, Sequence[Event], RunProjection, list[Finding]], tuple[bool, Any, str]]
 
 
-def _max_tool_calls(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
-    limit = rubric.max_tool_calls or 0
-    return m.tool_calls <= limit, m.tool_calls, f"{m.tool_calls} tool call(s), at most {limit} allowed"
+def _max_tool_calls(
+    rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]
+) -> tuple[bool, Any, str]:
+    limit, calls = rubric.max_tool_calls or 0, m.totals.tool_calls
+    return calls <= limit, calls, f"{calls} tool call(s), at most {limit} allowed"
 
 
-def _forbidden(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
-    used = sorted({t for t in m.tools if any(tool_matches(t, p) for p in rubric.forbidden_tools)})
+def _forbidden(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
+    used = sorted({t for t in m.tools() if any(tool_matches(t, p) for p in rubric.forbidden_tools)})
     return not used, used, f"forbidden tool(s) called: {', '.join(used)}" if used else "no forbidden tool called"
 
 
-def _required(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
-    missing = [p for p in rubric.required_tools if not any(tool_matches(t, p) for t in m.tools)]
-    return not missing, sorted(set(m.tools)), f"never called: {', '.join(missing)}" if missing else "all called"
+def _required(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
+    tools = m.tools()
+    missing = [p for p in rubric.required_tools if not any(tool_matches(t, p) for t in tools)]
+    return not missing, sorted(set(tools)), f"never called: {', '.join(missing)}" if missing else "all called"
 
 
-def _must_cite(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+def _must_cite(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
     tools = cited_tools(events)
     finished = _finished(events)
     text = _answer_text(finished) if finished is not None else ""
@@ -197,22 +156,23 @@ def _must_cite(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Fin
     return not missing, sorted(tools), detail
 
 
-def _token_budget(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+def _token_budget(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
     budget = rubric.token_budget or 0
-    return m.total_tokens <= budget, m.total_tokens, f"{m.total_tokens:,} tokens of a {budget:,} budget"
+    tokens = m.totals.total_tokens
+    return tokens <= budget, tokens, f"{tokens:,} tokens of a {budget:,} budget"
 
 
-def _wall_time(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+def _wall_time(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
     budget = rubric.wall_time_budget or 0.0
-    return m.wall_s <= budget, m.wall_s, f"{m.wall_s:.1f} s of a {budget:g} s budget"
+    return m.duration_s <= budget, m.duration_s, f"{m.duration_s:.1f} s of a {budget:g} s budget"
 
 
-def _duplicates(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+def _duplicates(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
     repeats = int(sum(x.cost.get("calls", 0.0) for x in f if x.kind == "duplicate_call"))
     return repeats == 0, repeats, f"{repeats} repeated call(s)"
 
 
-def _severity(rubric: Rubric, events: Sequence[Event], m: Measures, f: list[Finding]) -> tuple[bool, Any, str]:
+def _severity(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
     worst = _max_severity(f)
     limit = rubric.max_finding_severity or "error"
     passed = worst is None or SEVERITY_RANK[worst] >= SEVERITY_RANK[limit]
@@ -239,10 +199,13 @@ def _expected(rubric: Rubric, name: str) -> Any:
     return [c.label() for c in value] if name == "must_cite" else value
 
 
-def grade_behaviour(events: Sequence[Event], rubric: Rubric, findings: list[Finding] | None = None) -> list[Criterion]:
-    """The behaviour criteria `rubric` sets, from the events alone (`findings` default to `analyse(events)`)."""
+def grade_behaviour(
+    events: Sequence[Event], rubric: Rubric, findings: list[Finding] | None = None, run: RunProjection | None = None
+) -> list[Criterion]:
+    """The behaviour criteria `rubric` sets, from the events alone (`findings` default to `analyse(events)`,
+    `run` to their projection)."""
     findings = analyse(events) if findings is None else findings
-    measures = measure(events)
+    measures = project(events) if run is None else run
     results: list[Criterion] = []
     for name in BEHAVIOUR_CRITERIA:
         if not rubric.graded(name):
@@ -305,5 +268,6 @@ def grade_run(
         outcome = grade_outcome(conclusion, answer, truth)
         criteria = grade_outcomes(outcome, truth, rubric)
     findings = analyse(events)
-    criteria += grade_answer(events, rubric, verdict) + grade_behaviour(events, rubric, findings)
-    return Grade(criteria, outcome, measure(events), findings)
+    run = project(events, findings=findings)
+    criteria += grade_answer(events, rubric, verdict) + grade_behaviour(events, rubric, findings, run)
+    return Grade(criteria, outcome, run, findings)

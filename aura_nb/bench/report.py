@@ -22,12 +22,12 @@ from aura_nb.bench.suite import CRITERIA
 
 WORST_RUNS = 10
 MEANS = (
-    "input_tokens",
+    "total_input_tokens",
     "output_tokens",
     "tool_calls",
     "tool_errors",
     "chaos_injections",
-    "wall_s",
+    "duration_s",
     "findings_warning",
     "findings_error",
 )
@@ -126,7 +126,7 @@ def figures(df: pd.DataFrame) -> dict[str, Any]:
         scores, x="case", y="score", color="config", color_discrete_map=colors, barmode="group", range_y=[0, 1]
     )
     points = df.assign(
-        tokens=_numeric(df["input_tokens"]) + _numeric(df["output_tokens"]),
+        tokens=_numeric(df["total_input_tokens"]) + _numeric(df["output_tokens"]),
         outcome=df["correct"].map({True: "correct", False: "wrong"}).fillna("wrong"),
     )
     scatter = px.scatter(

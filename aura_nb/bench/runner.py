@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from aura_nb.agent.run import Run
     from aura_nb.bench.judge import Verdict
 
-MEASURE_COLUMNS = ["input_tokens", "output_tokens", "tool_calls", "tool_errors", "chaos_injections", "wall_s"]
+TOTAL_COLUMNS = ["total_input_tokens", "output_tokens", "tool_calls", "tool_errors", "chaos_injections"]
+"""The run's totals (`aura_nb.trace.projection.Totals`, same names and meanings) each row carries."""
+MEASURE_COLUMNS = [*TOTAL_COLUMNS, "duration_s"]
+"""What a row measures: the totals and the run's wall time (the projection's `duration_s`)."""
 FINDING_COLUMNS = [f"findings_{s}" for s in SEVERITIES]
 COLUMNS = [
     "case",
@@ -98,11 +101,10 @@ def grade_row(
     """The result row of one run: identity, score, every criterion (passed, measured), measures, findings."""
     grade: Grade = grade_run(events, task.case.rubric, truth, verdict)
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    status = next((e.status for e in reversed(events) if e.kind == "run_finished"), "interrupted")
     row |= _identity(task) | {
         "run_id": run_id,
         "run_dir": str(run_dir) if run_dir is not None else None,
-        "status": status,
+        "status": grade.run.status,
         "score": round(grade.score, 4),
         "correct": grade.correct,
         "findings": grade.findings_by_kind(),
@@ -110,8 +112,7 @@ def grade_row(
     for criterion in grade.criteria:
         row[criterion.name] = criterion.passed
         row[f"{criterion.name}_value"] = criterion.measured
-    measures = grade.measures
-    row |= {name: getattr(measures, name) for name in MEASURE_COLUMNS}
+    row |= {name: getattr(grade.run.totals, name) for name in TOTAL_COLUMNS} | {"duration_s": grade.run.duration_s}
     row |= {f"findings_{s}": n for s, n in grade.findings_by_severity().items()}
     return row
 

@@ -18,11 +18,11 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aura_nb.config import ServerSpec, error_location, load_settings, read_toml
+from aura_nb.contracts import Severity
 from aura_nb.errors import ConfigError, SuiteError
 from aura_nb.sandbox.faults import FAULTS
 
 SUITES_DIR = Path(__file__).parent / "suites"
-Severity = Literal["info", "warning", "error"]
 OutcomeCriterion = Literal["root_cause_service", "fault_type", "triggering_change"]
 """Checked against a sandbox incident's ground truth; their rubric value is their weight."""
 AnswerCriterion = Literal["expected_facts", "judge"]

@@ -18,7 +18,7 @@ def _progress(total: int) -> Any:
         nonlocal done
         done += 1
         mark = "ERROR " + str(row["error"]) if row["error"] else ("✓" if row["correct"] else "✗")
-        wall = f"{row['wall_s']:.1f}s" if row["wall_s"] is not None else ""
+        wall = f"{row['duration_s']:.1f}s" if row["duration_s"] is not None else ""
         print(
             f"[{done}/{total}] {row['case']} {row['config']} #{row['repeat']} score {row['score']:.2f} {mark} {wall}",
             file=sys.stderr,

@@ -14,6 +14,7 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,13 +37,14 @@ class DemoResult:
     outcome: Outcome
 
     def scratchpad(self) -> dict[str, int]:
-        stored = [e for e in self.run.events if e.kind == "scratchpad_stored"]
+        """What the Scratchpad kept out of the context (from the run's projection)."""
+        run = self.run.projection()
         return {
-            "blobs": len(stored),
-            "bytes_stored": sum(e.size_bytes for e in stored),
-            "tokens_stored": sum(e.tokens for e in stored),
-            "tokens_saved": sum(e.tokens_saved for e in stored),
-            "extractions": sum(1 for e in self.run.events if e.kind == "scratchpad_extracted"),
+            "blobs": len(run.scratchpad.stores),
+            "bytes_stored": run.scratchpad.bytes_stored,
+            "tokens_stored": sum(s.tokens for s in run.scratchpad.stores),
+            "tokens_saved": run.scratchpad.tokens_saved,
+            "extractions": run.totals.extractions,
         }
 
 
@@ -109,23 +111,21 @@ def export(result: DemoResult, out: Path | None) -> tuple[Path, Path]:
 
 def report(result: DemoResult) -> str:
     """A readable summary: plan, steps, tools, tokens, Scratchpad savings, answer against ground truth."""
-    run, truth, outcome = result.run, result.truth, result.outcome
-    lines = [run.summary(), ""]
-    states = {e.task_id: e.status for e in run.events if isinstance(e, TaskFinished)}
+    truth, outcome = result.truth, result.outcome
+    run = result.run.projection()
+    lines = [run.summary_line(), ""]
     if run.plan is not None:
         lines.append("plan:")
         for task in run.plan.tasks:
             after = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
-            lines.append(f"  {task.id:<10} {states.get(task.id, '?'):<9} {task.goal}{after}")
-    tools: dict[str, int] = {}
-    for step in run.steps():
-        if step["kind"] == "tool":
-            tools[step["name"]] = tools.get(step["name"], 0) + 1
+            lines.append(f"  {task.id:<10} {task.state:<9} {task.goal}{after}")
+    tools = Counter(run.tools())
     lines += ["", "tools: " + ", ".join(f"{name} ×{count}" for name, count in sorted(tools.items()))]
-    sp = result.scratchpad()
+    pad = run.scratchpad
     lines.append(
-        f"scratchpad: {sp['blobs']} output(s) stored ({sp['bytes_stored']:,} bytes, ~{sp['tokens_stored']:,} tokens); "
-        f"{sp['tokens_saved']:,} tokens kept out of the context; {sp['extractions']} extraction(s)"
+        f"scratchpad: {len(pad.stores)} output(s) stored ({pad.bytes_stored:,} bytes, "
+        f"~{sum(s.tokens for s in pad.stores):,} tokens); {pad.tokens_saved:,} tokens kept out of the context; "
+        f"{run.totals.extractions} extraction(s)"
     )
     lines += ["", run.answer, ""]
     mark = {True: "✓", False: "✗"}
@@ -143,7 +143,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     run_dir, notebook = export(result, Path(args.out) if args.out else None)
     run = result.run
     if args.json:
-        steps = run.steps()
+        projection = run.projection()
         document = {
             "run_id": run.id,
             "run_dir": str(run_dir),
@@ -156,9 +156,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "correct": result.outcome.correct,
             "outcome": result.outcome.as_dict(),
             "plan": run.plan.model_dump(mode="json") if run.plan else None,
-            "steps": steps,
-            "tool_calls": sum(1 for s in steps if s["kind"] == "tool"),
-            "usage": {"input_tokens": run.usage.total_input, "output_tokens": run.usage.output_tokens},
+            "steps": projection.step_rows(),
+            "totals": projection.totals.model_dump(mode="json"),
             "scratchpad": result.scratchpad(),
         }
         print(json.dumps(document, indent=2))

@@ -18,16 +18,15 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     runs_dir = resolve_runs_dir(args.dir)
     rows: list[dict[str, Any]] = []
     for log in sorted(runs_dir.glob(f"*/{EVENTS_FILE}")) if runs_dir.exists() else []:
-        run = RunRecord.load(log.parent)
-        started = run.events[0].ts if run.events else 0.0
+        run = RunRecord.load(log.parent).projection()
         rows.append(
             {
-                "id": run.id,
-                "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+                "id": log.parent.name,
+                "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at or 0.0)),
                 "status": run.status,
                 "model": run.model,
-                "steps": len(run.steps()),
-                "tokens": run.usage.total,
+                "steps": run.totals.steps,
+                "tokens": run.totals.total_tokens,
             }
         )
     if args.json:

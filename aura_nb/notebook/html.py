@@ -80,16 +80,17 @@ def _section(title: str, body: str) -> str:
 
 
 def _header(doc: dict[str, Any]) -> str:
-    usage = doc["usage"]
+    totals = doc["totals"]
+    handbacks = f", {totals['submissions']} hand-back" if totals["submissions"] else ""
     facts = [
         _state(doc["status"]),
         f"model {_tag('code', _e(doc['model'] or '?'))}",
-        f"{len(doc['steps'])} steps ({usage['model_calls']} model, {usage['tool_calls']} tool)",
-        f"tokens in {usage['input_tokens']:,} / out {usage['output_tokens']:,}",
+        f"{totals['steps']} steps ({totals['model_calls']} model, {totals['tool_calls']} tool{handbacks})",
+        f"tokens in {totals['total_input_tokens']:,} / out {totals['output_tokens']:,}",
         f"{doc['duration_s']:.1f} s",
     ]
-    if usage["cost_usd"] is not None:
-        facts.append(f"${usage['cost_usd']:.4f}")
+    if totals["cost_usd"] is not None:
+        facts.append(f"${totals['cost_usd']:.4f}")
     question = _tag("div", _e(doc["question"]) or _tag("i", "no question"), "font-size: 15px; font-weight: 600")
     ident = _tag("div", f"run {_e(doc['run_id'])}" + (f" · trace {_e(doc['trace_id'])}" if doc["trace_id"] else ""))
     fork = doc["fork"]
@@ -111,7 +112,7 @@ def _plan(doc: dict[str, Any]) -> str:
             _e(", ".join(task["depends_on"]) or "—"),
             _state(task["state"]),
             _e(task["steps"]),
-            f"{task['tokens']:,}",
+            f"{task['total_tokens']:,}",
         ]
         for task in plan["tasks"]
     ]
@@ -175,7 +176,7 @@ def _steps(doc: dict[str, Any]) -> str:
             _e(step["step"]),
             _e(step["agent"]),
             _tag("details", _tag("summary", _tag("code", _e(step["name"])), "cursor: pointer") + _step_detail(step)),
-            f"{step['input_tokens']:,} / {step['output_tokens']:,}",
+            f"{step['total_input_tokens']:,} / {step['output_tokens']:,}",
             f"{step['latency_s']:.3f}",
             _flags(step),
             _bar(step, total),

@@ -24,7 +24,7 @@ from IPython.display import DisplayHandle, display
 from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
-from aura_nb.notebook.bundle import run_bundle, run_document, run_metadata
+from aura_nb.notebook.bundle import run_mimebundle
 from aura_nb.notebook.charts import figure_bundle
 
 STATIC = Path(__file__).parent / "static"
@@ -77,7 +77,7 @@ class LiveRun:
         self.run = run
         self.interval = interval
         self.renders = 0
-        self.view = RunView(doc=run_document(run.events, status=run.status))
+        self.view = RunView(doc=run.projection().model_dump(mode="json"))
         self.status = widgets.HTML()
         self.instruction = widgets.Text(placeholder="an instruction for the fork", layout={"width": "40%"})
         self.plan_editor = widgets.Textarea(layout={"width": "100%", "height": "160px", "display": "none"})
@@ -121,9 +121,10 @@ class LiveRun:
     def render(self) -> None:
         self._pending = None
         self.renders += 1
-        doc = run_document(self.run.events, status=self.run.status)
+        projection = self.run.projection()
+        doc = projection.model_dump(mode="json")
         self.view.doc = doc
-        self.status.value = f"<code>{self.run.summary()}</code>"
+        self.status.value = f"<code>{projection.summary_line()}</code>"
         if len(doc["plots"]) != self._charted and self.charts is not None:
             self._charted = len(doc["plots"])
             bundle, charts = figure_bundle(doc), self.charts
@@ -137,7 +138,7 @@ class LiveRun:
         self.render()
         handle = self.handle
         if handle is not None:
-            bundle, metadata = run_bundle(self.run.events), run_metadata(self.run.events)
+            bundle, metadata = run_mimebundle(self.run)
             publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), self.origin)
 
     def _fork(self) -> None:

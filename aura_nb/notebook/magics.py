@@ -22,7 +22,7 @@ from IPython.display import display
 from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
 from aura_nb.errors import AuraError, UsageError
-from aura_nb.notebook.bundle import run_bundle, run_metadata, run_mimebundle
+from aura_nb.notebook.bundle import run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, run_sync
 from aura_nb.trace.record import RunRecord
@@ -109,7 +109,7 @@ class AuraMagics(Magics):
             run = run_sync(question, session=self.session, **options)
             self.session.remember(run, args.name)
             self._bind(run, args.name)
-            print(run_bundle(run.events)["text/plain"])
+            print(run_text(run.record()))
             return run
         run = self.session.start(question, name=args.name, **options)
         self._bind(run, args.name)
@@ -212,14 +212,15 @@ class AuraMagics(Magics):
                 return
             self.session.remember(fork)
             self._bind(fork, None)
-            bundle, metadata = run_bundle(fork.events), run_metadata(fork.events)
+            bundle, metadata = run_mimebundle(fork)
             publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), origin)
 
         self.forks.append(asyncio.ensure_future(go()))
 
     def _cmd_replay(self, rest: list[str]) -> Run:
         run = self.session.find(rest[0] if rest else None).replay()
-        display(run_bundle(run.events), raw=True, metadata=run_metadata(run.events))
+        bundle, metadata = run_mimebundle(run)
+        display(bundle, raw=True, metadata=metadata)
         return run
 
     def _cmd_trace(self, rest: list[str]) -> Any:

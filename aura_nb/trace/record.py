@@ -1,8 +1,9 @@
 """`RunRecord`: a run as recorded, read from its events alone (durable: a log on disk is enough).
 
 It answers what happened (question, model, status, answer, conclusion, plan, usage) and offers the views
-over the events: one row per step (`frame`, `steps`), behaviour findings, a one-line summary. A live run
-(`aura_nb.agent.run.Run`) is a record whose events are still arriving.
+over the events, all read from one `RunProjection` (built once per state of the log): one row per step
+(`frame`, `steps`), the totals, a one-line summary, behaviour findings, a comparison with another run.
+A live run (`aura_nb.agent.run.Run`) is a record whose events are still arriving.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import pandas as pd
 from aura_nb.content import Usage
 from aura_nb.contracts import Conclusion, Plan, RunStatus
 from aura_nb.events import Event, ModelCall, PlanCreated, PlanEdited, RunFinished, RunStarted
+from aura_nb.trace.compare import Comparison, compare
 from aura_nb.trace.findings import Finding, analyse
-from aura_nb.trace.frames import step_rows, steps_frame
+from aura_nb.trace.frames import steps_frame
+from aura_nb.trace.projection import RunProjection, finding_views, project
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import read_events
 
@@ -28,6 +31,7 @@ class RunRecord:
         self.recorder = recorder
         """The run's event stream (read-only for a loaded run)."""
         self._directory = directory
+        self._projection: tuple[tuple[int, RunStatus], RunProjection] | None = None
 
     @classmethod
     def load(cls, run_dir: Path) -> Self:
@@ -100,26 +104,38 @@ class RunRecord:
         """The tokens of every model call of the run."""
         return sum((e.usage for e in self.events if isinstance(e, ModelCall)), Usage())
 
+    def projection(self) -> RunProjection:
+        """The run as every view sees it (totals, plan and task states, steps, Scratchpad, series), without
+        findings (`record()` adds them); rebuilt only when the log or the status changed."""
+        key = (len(self.events), self.status)
+        if self._projection is None or self._projection[0] != key:
+            self._projection = key, project(self.events, status=key[1], trace_id=self.trace_id)
+        return self._projection[1]
+
+    def record(self) -> RunProjection:
+        """The projection with the run's behaviour findings: what the notebook record shows."""
+        return self.projection().model_copy(update={"findings": finding_views(self.findings())})
+
     def frame(self) -> pd.DataFrame:
-        """One row per step: kind, agent, tool/model, tokens, latency, error."""
-        return steps_frame(self.events)
+        """One row per step: kind, agent, tool/model, tokens, latency, error (`STEP_COLUMNS`)."""
+        return steps_frame(self.steps())
 
     def steps(self) -> list[dict[str, Any]]:
-        return step_rows(self.events)
+        """The rows of `frame()` as plain dicts (what `aura-nb show --json` prints)."""
+        return self.projection().step_rows()
 
     def findings(self) -> list[Finding]:
         """What went wrong in how the run worked (redundant calls, slow steps, token hotspots, errors,
         Scratchpad use, plan adherence, missed parallelism), read from its events alone."""
         return analyse(self.events)
 
+    def compare(self, other: RunRecord) -> Comparison:
+        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
+        return compare(self.projection(), other.projection())
+
     def summary(self) -> str:
-        steps = self.steps()
-        tools = sum(1 for s in steps if s["kind"] == "tool")
-        usage = self.usage
-        return (
-            f"run {self.id} [{self.status}] model={self.model or '?'} steps={len(steps)} tool_calls={tools} "
-            f"tokens in={usage.total_input} out={usage.output_tokens}"
-        )
+        """`run <id> [<status>] model=… steps=… tool_calls=… tokens in=… out=…` (see `Totals`)."""
+        return self.projection().summary_line()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.summary()}>"

@@ -27,7 +27,7 @@ def test_bench_cli_writes_results_and_prints_json(tmp_path: Path, cache_home: Pa
     assert report["suite"] == "smoke" and report["out_dir"] == str(out)
     (row,) = report["rows"]
     assert row["case"] == "bad_deploy-7" and row["config"] == "offline" and row["error"] is None
-    assert row["correct"] is True and 0 < row["score"] <= 1 and row["input_tokens"] > 0
+    assert row["correct"] is True and 0 < row["score"] <= 1 and row["total_input_tokens"] > 0
     (summary,) = report["summary"]
     assert summary["config"] == "offline" and summary["runs"] == 1 and summary["accuracy"] == 1.0
     assert report["side_by_side"] is None

@@ -28,7 +28,7 @@ def test_chaos_slow_logs_side_by_side_with_healthy_servers(tmp_path: Path) -> No
     healthy, slow = rows.iloc[0], rows.iloc[1]
     assert pd.isna(healthy["chaos"]) and slow["chaos"] == "slow-logs"
     assert healthy["chaos_injections"] == 0 and slow["chaos_injections"] >= 2
-    assert slow["wall_s"] > healthy["wall_s"] + 1.5  # a log tool answered at least 1.5 s late
+    assert slow["duration_s"] > healthy["duration_s"] + 1.5  # a log tool answered at least 1.5 s late
     assert healthy["correct"] and slow["correct"]  # slower, not wrong
 
     # every injection is an event of the run, a child of the tool call it hit
@@ -44,7 +44,7 @@ def test_chaos_slow_logs_side_by_side_with_healthy_servers(tmp_path: Path) -> No
 
     wide = side_by_side(summary(rows))
     assert list(wide.columns) == ["offline", "chaos=slow-logs", "chaos=slow-logs/offline"]
-    assert wide.loc["wall_s", "chaos=slow-logs/offline"] > 1.0
+    assert wide.loc["duration_s", "chaos=slow-logs/offline"] > 1.0
     assert wide.loc["chaos_injections", "chaos=slow-logs"] == slow["chaos_injections"]
     page = (tmp_path / "report.html").read_text()
     assert "chaos=slow-logs/offline" in page and "chaos_injections" in page

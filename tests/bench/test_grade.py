@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.run import Run
-from aura_nb.bench.grade import Criterion, cited_tools, grade_behaviour, grade_run, measure
+from aura_nb.bench.grade import Criterion, cited_tools, grade_behaviour, grade_run
 from aura_nb.bench.investigate import investigate_case
 from aura_nb.bench.runconfig import RunConfig
 from aura_nb.bench.suite import Citation, Rubric
@@ -16,6 +16,7 @@ from aura_nb.content import ModelResponse
 from aura_nb.events import ToolCall
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel, call, say
+from aura_nb.trace.projection import project
 
 
 def verdicts(criteria: list[Criterion]) -> dict[str, tuple[bool, Any]]:
@@ -24,11 +25,12 @@ def verdicts(criteria: list[Criterion]) -> dict[str, tuple[bool, Any]]:
 
 def test_the_offline_run_is_graded_on_outcome_and_behaviour(offline_run: tuple[Run, dict[str, Any]]) -> None:
     run, truth = offline_run
-    measures = measure(run.events)
+    projection = project(run.events)
+    measures = projection.totals
     tools = [e for e in run.events if isinstance(e, ToolCall) and not e.tool.startswith("submit_")]
     assert measures.tool_calls == len(tools) > 10
-    assert measures.input_tokens == run.usage.total_input and measures.output_tokens == run.usage.output_tokens
-    assert 0 < measures.wall_s < 120
+    assert measures.total_input_tokens == run.usage.total_input and measures.output_tokens == run.usage.output_tokens
+    assert 0 < projection.duration_s < 120
     # the logs went through the Scratchpad: an extraction of their blob cites the dump_logs call
     cited = cited_tools(run.events)
     assert {"sandbox.list_changes", "sandbox.dump_logs"} <= cited
@@ -56,7 +58,7 @@ def test_the_offline_run_is_graded_on_outcome_and_behaviour(offline_run: tuple[R
     assert got["must_cite"] == (False, sorted(cited))
     assert next(c.detail for c in grade.criteria if c.name == "must_cite") == "not cited: text:NO SUCH FRAGMENT"
     assert got["token_budget"] == (True, measures.total_tokens)  # the budget is inclusive
-    assert got["wall_time_budget"] == (True, measures.wall_s)
+    assert got["wall_time_budget"] == (True, projection.duration_s)
     assert got["no_duplicate_calls"] == (True, 0)
     assert got["max_finding_severity"][0] is True
     assert grade.correct and grade.findings == run.findings()

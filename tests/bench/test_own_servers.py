@@ -206,8 +206,8 @@ async def test_a_scripted_run_over_everything_behind_chaos_is_graded(tmp_path: P
     assert got["forbidden_tools"] == ("behaviour", True, []) and got["max_tool_calls"] == ("behaviour", True, 2)
     assert grade.outcome is None and grade.correct is False  # an answer criterion failed
     assert grade.score == pytest.approx((2 + 1 + 1) / (3 + 2 + 1 + 1 + 1))
-    measures = grade.measures
-    assert measures.tool_errors == 1 and measures.chaos_injections == 2 and measures.wall_s >= 0.5
+    totals = grade.run.totals
+    assert totals.tool_errors == 1 and totals.chaos_injections == 2 and grade.run.duration_s >= 0.5
     assert run.events[0].config["servers"][0]["chaos"] == chaos  # recorded: a fork rebuilds the same chaos
     assert not [c for c in grade_run(run.events, rubric, None).criteria if c.name == "judge"]  # not judged
 
@@ -282,10 +282,10 @@ def test_aura_nb_bench_over_everything_with_a_chaos_variant_and_a_judge(tmp_path
         assert row["root_cause_service"] is None  # no sandbox, no ground truth: not graded
     assert (base["tool_errors"], base["chaos_injections"]) == (0, 0)
     assert (weak["tool_errors"], weak["chaos_injections"]) == (1, 2)  # echo failed; get-sum was slow
-    assert weak["wall_s"] >= 0.6 and weak["wall_s"] > base["wall_s"]  # get-sum answered 0.6 s late
+    assert weak["duration_s"] >= 0.6 and weak["duration_s"] > base["duration_s"]  # get-sum answered 0.6 s late
     wide = {row["metric"]: row for row in report["side_by_side"]}
     assert wide["chaos_injections"]["weak"] == 2 and wide["tool_errors"]["weak"] == 1
     assert wide["pass:expected_facts"]["weak/anthropic:claude-test"] == 1.0
-    assert wide["wall_s"]["weak/anthropic:claude-test"] > 1
+    assert wide["duration_s"]["weak/anthropic:claude-test"] > 1
     page = Path(report["files"]["html"]).read_text()
     assert "Side by side" in page and "chaos_injections" in page and "pass:judge" in page

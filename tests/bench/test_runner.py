@@ -21,7 +21,9 @@ def check_rows(rows: pd.DataFrame, cases: list[Case], out: Path) -> None:
     assert list(rows["case"]) == [c.id for c in cases] and set(rows["config"]) == {"offline"}
     assert rows["error"].isna().all() and (rows["status"] == "finished").all()
     assert rows["correct"].all() and rows["score"].between(0.5, 1.0).all()
-    assert rows["root_cause_service"].all() and (rows["input_tokens"] > 0).all() and (rows["tool_calls"] > 5).all()
+    assert (
+        rows["root_cause_service"].all() and (rows["total_input_tokens"] > 0).all() and (rows["tool_calls"] > 5).all()
+    )
     assert rows["forbidden_tools"].isna().all()  # not in the smoke rubric: not graded
     assert rows["must_cite"].all() and "sandbox.list_changes" in rows["must_cite_value"][0]
     for run_dir in rows["run_dir"]:

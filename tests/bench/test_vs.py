@@ -21,7 +21,7 @@ def test_scratchpad_off_reads_the_raw_logs(tmp_path: Path, capsys: pytest.Captur
     on, off = rows.iloc[0], rows.iloc[1]
     assert on["case"] == off["case"] == "bad_deploy-7" and on["correct"] and off["correct"]
     # the offline investigator dumps the suspect's logs (~1.4 MB): the Scratchpad keeps them out of the context
-    assert off["input_tokens"] > 3 * on["input_tokens"]
+    assert off["total_input_tokens"] > 3 * on["total_input_tokens"]
     assert on["token_budget"] and not off["token_budget"] and off["token_budget_value"] > 200_000
     assert on["max_finding_severity"] is not False or on["max_finding_severity_value"] != "warning"
     assert not off["max_finding_severity"] and off["findings"].get("scratchpad_bypassed") == 1
@@ -32,7 +32,9 @@ def test_scratchpad_off_reads_the_raw_logs(tmp_path: Path, capsys: pytest.Captur
     assert list(table.index) == ["offline", "scratchpad=off"] and (table["runs"] == 1).all()
     wide = side_by_side(table)
     assert list(wide.columns) == ["offline", "scratchpad=off", "scratchpad=off/offline"]
-    assert wide.loc["input_tokens", "scratchpad=off/offline"] == off["input_tokens"] / on["input_tokens"]
+    assert (
+        wide.loc["total_input_tokens", "scratchpad=off/offline"] == off["total_input_tokens"] / on["total_input_tokens"]
+    )
     assert wide.loc["accuracy", "scratchpad=off/offline"] == 1.0
 
     # results on disk: CSV, JSON, and a self-contained HTML report linking the runs relatively

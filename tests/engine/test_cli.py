@@ -81,7 +81,7 @@ def test_show_json_prints_the_frame_rows(tmp_path: Path, capsys: pytest.CaptureF
         (2, "tool", "srv.logs"),
         (3, "tool", "srv.metrics"),
     ]
-    assert rows[0]["input_tokens"] == 150 and rows[2]["error"] == "timed out"
+    assert rows[0]["total_input_tokens"] == 150 and rows[2]["error"] == "timed out"
 
 
 def test_unknown_and_ambiguous_runs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

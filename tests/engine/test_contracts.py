@@ -6,6 +6,9 @@ import json
 import typing
 from pathlib import Path
 
+from pydantic import BaseModel
+
+from aura_nb import contracts
 from aura_nb.contracts import (
     ExtractionErrorCode,
     Plan,
@@ -62,3 +65,13 @@ def test_a_current_log_records_its_version(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "events.jsonl").read_text())["log_version"] == LOG_VERSION
     (started,) = read_events(tmp_path)
     assert isinstance(started, RunStarted)
+
+
+def test_every_field_of_a_contract_has_a_docstring() -> None:
+    models = [v for v in vars(contracts).values() if isinstance(v, type) and issubclass(v, BaseModel)]
+    models = [m for m in models if m.__module__ == contracts.__name__ and not m.__name__.startswith("_")]
+    assert len(models) >= 11
+    for model in models:
+        assert model.__doc__, model
+        missing = [name for name, field in model.model_fields.items() if not field.description]
+        assert not missing, f"{model.__name__}: {missing}"

@@ -25,15 +25,18 @@ def test_demo_json_runs_offline_and_writes_the_run_and_its_notebook(tmp_path: Pa
     )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert {"run_id", "answer", "ground_truth", "correct", "steps", "tool_calls", "usage", "scratchpad"} <= set(report)
+    assert {"run_id", "answer", "ground_truth", "correct", "steps", "totals", "scratchpad"} <= set(report)
     assert report["status"] == "finished" and report["answer"].startswith("[offline baseline]")
     assert report["ground_truth"]["fault_type"] == "disk_full"
     assert report["correct"] == (
         report["conclusion"]["root_cause_service"] == report["ground_truth"]["root_cause_service"]
         and report["conclusion"]["fault_type"] == "disk_full"
     )
-    assert report["tool_calls"] == sum(1 for s in report["steps"] if s["kind"] == "tool") > 5
-    assert report["usage"]["input_tokens"] > 0 and len(report["plan"]["tasks"]) >= 3
+    tool_steps = [s for s in report["steps"] if s["kind"] == "tool"]
+    handbacks = [s for s in tool_steps if s["name"].startswith("submit_")]
+    assert report["totals"]["tool_calls"] == len(tool_steps) - len(handbacks) > 5
+    assert report["totals"]["submissions"] == len(handbacks) == len(report["plan"]["tasks"]) + 2
+    assert report["totals"]["total_input_tokens"] > 0 and len(report["plan"]["tasks"]) >= 3
     assert "task" in out.stderr and "→ sandbox.get_alerts" in out.stderr  # progress while it ran
 
     # the run is in the runs directory (so show/replay/fork find it) and copied to --out

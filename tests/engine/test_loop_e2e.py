@@ -95,7 +95,7 @@ async def test_loop_over_server_everything_with_a_model_on_loopback(tmp_path: Pa
     # the frame
     frame = run.frame()
     assert list(frame["kind"]) == ["model", "tool", "tool", "model", "tool", "model"]
-    assert frame["input_tokens"].sum() == sum(m.usage.total_input for m in models)
+    assert frame["total_input_tokens"].sum() == sum(m.usage.total_input for m in models)
     assert frame.loc[frame["kind"] == "tool", "name"].tolist()[:2] == ["everything.echo", "everything.get-sum"]
     finished = next(e for e in run.events if isinstance(e, RunFinished))
     assert finished.usage == next(e for e in run.events if isinstance(e, AgentFinished)).usage

@@ -43,8 +43,8 @@ from aura_nb.notebook import (
     run_mimebundle,
     run_schema,
 )
-from aura_nb.notebook.plots import MAX_POINTS, find_series
 from aura_nb.scratchpad import Scratchpad
+from aura_nb.trace.series import MAX_POINTS, find_series
 
 QUESTION = "Why is checkout failing? <b>& friends</b>"
 ESCAPED = "Why is checkout failing? &lt;b&gt;&amp; friends&lt;/b&gt;"
@@ -112,13 +112,13 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
     assert json.loads(json.dumps(doc)) == doc
 
     # header and steps: one per model turn or tool call, as the frame has them
-    assert doc["version"] == 1 and doc["run_id"] == run.id and doc["question"] == QUESTION
+    assert doc["version"] == 2 and doc["run_id"] == run.id and doc["question"] == QUESTION
     assert doc["status"] == "finished" and doc["answer"] == ANSWER and doc["model"] == "scripted"
     assert len(doc["steps"]) == len(run.steps()) == 11
     for step, row in zip(doc["steps"], run.steps(), strict=True):
-        assert {k: step[k] for k in ("step", "kind", "agent", "name", "input_tokens", "error", "intercepted")} == {
-            k: row[k] for k in ("step", "kind", "agent", "name", "input_tokens", "error", "intercepted")
-        }
+        assert {
+            k: step[k] for k in ("step", "kind", "agent", "name", "total_input_tokens", "error", "intercepted")
+        } == {k: row[k] for k in ("step", "kind", "agent", "name", "total_input_tokens", "error", "intercepted")}
     tools = [s for s in doc["steps"] if s["kind"] == "tool"]
     assert [s["name"] for s in tools] == [
         "sandbox.get_alerts",
@@ -129,7 +129,7 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
     ]
     assert tools[1]["arguments"] == {"service": "checkout", "metric": "error_rate", "step": "5m"}
     assert tools[1]["result_preview"].startswith("{") and tools[1]["result_truncated"]
-    assert doc["usage"]["input_tokens"] == run.usage.total_input and doc["usage"]["tool_calls"] == 5
+    assert doc["totals"]["total_input_tokens"] == run.usage.total_input and doc["totals"]["tool_calls"] == 5
     assert doc["trace_id"] is not None and re.fullmatch(r"[0-9a-f]{32}", doc["trace_id"])
 
     # the error step and the intercepted (Scratchpad) step
@@ -141,7 +141,7 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
     (extraction,) = doc["scratchpad"]["extractions"]
     assert extraction["tool"] == "scratchpad.grep" and extraction["step"] == grep["step"]
     assert extraction["arguments"]["pattern"] == "error"
-    assert doc["usage"]["errors"] == 1 and doc["usage"]["intercepted"] == 1
+    assert doc["totals"]["failed_steps"] == 1 and doc["totals"]["intercepted"] == 1
 
     # plot data from the metric result, alert onsets from the alerts result
     metric_call = next(e for e in run.events if isinstance(e, ToolCall) and e.tool == "sandbox.query_metric")
@@ -170,7 +170,7 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
 
     # the output metadata
     assert metadata == {
-        "aura": {"run_id": run.id, "trace_id": doc["trace_id"], "model": "scripted", "schema_version": 1}
+        "aura": {"run_id": run.id, "trace_id": doc["trace_id"], "model": "scripted", "schema_version": 2}
     }
     # and the record read back from the run log is the same story
     loaded = run_document(Run.load(run.dir).events)  # type: ignore[arg-type]
@@ -285,11 +285,16 @@ def test_a_failed_forked_run_renders_its_errors_and_intercepted_steps() -> None:
         ("why", "pending", None),
     ]
     model, tool, failed = doc["steps"]
-    assert model["input_tokens"] == 150 and model["start_s"] == 1.0 and model["task_id"] == "logs"
+    assert (
+        model["input_tokens"] == 100
+        and model["total_input_tokens"] == 150
+        and model["start_s"] == 1.0
+        and model["task_id"] == "logs"
+    )
     assert tool["intercepted"] and tool["result_ref"] == "sp_0123456789ab" and tool["start_s"] == 3.0
     assert len(tool["arguments"]["service"]) == 501  # clipped, with an ellipsis
     assert failed["error"] == "overloaded <529>" and failed["error_type"] == "overloaded"
-    assert doc["usage"]["cost_usd"] == pytest.approx(0.002) and doc["usage"]["errors"] == 1
+    assert doc["totals"]["cost_usd"] == pytest.approx(0.002) and doc["totals"]["failed_steps"] == 1
     assert doc["scratchpad"]["stores"][0]["step"] == 2 and doc["instructions"][0]["at_s"] == 4.0
     assert doc["trace_id"] == "ab" * 16 and run_metadata(events)["aura"]["trace_id"] == "ab" * 16
 
@@ -339,8 +344,6 @@ def test_the_sanitiser_check_catches_what_jupyterlab_strips() -> None:
 def test_a_prometheus_range_vector_is_plotted_one_series_per_label_set() -> None:
     import json
     from pathlib import Path
-
-    from aura_nb.notebook.plots import find_series
 
     recorded = Path(__file__).resolve().parents[1] / "scratchpad/fixtures/prometheus_range.json"
     plots = find_series(json.loads(recorded.read_text()), "prometheus.execute_range_query", 3)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aura_nb.content import call_fingerprint
 from aura_nb.models.offline.diagnosis import diagnose, estimate_onset
 from aura_nb.models.offline.facts import Facts, TraceRef
 from aura_nb.models.offline.timeutil import iso
-from aura_nb.models.offline.transcript import Catalogue, Observation, Planned, call_key, made_keys
+from aura_nb.models.offline.transcript import Catalogue, Observation, Planned, made_keys
 
 MAX_PER_TURN = 6
 MAX_CALLS = 40
@@ -178,9 +179,9 @@ def next_calls(facts: Facts, seen: list[Observation], tools: Catalogue) -> list[
         batch: list[Planned] = []
         for planned in stage(facts, seen, tools):
             name = tools.find(planned.tool)
-            if name is None or call_key(name, planned.args) in made or _known(facts, planned):
+            if name is None or call_fingerprint(name, planned.args) in made or _known(facts, planned):
                 continue
-            if all(call_key(name, planned.args) != call_key(p.tool, p.args) for p in batch):
+            if all(call_fingerprint(name, planned.args) != call_fingerprint(p.tool, p.args) for p in batch):
                 batch.append(Planned(name, planned.args, planned.why))
         if batch:
             return batch[:MAX_PER_TURN]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aura_nb.content import Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage
+from aura_nb.content import Message, ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock, Usage, call_fingerprint
 from aura_nb.models.base import Delta, DeltaSink, ModelRequest
 
 LABEL = "[offline baseline] "
@@ -97,13 +97,9 @@ class Planned:
     why: str = ""
 
 
-def call_key(tool: str, args: dict[str, Any]) -> str:
-    """What makes two calls duplicates (the agent loop refuses a repeated call)."""
-    return tool + "\x00" + json.dumps(args, sort_keys=True, default=str)
-
-
 def made_keys(seen: Iterable[Observation]) -> set[str]:
-    return {call_key(o.tool, o.args) for o in seen}
+    """The fingerprints of the calls made so far (the agent loop refuses a repeated call)."""
+    return {call_fingerprint(o.tool, o.args) for o in seen}
 
 
 def respond(

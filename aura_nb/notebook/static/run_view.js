@@ -94,7 +94,7 @@ function waterfall(doc, model) {
       class: `aura-bar aura-${s.kind}${s.error ? " aura-error" : ""}${s.intercepted ? " aura-stored" : ""}`,
       style: { marginLeft: `${(100 * s.start_s) / total}%`, width: `${Math.max(0.5, (100 * s.latency_s) / total)}%` },
     });
-    const tokens = s.kind === "model" ? `${s.input_tokens}→${s.output_tokens} tok` : `${s.result_bytes ?? 0} B`;
+    const tokens = s.kind === "model" ? `${s.total_input_tokens}→${s.output_tokens} tok` : `${s.result_bytes ?? 0} B`;
     const row = el("div", {
       class: `aura-step${s.step === selected ? " aura-selected" : ""}`, "data-step": s.step,
       onclick: () => { model.set("selected", s.step === selected ? 0 : s.step); model.save_changes(); },
@@ -142,11 +142,11 @@ function scratchpad(doc) {
 }
 
 function header(doc) {
-  const usage = doc.usage ?? {};
+  const totals = doc.totals ?? {};
   return el("div", { class: "aura-header" },
     el("span", { class: `aura-status aura-${doc.status}` }, doc.status ?? ""),
     el("span", {}, ` ${doc.question ?? ""} `),
-    el("span", { class: "aura-meta" }, `${doc.model ?? ""} · ${(doc.steps ?? []).length} steps · ${usage.input_tokens ?? 0} in / ${usage.output_tokens ?? 0} out tokens`),
+    el("span", { class: "aura-meta" }, `${doc.model ?? ""} · ${totals.steps ?? 0} steps · ${totals.total_input_tokens ?? 0} in / ${totals.output_tokens ?? 0} out tokens`),
   );
 }
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from aura_nb.contracts import Severity
 from aura_nb.events import Event
-from aura_nb.trace.findings.base import Finding, Severity
+from aura_nb.trace.findings.base import Finding
 from aura_nb.trace.findings.errors import error_events, incomplete_agents, model_errors, model_retries, tool_errors
 from aura_nb.trace.findings.latency import slow_steps
 from aura_nb.trace.findings.parallelism import needless_dependencies, serial_calls, serial_tasks

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from aura_nb.contracts import HANDBACK_TOOLS, REFUSED_ERROR_TYPES
+from aura_nb.contracts import HANDBACK_TOOLS, REFUSED_ERROR_TYPES, Severity
 from aura_nb.events import ModelCall, ToolCall
 
-Severity = Literal["info", "warning", "error"]
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 CHARS_PER_TOKEN = 4
 """Rough size of a token in characters, to put tool outputs and token counts on one scale."""

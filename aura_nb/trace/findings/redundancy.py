@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from aura_nb.content import call_fingerprint
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import (
     REFUSALS,
@@ -73,7 +74,7 @@ def normalised(arguments: dict[str, Any], schema: dict[str, Any] | None) -> dict
 
 
 def _key(call: ToolCall, arguments: dict[str, Any]) -> str:
-    return call.tool + "\x00" + json.dumps(arguments, sort_keys=True, default=str)
+    return call_fingerprint(call.tool, arguments)
 
 
 def _refused(call: ToolCall) -> bool:

@@ -83,7 +83,7 @@ export function planNodes(plan: IPlan, agents: IAgent[]): IDagNode[] {
   const nodes: IDagNode[] = plan.tasks.map(task => ({
     id: task.id,
     label: task.id,
-    detail: `${task.state} · ${task.steps} steps · ${num(task.tokens)} tok`,
+    detail: `${task.state} · ${task.steps} steps · ${num(task.total_tokens)} tok`,
     state: task.state,
     title: [task.goal, task.summary, task.error].filter(Boolean).join('\n\n'),
     deps: task.depends_on.filter(d => ids.has(d)).concat(planner && !task.depends_on.length ? ['@planner'] : [])

@@ -1,6 +1,7 @@
 /**
- * The run document, version 1 (application/vnd.aura.run+json).
- * Mirrors aura_nb/notebook/run-v1.schema.json; see docs/run-bundle.md.
+ * The run document, version 2 (application/vnd.aura.run+json): the run's projection
+ * (aura_nb/trace/projection.py). Mirrors aura_nb/notebook/run.schema.json, which is generated from it;
+ * see docs/run-bundle.md. Version 1 documents (saved before) are upgraded on the way in.
  */
 
 export const MIME_TYPE = 'application/vnd.aura.run+json';
@@ -10,15 +11,17 @@ export interface ITask {
   goal: string;
   depends_on: string[];
   tools: string[];
+  worker: string | null;
   state: string;
   summary: string | null;
   confidence: number | null;
   error: string | null;
   steps: number;
-  tokens: number;
+  total_tokens: number;
 }
 
 export interface IPlan {
+  iteration: number;
   rationale: string;
   edits: number;
   tasks: ITask[];
@@ -30,7 +33,7 @@ export interface IAgent {
   task_id: string | null;
   status: string;
   turns: number;
-  input_tokens: number;
+  total_input_tokens: number;
   output_tokens: number;
   error: string | null;
 }
@@ -42,10 +45,12 @@ export interface IStep {
   agent: string;
   name: string;
   server: string;
+  ts: number;
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  total_input_tokens: number;
   latency_s: number;
   start_s: number;
   error: string | null;
@@ -53,6 +58,7 @@ export interface IStep {
   intercepted: boolean;
   replayed: boolean;
   task_id: string | null;
+  fingerprint: string;
   call_id?: string;
   arguments?: Record<string, unknown>;
   result_preview?: string;
@@ -67,17 +73,27 @@ export interface IStep {
   retries?: number;
 }
 
-export interface IUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  total_tokens: number;
-  cost_usd: number | null;
+/** What the run did and cost, counted once (see aura_nb/trace/projection.py for the definitions). */
+export interface ITotals {
+  steps: number;
   model_calls: number;
   tool_calls: number;
-  errors: number;
+  submissions: number;
+  extractions: number;
+  refused_calls: number;
+  tool_errors: number;
+  model_errors: number;
+  failed_steps: number;
   intercepted: number;
+  chaos_injections: number;
+  input_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  total_input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cost_usd: number | null;
+  step_seconds: number;
 }
 
 export interface IStore {
@@ -168,8 +184,8 @@ export interface IRunDocument {
   duration_s: number;
   plan: IPlan | null;
   agents: IAgent[];
+  totals: ITotals;
   steps: IStep[];
-  usage: IUsage;
   scratchpad: IScratchpad;
   plots: IPlot[];
   alerts: IAlert[];
@@ -179,16 +195,44 @@ export interface IRunDocument {
   findings: IFinding[];
 }
 
-/** Whether `value` looks like a version-1 run document this renderer understands. */
+/** Whether `value` looks like a version-2 run document this renderer understands. */
 export function isRunDocument(value: unknown): value is IRunDocument {
   const doc = value as IRunDocument | null;
   return (
     typeof doc === 'object' &&
     doc !== null &&
-    doc.version === 1 &&
+    doc.version === 2 &&
     Array.isArray(doc.steps) &&
-    typeof doc.usage === 'object'
+    typeof doc.totals === 'object'
   );
+}
+
+type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * A version-1 document (saved by an earlier aura_nb) in the version-2 shape: `usage` became `totals`,
+ * and `input_tokens` of steps, agents and the usage (which meant all input) became `total_input_tokens`.
+ * Anything else is returned as it is.
+ */
+export function upgradeDocument(value: unknown): unknown {
+  const doc = value as Loose | null;
+  if (typeof doc !== 'object' || doc === null || doc.version !== 1 || !Array.isArray(doc.steps)) {
+    return value;
+  }
+  const usage: Loose = doc.usage ?? {};
+  const steps: Loose[] = (doc.steps as Loose[]).map(s => ({ ...s, total_input_tokens: s.input_tokens ?? 0 }));
+  const handbacks = steps.filter(s => s.kind === 'tool' && String(s.name).startsWith('submit_')).length;
+  const totals: Loose = {
+    ...usage,
+    steps: steps.length,
+    tool_calls: (usage.tool_calls ?? 0) - handbacks,
+    submissions: handbacks,
+    total_input_tokens: usage.input_tokens ?? 0,
+    failed_steps: usage.errors ?? 0
+  };
+  const plan = doc.plan ? { iteration: 1, ...doc.plan, tasks: (doc.plan.tasks as Loose[]).map(t => ({ worker: null, ...t, total_tokens: t.tokens ?? 0 })) } : null;
+  const agents = ((doc.agents ?? []) as Loose[]).map(a => ({ ...a, total_input_tokens: a.input_tokens ?? 0 }));
+  return { ...doc, version: 2, totals, steps, plan, agents };
 }
 
 /** A behaviour finding of a finished run (`Run.findings()`). */

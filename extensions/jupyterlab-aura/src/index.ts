@@ -8,7 +8,7 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import { dagSvg, planNodes } from './dag';
-import { IRunDocument, isRunDocument, MIME_TYPE } from './document';
+import { IRunDocument, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
 import { badge, Child, h, num, section, seconds, table } from './dom';
 import { chart } from './plot';
 import { waterfall } from './waterfall';
@@ -16,11 +16,12 @@ import { waterfall } from './waterfall';
 export { MIME_TYPE } from './document';
 
 function header(doc: IRunDocument): HTMLElement {
-  const u = doc.usage;
+  const u = doc.totals;
+  const handbacks = u.submissions ? `, ${u.submissions} hand-back` : '';
   const facts = [
     `model ${doc.model || '?'}`,
-    `${doc.steps.length} steps (${u.model_calls} model, ${u.tool_calls} tool)`,
-    `tokens in ${num(u.input_tokens)} / out ${num(u.output_tokens)}`,
+    `${u.steps} steps (${u.model_calls} model, ${u.tool_calls} tool${handbacks})`,
+    `tokens in ${num(u.total_input_tokens)} / out ${num(u.output_tokens)}`,
     seconds(doc.duration_s)
   ];
   if (u.cost_usd !== null) {
@@ -68,7 +69,7 @@ function plan(doc: IRunDocument): HTMLElement | null {
     t.depends_on.join(', ') || '—',
     badge(t.state, t.state),
     String(t.steps),
-    num(t.tokens)
+    num(t.total_tokens)
   ]);
   const edited = doc.plan.edits ? ` (edited ${doc.plan.edits}×)` : '';
   return section(
@@ -172,7 +173,7 @@ export class RunRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = model.data[this._mimeType];
+    const data = upgradeDocument(model.data[this._mimeType]);
     if (isRunDocument(data)) {
       renderRun(this.node, data);
     } else {

@@ -14,7 +14,7 @@ function pre(label: string, text: string): HTMLElement {
 
 /** The expanded detail of one step. */
 export function stepDetail(step: IStep): HTMLElement {
-  const tokens = `tokens in ${num(step.input_tokens)} (cache read ${num(step.cache_read_tokens)}, write ${num(
+  const tokens = `tokens in ${num(step.total_input_tokens)} (cache read ${num(step.cache_read_tokens)}, write ${num(
     step.cache_write_tokens
   )}) · out ${num(step.output_tokens)}`;
   const facts = [`${step.kind} · ${step.server || '—'}`, `start +${seconds(step.start_s)}`, `latency ${seconds(step.latency_s)}`];

@@ -1,4 +1,4 @@
-"""Plot data and alert onsets found in tool results, for the static record of a run.
+"""Plot data and alert onsets found in tool results, for the run's projection (its record's charts).
 
 A time series is a list (at least two items) whose every item is a point: a `[time, value]` pair or an
 object with a time key (`ts`, `timestamp`, `time`, `t`, `date`) and a numeric value key (`value`, `v`, `y`).

@@ -1,0 +1,89 @@
+"""Two runs side by side: which tools, how many tokens, how long, which errors, what answer, where they part.
+
+Read from the two runs' projections. Steps are matched per agent (the n-th step of `worker:logs` in one
+run against the n-th in the other), so concurrent agents interleaving differently do not count as a
+divergence; a step *diverges* when what it asked differs (its kind, model request, or tool and
+arguments: the step's `fingerprint`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from aura_nb.trace.projection import RunProjection, Step
+
+
+def _keyed(run: RunProjection) -> list[tuple[tuple[str, int], Step]]:
+    counts: dict[str, int] = {}
+    keyed = []
+    for step in run.steps:
+        counts[step.agent] = counts.get(step.agent, 0) + 1
+        keyed.append(((step.agent, counts[step.agent]), step))
+    return keyed
+
+
+def _cells(step: Step) -> dict[str, Any]:
+    return {
+        "step": step.step,
+        "name": step.name,
+        "tokens": step.total_input_tokens + step.output_tokens,
+        "latency_s": round(step.latency_s, 4),
+        "error": step.error,
+    }
+
+
+@dataclass
+class Comparison:
+    """`steps`: matched steps side by side; `summary`: one column per run; `diverges_at`: first differing step."""
+
+    steps: pd.DataFrame
+    summary: pd.DataFrame
+    diverges_at: int | None
+
+    def _repr_html_(self) -> str:
+        where = f"paths diverge at step {self.diverges_at}" if self.diverges_at else "same path"
+        return f"<p>{where}</p>{self.summary.to_html()}{self.steps.to_html(index=False)}"
+
+
+def summary_of(run: RunProjection) -> dict[str, Any]:
+    """One run's column of the comparison: its totals (the projection's names) and its answer."""
+    t = run.totals
+    return {
+        "run": run.run_id,
+        "status": run.status,
+        "model": run.model,
+        "steps": t.steps,
+        "tool_calls": t.tool_calls,
+        "tools": ", ".join(dict.fromkeys(run.tools())),
+        "total_input_tokens": t.total_input_tokens,
+        "output_tokens": t.output_tokens,
+        "step_seconds": round(t.step_seconds, 3),
+        "failed_steps": t.failed_steps,
+        "answer": run.answer,
+    }
+
+
+def compare(a: RunProjection, b: RunProjection) -> Comparison:
+    """Match `a`'s and `b`'s steps per agent and mark where they diverge (numbered as in `a`)."""
+    left, right = _keyed(a), _keyed(b)
+    right_by_key = dict(right)
+    rows: list[dict[str, Any]] = []
+    diverges_at: int | None = None
+    for key, step in left:
+        other = right_by_key.pop(key, None)
+        same = other is not None and other.fingerprint == step.fingerprint and other.kind == step.kind
+        if not same and diverges_at is None:
+            diverges_at = step.step
+        row = {"agent": key[0], "n": key[1], "same": same}
+        row |= {f"a_{k}": v for k, v in _cells(step).items()}
+        row |= {f"b_{k}": v for k, v in (_cells(other) if other else {}).items()}
+        rows.append(row)
+    for key, step in right_by_key.items():
+        rows.append({"agent": key[0], "n": key[1], "same": False} | {f"b_{k}": v for k, v in _cells(step).items()})
+        if diverges_at is None:
+            diverges_at = len(left) + 1
+    summary = pd.DataFrame({"a": summary_of(a), "b": summary_of(b)})
+    return Comparison(pd.DataFrame(rows), summary, diverges_at)

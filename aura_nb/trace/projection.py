@@ -1,0 +1,685 @@
+"""`RunProjection`: the one typed view of a run, built once from its events; every other view reads it.
+
+The notebook record (`application/vnd.aura.run+json` is `projection.model_dump(mode="json")`, its JSON
+schema is generated from this module), `Run.summary`, `Run.frame`, `compare`, the benchmark rows and the
+command line all read a projection, so a total has one definition:
+
+- `steps` = `model_calls` + `tool_calls` + `submissions`: every model turn and every tool call.
+- `tool_calls` counts the calls of tools that do work — the MCP servers' tools and the Scratchpad's
+  extraction tools — including those the harness refused without running them (`refused_calls`);
+  the orchestrator's hand-back tools (`submit_plan`, `submit_result`, `submit_answer`) are counted apart
+  as `submissions`. `extractions` is the part of `tool_calls` that read the Scratchpad.
+- `input_tokens` is what `Usage.input_tokens` is: input not read from or written to the provider's
+  cache; `total_input_tokens` adds `cache_read_tokens` and `cache_write_tokens` (all a call consumed).
+- `failed_steps` counts steps that ended in an error (model errors, tool errors, refusals, rejected
+  submissions); `tool_errors` only the tool calls that ran and failed.
+- `duration_s` is the run's wall time; `step_seconds` the steps' own latencies summed (concurrent steps
+  overlap, so it may exceed `duration_s`).
+
+Long strings are clipped (arguments and positions at `STRING_CHARS`, previews at `PREVIEW_CHARS`) so a
+saved notebook stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from aura_nb.content import Usage, call_fingerprint
+from aura_nb.contracts import (
+    HANDBACK_TOOLS,
+    REFUSED_ERROR_TYPES,
+    AgentStatus,
+    Conclusion,
+    ModelErrorKind,
+    Plan,
+    Role,
+    RunStatus,
+    Severity,
+    TaskState,
+    ToolErrorType,
+    task_of_agent,
+)
+from aura_nb.events import (
+    AgentFinished,
+    AgentStarted,
+    ChaosInjected,
+    ErrorEvent,
+    Event,
+    Fork,
+    Instruction,
+    ModelCall,
+    PlanCreated,
+    PlanEdited,
+    RunFinished,
+    RunStarted,
+    ScratchpadExtracted,
+    ScratchpadStored,
+    TaskFinished,
+    TaskStarted,
+    ToolCall,
+)
+from aura_nb.trace.findings import Finding
+from aura_nb.trace.frames import STEP_COLUMNS, step_events
+from aura_nb.trace.series import MAX_SERIES, find_alerts, find_series, result_json
+
+VERSION: Literal[2] = 2
+"""The version of the record document; a renderer refuses versions it does not know."""
+PREVIEW_CHARS = 1200
+STRING_CHARS = 500
+MAX_FINDINGS = 200
+"""The record keeps at most this many findings (the most severe)."""
+EXTRACTION_PREFIX = "scratchpad."
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", use_attribute_docstrings=True, json_schema_serialization_defaults_required=True
+    )
+
+
+class Totals(_View):
+    """What the run did and cost, counted once (see the module docstring for the definitions)."""
+
+    steps: int = 0
+    """Every model call and tool call: `model_calls + tool_calls + submissions`."""
+    model_calls: int = 0
+    """Model turns, failed ones included."""
+    tool_calls: int = 0
+    """Calls of MCP server tools and Scratchpad extraction tools, refused ones included; hand-backs are not."""
+    submissions: int = 0
+    """Calls of the orchestrator's hand-back tools (`submit_plan`, `submit_result`, `submit_answer`)."""
+    extractions: int = 0
+    """The tool calls that read a stored output through a Scratchpad extraction tool."""
+    refused_calls: int = 0
+    """The tool calls the harness refused without running them (a duplicate, a tool outside the task's)."""
+    tool_errors: int = 0
+    """The tool calls that ran and failed."""
+    model_errors: int = 0
+    """The model calls that failed for good."""
+    failed_steps: int = 0
+    """Steps that ended in an error of any kind."""
+    intercepted: int = 0
+    """Tool results stored in the Scratchpad (the model read a stub)."""
+    chaos_injections: int = 0
+    """Faults a chaos proxy injected into the run's tool calls."""
+    input_tokens: int = 0
+    """Input tokens neither read from nor written to the provider's cache (`Usage.input_tokens`)."""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    total_input_tokens: int = 0
+    """All input tokens: `input_tokens + cache_read_tokens + cache_write_tokens`."""
+    output_tokens: int = 0
+    total_tokens: int = 0
+    """`total_input_tokens + output_tokens`."""
+    cost_usd: float | None = None
+    """What the model calls cost, when the provider says."""
+    step_seconds: float = 0.0
+    """The steps' latencies summed (concurrent steps overlap)."""
+
+
+class Step(_View):
+    """One model turn or tool call, numbered from 1 in log order."""
+
+    step: int
+    seq: int
+    """The event's sequence number in the log."""
+    kind: Literal["model", "tool"]
+    agent: str
+    task_id: str | None
+    """The task of the worker that took the step."""
+    name: str
+    """The model of a model turn, the tool of a tool call."""
+    server: str
+    """The provider of a model turn, the server of a tool call."""
+    ts: float
+    """When the step started (epoch seconds)."""
+    start_s: float
+    """Seconds after the run started."""
+    latency_s: float
+    input_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    total_input_tokens: int
+    output_tokens: int
+    error: str | None
+    error_type: ModelErrorKind | ToolErrorType | None
+    intercepted: bool
+    """A tool result stored in the Scratchpad (the model read a stub)."""
+    replayed: bool
+    """Served from a recorded run (a fork's reused prefix), not executed again."""
+    fingerprint: str
+    """Equal for two steps that asked the same thing (the same request, or the same tool and arguments)."""
+    # a tool call
+    call_id: str | None = None
+    arguments: dict[str, Any] | None = None
+    result_preview: str | None = None
+    result_truncated: bool | None = None
+    result_bytes: int | None = None
+    result_ref: str | None = None
+    """The Scratchpad blob holding the full result, when it was stored."""
+    # a model turn
+    turn: int | None = None
+    text_preview: str | None = None
+    text_truncated: bool | None = None
+    tool_requests: list[str] | None = None
+    """The tools the turn asked for, in order."""
+    stop_reason: str | None = None
+    retries: int | None = None
+
+
+class TaskView(_View):
+    """A planned task, how far it got and what its worker spent."""
+
+    id: str
+    goal: str
+    depends_on: list[str]
+    tools: list[str]
+    worker: str | None
+    """The named specialist carrying it out (None: a generic worker)."""
+    state: TaskState
+    summary: str | None
+    confidence: float | None
+    error: str | None
+    steps: int
+    """The steps its worker took."""
+    total_tokens: int
+    """All the tokens its worker's model calls used."""
+
+
+class PlanView(_View):
+    """The latest plan (as created or edited), with the state of every task."""
+
+    iteration: int
+    rationale: str
+    edits: int
+    """How often the plan was replaced (a fork with an edited plan)."""
+    tasks: list[TaskView]
+
+
+class AgentView(_View):
+    """One agent of the run (a single agent, or the planner, a worker, the synthesizer)."""
+
+    name: str
+    role: Role
+    task_id: str | None
+    status: AgentStatus | Literal["running"]
+    turns: int
+    total_input_tokens: int
+    output_tokens: int
+    error: str | None
+
+
+class Store(_View):
+    """A tool output the Scratchpad kept out of the model's context."""
+
+    blob_id: str
+    tool: str
+    call_id: str
+    step: int | None
+    size_bytes: int
+    lines: int
+    shape: str
+    tokens: int
+    tokens_saved: int
+
+
+class Extraction(_View):
+    """A bounded read of a stored output, and where in it the answer sits."""
+
+    blob_id: str
+    tool: str
+    call_id: str
+    step: int | None
+    arguments: dict[str, Any]
+    position: dict[str, Any]
+    tokens: int
+
+
+class ScratchpadView(_View):
+    """What the Scratchpad stored and what was read back out of it."""
+
+    stores: list[Store]
+    extractions: list[Extraction]
+    bytes_stored: int
+    """The stored outputs' bytes, summed."""
+    tokens_saved: int
+    """Tokens kept out of the model's context (each output's tokens less its stub's)."""
+
+
+class Series(_View):
+    """A time series found in a tool's JSON result."""
+
+    title: str
+    service: str | None
+    metric: str | None
+    unit: str | None
+    tool: str
+    step: int | None
+    x: list[str | int | float]
+    y: list[int | float | None]
+    downsampled: bool
+
+
+class Alert(_View):
+    """An alert a tool reported (a `get_alerts`-shaped result)."""
+
+    id: str
+    name: str | None
+    service: str | None
+    severity: str | None
+    state: str | None
+    starts_at: str
+    ends_at: str | None
+    summary: str | None
+    step: int | None
+
+
+class ForkView(_View):
+    """Where this run came from: a fork (or a resumed run) of `parent_run_id` at step `at_step`."""
+
+    parent_run_id: str
+    at_step: int
+    """The parent's steps 1..at_step were reused, not executed again."""
+    edits: dict[str, Any]
+    """What the fork changed (plan, system, message, model, tool_result; `resume` for a resumed run)."""
+
+
+class ErrorNote(_View):
+    """An error event (outside a single step, or a step's error told again)."""
+
+    agent: str
+    message: str
+    error_type: str
+    where: str
+    recoverable: bool
+
+
+class InstructionNote(_View):
+    """An analyst's instruction, when it reached the agent."""
+
+    agent: str
+    text: str
+    at_s: float
+
+
+class FindingView(_View):
+    """A behaviour finding (`Run.findings()`), in the JSON shape `Finding.to_json()` gives it."""
+
+    id: str
+    """Stable within a run: the kind and the steps it points at (`duplicate_call@2,7`)."""
+    kind: str
+    severity: Severity
+    agent: str | None
+    steps: list[int]
+    """1-based step numbers, as in `steps`."""
+    explanation: str
+    suggestion: str
+    cost: dict[str, float]
+    """What it cost (e.g. `seconds`, `tokens`, `calls`)."""
+
+
+class RunProjection(_View):
+    """A run as every view sees it: what was asked and answered, the plan, the steps, the totals."""
+
+    version: Literal[2] = VERSION
+    """The document version (a renderer refuses versions it does not know)."""
+    run_id: str
+    trace_id: str | None
+    """The OpenTelemetry trace id (32 hex digits), when known."""
+    question: str
+    model: str
+    status: RunStatus
+    answer: str
+    conclusion: Conclusion | None
+    error: str | None
+    """Why the run failed or stopped."""
+    started_at: float | None
+    finished_at: float | None
+    duration_s: float
+    """The run's wall time (to the last step's end while it is still running)."""
+    totals: Totals
+    plan: PlanView | None
+    """None for a single agent."""
+    agents: list[AgentView]
+    steps: list[Step]
+    scratchpad: ScratchpadView
+    plots: list[Series]
+    alerts: list[Alert]
+    fork: ForkView | None
+    errors: list[ErrorNote]
+    instructions: list[InstructionNote]
+    findings: list[FindingView]
+    """Behaviour findings (`Run.findings()`), most severe first; empty until the run is analysed (a live
+    record has none)."""
+
+    def step_rows(self) -> list[dict[str, Any]]:
+        """One plain dict per step with the table's columns (`STEP_COLUMNS`)."""
+        return [step.model_dump(mode="json", include=set(STEP_COLUMNS)) for step in self.steps]
+
+    def tools(self) -> list[str]:
+        """The tools of the run's tool calls (hand-backs left out), in order."""
+        return [s.name for s in self.steps if s.kind == "tool" and s.name not in HANDBACK_TOOLS]
+
+    def summary_line(self) -> str:
+        """`run <id> [<status>] model=… steps=… tool_calls=… tokens in=… out=…`."""
+        t = self.totals
+        return (
+            f"run {self.run_id} [{self.status}] model={self.model or '?'} steps={t.steps} tool_calls={t.tool_calls} "
+            f"tokens in={t.total_input_tokens} out={t.output_tokens}"
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON data (unknown objects become strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _clip(value: Any, limit: int = STRING_CHARS) -> Any:
+    """`value` with every long string cut to `limit` characters (marked with an ellipsis)."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "…"
+    if isinstance(value, list):
+        return [_clip(item, limit) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _clip(item, limit) for key, item in value.items()}
+    return value
+
+
+def _preview(text: str) -> tuple[str, bool]:
+    return (text, False) if len(text) <= PREVIEW_CHARS else (text[:PREVIEW_CHARS], True)
+
+
+def _tokens(usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "total_input_tokens": usage.total_input,
+        "output_tokens": usage.output_tokens,
+    }
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> Step:
+    common: dict[str, Any] = {
+        "step": number,
+        "seq": event.seq,
+        "agent": event.agent,
+        "task_id": tasks.get(event.agent) or task_of_agent(event.agent),
+        "ts": event.ts,
+        "start_s": round(max(0.0, event.ts - t0), 6),
+        "latency_s": round(event.duration, 6),
+        "error": event.error,
+        "error_type": event.error_type,
+        "replayed": event.replayed,
+    }
+    if isinstance(event, ModelCall):
+        response = event.response
+        preview, truncated = _preview(response.text() if response is not None else "")
+        return Step(
+            **common,
+            **_tokens(event.usage),
+            kind="model",
+            name=event.model,
+            server=event.provider,
+            intercepted=False,
+            fingerprint=_fingerprint("model\x00" + event.request_hash),
+            turn=event.turn,
+            text_preview=preview,
+            text_truncated=truncated,
+            tool_requests=[use.name for use in response.tool_uses] if response is not None else [],
+            stop_reason=response.stop_reason if response is not None else None,
+            retries=event.retries,
+        )
+    text = event.result.text() if event.result is not None else ""
+    preview, truncated = _preview(text)
+    return Step(
+        **common,
+        **_tokens(Usage()),
+        kind="tool",
+        name=event.tool,
+        server=event.server,
+        intercepted=event.intercepted,
+        fingerprint=_fingerprint("tool\x00" + call_fingerprint(event.tool, event.arguments)),
+        call_id=event.call_id,
+        arguments=_clip(_jsonable(event.arguments)),
+        result_preview=preview,
+        result_truncated=truncated,
+        result_bytes=event.result_bytes or len(text.encode()),
+        result_ref=event.result_ref,
+    )
+
+
+def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Totals:
+    models = [s for s in steps if isinstance(s, ModelCall)]
+    tools = [s for s in steps if isinstance(s, ToolCall)]
+    work = [c for c in tools if c.tool not in HANDBACK_TOOLS]
+    usage = sum((m.usage for m in models), Usage())
+    return Totals(
+        steps=len(steps),
+        model_calls=len(models),
+        tool_calls=len(work),
+        submissions=len(tools) - len(work),
+        extractions=sum(1 for c in work if c.tool.startswith(EXTRACTION_PREFIX)),
+        refused_calls=sum(1 for c in work if c.error_type in REFUSED_ERROR_TYPES),
+        tool_errors=sum(1 for c in work if c.error_type is not None and c.error_type not in REFUSED_ERROR_TYPES),
+        model_errors=sum(1 for m in models if m.error),
+        failed_steps=sum(1 for s in steps if s.error),
+        intercepted=sum(1 for c in tools if c.intercepted),
+        chaos_injections=sum(len(e.injections) for e in events if isinstance(e, ChaosInjected)),
+        **_tokens(usage),
+        total_tokens=usage.total,
+        cost_usd=usage.cost_usd,
+        step_seconds=round(sum(s.duration for s in steps), 6),
+    )
+
+
+def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
+    """The latest plan's tasks (plus any task only seen running) with their states."""
+    plans = [e for e in events if isinstance(e, PlanCreated | PlanEdited)]
+    started = [e for e in events if isinstance(e, TaskStarted)]
+    if not plans and not started:
+        return None
+    plan: Plan | None = plans[-1].plan if plans else None
+    states: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if isinstance(event, TaskStarted):
+            states[event.task_id] = {"state": "running", "summary": None, "confidence": None, "error": None}
+        elif isinstance(event, TaskFinished):
+            result, error = event.outcome.result, event.outcome.error
+            states[event.task_id] = {
+                "state": event.outcome.status,
+                "summary": _clip(result.summary, PREVIEW_CHARS) if result is not None else None,
+                "confidence": result.confidence if result is not None else None,
+                "error": _clip(error, PREVIEW_CHARS) if error else None,
+            }
+    planned = [(t.id, t.goal, t.depends_on, t.tools, t.worker) for t in (plan.tasks if plan else [])]
+    known = {task_id for task_id, *_ in planned}
+    planned += [(e.task_id, e.goal, e.depends_on, [], None) for e in started if e.task_id not in known]
+    tasks = []
+    for task_id, goal, depends_on, tools, worker in planned:
+        own = [s for s in steps if s.task_id == task_id]
+        state = states.get(task_id, {"state": "pending", "summary": None, "confidence": None, "error": None})
+        tasks.append(
+            TaskView(
+                id=task_id,
+                goal=goal,
+                depends_on=list(depends_on),
+                tools=list(tools),
+                worker=worker,
+                steps=len(own),
+                total_tokens=sum(s.total_input_tokens + s.output_tokens for s in own),
+                **state,
+            )
+        )
+    return PlanView(
+        iteration=plan.iteration if plan is not None else 1,
+        rationale=plan.rationale if plan is not None else "",
+        edits=sum(1 for e in plans if isinstance(e, PlanEdited)),
+        tasks=tasks,
+    )
+
+
+def _agents(events: Sequence[Event]) -> list[AgentView]:
+    finished = {e.span_id: e for e in events if isinstance(e, AgentFinished)}
+    agents = []
+    for event in events:
+        if isinstance(event, AgentStarted):
+            end = finished.get(event.span_id)
+            usage = end.usage if end is not None else Usage()
+            agents.append(
+                AgentView(
+                    name=event.agent,
+                    role=event.role,
+                    task_id=event.task_id or task_of_agent(event.agent),
+                    status=end.status if end is not None else "running",
+                    turns=end.turns if end is not None else 0,
+                    total_input_tokens=usage.total_input,
+                    output_tokens=usage.output_tokens,
+                    error=end.error if end is not None else None,
+                )
+            )
+    return agents
+
+
+def _scratchpad(events: Sequence[Event], numbers: dict[str, int]) -> ScratchpadView:
+    stores = [
+        Store.model_validate(
+            e.model_dump(mode="json", include=set(Store.model_fields)) | {"step": numbers.get(e.call_id)}
+        )
+        for e in events
+        if isinstance(e, ScratchpadStored)
+    ]
+    extractions = [
+        Extraction.model_validate(
+            e.model_dump(mode="json", include=set(Extraction.model_fields))
+            | {"step": numbers.get(e.call_id), "arguments": _clip(_jsonable(e.arguments))}
+            | {"position": _clip(_jsonable(e.position))}
+        )
+        for e in events
+        if isinstance(e, ScratchpadExtracted)
+    ]
+    return ScratchpadView(
+        stores=stores,
+        extractions=extractions,
+        bytes_stored=sum(s.size_bytes for s in stores),
+        tokens_saved=sum(s.tokens_saved for s in stores),
+    )
+
+
+def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Alert]]:
+    """Time series and alerts found in the readable JSON results of tool calls."""
+    plots: list[Series] = []
+    alerts: dict[str, Alert] = {}
+    for number, event in enumerate(steps, start=1):
+        if not isinstance(event, ToolCall) or event.intercepted or event.error:
+            continue
+        value = result_json(event.result)
+        if value is None:
+            continue
+        plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
+        for found in find_alerts(value, number):
+            alerts[found["id"]] = Alert.model_validate(found)
+    ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))
+    return plots[:MAX_SERIES], ordered
+
+
+def recorded_trace_id(started: RunStarted | None) -> str | None:
+    """The trace id a run recorded in `run_started.config` (`trace_id`, or `otel.trace_id`), if any."""
+    if started is None:
+        return None
+    otel = started.config.get("otel")
+    found = started.config.get("trace_id") or (otel.get("trace_id") if isinstance(otel, dict) else None)
+    return str(found) if found else None
+
+
+def project(
+    events: Iterable[Event],
+    *,
+    status: RunStatus | None = None,
+    trace_id: str | None = None,
+    findings: Sequence[Finding] = (),
+) -> RunProjection:
+    """The projection of a run's events.
+
+    `status` overrides the status read from the events (a live run is "running" until it finishes);
+    `trace_id` is the OpenTelemetry trace of the run when known; `findings` are its behaviour findings.
+    """
+    events = [e for e in events if not e.ephemeral]
+    started = next((e for e in events if isinstance(e, RunStarted)), None)
+    finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
+    t0 = started.ts if started is not None else (events[0].ts if events else None)
+    raw = step_events(events)
+    tasks = {e.agent: e.task_id for e in events if isinstance(e, AgentStarted) and e.task_id}
+    steps = [_step(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1)]
+    numbers: dict[str, int] = {}
+    for step in steps:
+        if step.call_id:
+            numbers.setdefault(step.call_id, step.step)
+    plots, alerts = _evidence(raw)
+    fork = next((e for e in events if isinstance(e, Fork)), None)
+    if finished is not None:
+        duration = finished.duration or max(0.0, finished.ts - (t0 or finished.ts))
+    else:
+        duration = max((s.start_s + s.latency_s for s in steps), default=0.0)
+    return RunProjection(
+        run_id=events[0].run_id if events else "",
+        trace_id=trace_id or recorded_trace_id(started),
+        question=started.question if started is not None else "",
+        model=started.model if started is not None else "",
+        status=status or (finished.status if finished is not None else "interrupted"),
+        answer=finished.answer if finished is not None else "",
+        conclusion=finished.conclusion if finished is not None else None,
+        error=finished.error if finished is not None else None,
+        started_at=t0,
+        finished_at=finished.ts if finished is not None else None,
+        duration_s=round(duration, 6),
+        totals=_totals(events, raw),
+        plan=_plan(events, steps),
+        agents=_agents(events),
+        steps=steps,
+        scratchpad=_scratchpad(events, numbers),
+        plots=plots,
+        alerts=alerts,
+        fork=ForkView(parent_run_id=fork.parent_run_id, at_step=fork.at_step, edits=_clip(_jsonable(fork.edits)))
+        if fork is not None
+        else None,
+        errors=[
+            ErrorNote.model_validate(
+                e.model_dump(mode="json", include=set(ErrorNote.model_fields))
+                | {"message": _clip(e.message, PREVIEW_CHARS)}
+            )
+            for e in events
+            if isinstance(e, ErrorEvent)
+        ],
+        instructions=[
+            InstructionNote(agent=e.agent, text=_clip(e.text, PREVIEW_CHARS), at_s=round(max(0.0, e.ts - (t0 or 0)), 6))
+            for e in events
+            if isinstance(e, Instruction)
+        ],
+        findings=finding_views(findings),
+    )
+
+
+def finding_views(findings: Iterable[Finding]) -> list[FindingView]:
+    """Behaviour findings as the record keeps them (the first `MAX_FINDINGS`, most severe first)."""
+    return [FindingView.model_validate(f.to_json()) for f in list(findings)[:MAX_FINDINGS]]
+
+
+def run_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the record document, generated from `RunProjection`."""
+    schema = RunProjection.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://aura-nb.dev/schemas/run-v{VERSION}.schema.json",
+        **schema,
+        "title": f"aura_nb run document, version {VERSION} (application/vnd.aura.run+json)",
+    }
