@@ -15,7 +15,7 @@ from statistics import median
 
 from aura_nb.events import ModelCall, ToolCall
 from aura_nb.trace.findings.base import EXTRACTION_PREFIX, REFUSALS, TERMINAL_TOOLS, Finding, describe_step, seconds
-from aura_nb.trace.findings.values import mentions, name_keys, number_key
+from aura_nb.trace.findings.values import mentions, name_keys, name_words, number_key
 from aura_nb.trace.findings.view import RunView
 
 SLOW_MIN_SECONDS = 1.0
@@ -57,12 +57,16 @@ def _outliers(population: list[tuple[int, ModelCall]] | list[tuple[int, ToolCall
 
 
 def _asked_for(view: RunView, call: ToolCall) -> bool:
-    """Whether the question or the agent's task names the tool or asks for the duration or size the call was
-    given (a number of its arguments), or it was the only tool the agent had."""
+    """Whether the question or the agent's task names the tool (its name, or two of its name's content words) or
+    asks for the duration or size the call was given (a number of its arguments), or it was the only tool the
+    agent had."""
     started = view.agent_starts.get(call.agent)
     task = view.task_starts.get(started.task_id or "") if started is not None else None
     asked = mentions(view.question + "\n" + (task.goal if task is not None else ""))
     if not asked.isdisjoint(name_keys(call.tool, plain_word=False)):
+        return True
+    words = name_words(call.tool)
+    if len(words) >= 2 and sum(1 for w in words if "w:" + w in asked) >= 2:  # "a long operation"
         return True
     numbers = {
         number_key(float(v)) for v in call.arguments.values() if isinstance(v, int | float) and not isinstance(v, bool)

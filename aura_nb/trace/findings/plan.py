@@ -9,7 +9,8 @@ records, its evidence's call ids) reach neither the final answer or conclusion n
 answer used. Only values that tell this task apart count: what the question or the plan already said and what
 another task submitted too (other than the tasks it feeds, which restate what they took from it) are left out,
 so a shared date or service name does not make an ignored task look used. A task that submitted nothing of
-its own is not judged. Severity error: the answer was concluded without work the plan asked for.
+its own, or whose every tool result came back empty (nothing found), is not judged. Severity error: the answer
+was concluded without work the plan asked for.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from aura_nb.events import ToolCall
-from aura_nb.trace.findings.base import EXTRACTION_PREFIX, Finding, seconds, step_list
+from aura_nb.trace.findings.base import EXTRACTION_PREFIX, TERMINAL_TOOLS, Finding, result_text, seconds, step_list
 from aura_nb.trace.findings.flow import flow
-from aura_nb.trace.findings.values import Unit, mentions, units
+from aura_nb.trace.findings.values import Unit, is_empty, mentions, units
 from aura_nb.trace.findings.view import RunView
 
 WORKER_PREFIX = "worker:"
@@ -153,7 +154,14 @@ def ignored_tasks(view: RunView) -> list[Finding]:
             )
         return used[task_id]
 
-    return [_ignored(view, task_id) for task_id in values if not is_used(task_id)]
+    return [_ignored(view, task_id) for task_id in values if not is_used(task_id) and not _found_nothing(view, task_id)]
+
+
+def _found_nothing(view: RunView, task_id: str) -> bool:
+    """Whether every result the task's worker got back was empty (nothing found: there was nothing to use)."""
+    calls = view.calls_of(WORKER_PREFIX + task_id)
+    answered = [result_text(c) for c in calls if c.error is None and c.tool not in TERMINAL_TOOLS]
+    return bool(answered) and all(is_empty(text) for text in answered)
 
 
 def _ignored(view: RunView, task_id: str) -> Finding:

@@ -549,6 +549,34 @@ def _lists(value: Any) -> Iterator[list[Any]]:
             yield from _lists(item)
 
 
+VERBS = frozenset(
+    [
+        "get",
+        "list",
+        "find",
+        "search",
+        "query",
+        "dump",
+        "fetch",
+        "read",
+        "run",
+        "trigger",
+        "call",
+        "show",
+        "describe",
+        "check",
+        "make",
+    ]
+)
+"""Leading words of tool names that say how, not what (`get_alerts` is about alerts)."""
+
+
+def name_words(tool: str) -> list[str]:
+    """The content words of a tool's name: `everything.trigger-long-running-operation` -> long, running, operation."""
+    words = [w.lower() for w in _NAME_WORD.findall(tool.rsplit(".", 1)[-1])]
+    return [w for w in words if w not in VERBS and w not in STOPWORDS and len(w) >= 3]
+
+
 def name_keys(tool: str, *, plain_word: bool = True) -> frozenset[str]:
     """Keys that name a tool in prose: `sandbox.get_k8s_events`, `get_k8s_events`, `k8s events`, `get k8s events`.
 

@@ -247,6 +247,17 @@ class RunView:
         return self._agent_steps.get(agent, [])
 
     @cached_property
+    def _agent_calls(self) -> dict[str, list[ToolCall]]:
+        calls: dict[str, list[ToolCall]] = defaultdict(list)
+        for _, call in self.tool_calls:
+            calls[call.agent].append(call)
+        return calls
+
+    def calls_of(self, agent: str) -> list[ToolCall]:
+        """The tool calls of one agent, in step order."""
+        return self._agent_calls.get(agent, [])
+
+    @cached_property
     def _span_steps(self) -> dict[str, int]:
         return {step.span_id: number for number, step in enumerate(self.steps, start=1)}
 

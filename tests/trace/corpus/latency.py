@@ -96,3 +96,25 @@ async def clean_every_call_equally_slow(env: Env) -> Run:
     """Three probes that each take 1.1 s: slow, but nothing stands out from the run's own calls."""
     turn = [(PROBE, {"label": f"zone-{z}", "seconds": 1.1}) for z in "abc"]
     return await single(env, "Probe the three zones.", Agent([turn], _everything))
+
+
+@case("latency")
+async def clean_slow_tool_described_in_other_words(env: Env) -> Run:
+    """The question asks for "a long operation" in its own words (two of the tool's name words)."""
+    turn = [(LONG_OP, {"duration": 1.4, "steps": 2}), (ALERTS, {}), (CHANGES, {"kind": "deploy"})]
+
+    def answer(chat: Chat) -> str:
+        deploy = chat.last(CHANGES).json()["changes"][-1]
+        return f"{chat.last(LONG_OP).content} {first_alert(chat)['summary']}; last deploy: {deploy['summary']}."
+
+    return await single(
+        env, "Start a long operation on the demo server, then tell me what is alerting.", Agent([turn], answer)
+    )
+
+
+@case("latency", Expect("slow_step", calls(LONG_OP)))
+async def slow_operation_one_name_word_in_question(env: Env) -> Run:
+    """The question mentions an operation (one word of the tool's name); nothing asked for the demo operation."""
+    turn = [(ALERTS, {}), (CHANGES, {"kind": "deploy"}), (LONG_OP, {"duration": 1.4, "steps": 2})]
+    question = "Which operation fails on checkout?"
+    return await single(env, question, Agent([turn], _everything))

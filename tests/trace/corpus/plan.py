@@ -178,3 +178,15 @@ async def clean_task_listing_no_tools(env: Env) -> Run:
     work = plan(("any", [], [], "look around"))
     orchestra = Orchestra(work, {"any": Worker([[(ALERTS, {}), (K8S, {"type": "Warning"})]])})
     return await orchestrated(env, "What is going on?", orchestra)
+
+
+@case("plan")
+async def clean_task_that_found_nothing(env: Env) -> Run:
+    """One task finds nothing (no warning events for cart); the answer, built on the other, does not mention it."""
+    work = plan(("alerts", [], [ALERTS], "list alerts"), ("cart", [], [K8S], "warning events of cart"))
+    orchestra = Orchestra(
+        work,
+        {"alerts": Worker([[(ALERTS, {})]]), "cart": Worker([[(K8S, {"service": "cart", "type": "Warning"})]])},
+        answer=answer_all(ignored={"cart"}),
+    )
+    return await orchestrated(env, "What is alerting, and is cart involved?", orchestra)
