@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aura_nb.errors import ConfigError
+from aura_nb.redaction import Pattern, Redactor, check_pattern, environment_secrets
 
 CONFIG_FILE = "aura.toml"
 DEFAULT_RUNS_DIR = Path(".aura") / "runs"
+NOT_RECORDED = "<not recorded>"
+"""What a run's log holds in place of a server's `env`/`headers` value or a secret command-line argument."""
+VARIABLE_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""`${NAME}` in a server's `env` or `headers` value: the environment variable NAME."""
+_NAMES_ONLY = re.compile(r"\s*(?:(?:Bearer|Basic|Token)\s+)?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)+")
+"""A value made only of variable references (and an auth scheme): it names secrets but holds none."""
+_SECRET_OPTION = re.compile(r"(?i)^--?[a-z0-9-]*(?:password|passwd|token|secret|api-?key|credential)s?$")
 
 
 class _Section(BaseModel):
@@ -51,6 +60,28 @@ class ServerSpec(_Section):
             raise ValueError(f"an {self.transport} server needs `url`")
         return self
 
+    def recorded(self) -> dict[str, Any]:
+        """This spec as a run's log keeps it: `env` and `headers` by name only (a value made only of `${NAME}`
+        references is kept, any other becomes `NOT_RECORDED`), and the argument after a secret-looking option
+        (`--password X`, `--token=X`) left out, so no credential of the server reaches the log."""
+        data = self.model_dump()
+        for table in ("env", "headers"):
+            data[table] = {key: _names_only(value) for key, value in data[table].items()}
+        data["args"] = _recorded_args(self.args)
+        return data
+
+    def secrets(self, environ: Mapping[str, str]) -> list[str]:
+        """The secret values this server is given: its `env` and `headers` values, the variables they reference,
+        and the credential after an `Authorization` scheme (`Bearer X`)."""
+        values: list[str] = []
+        for value in [*self.env.values(), *self.headers.values()]:
+            if not _NAMES_ONLY.fullmatch(value):
+                values.append(value)
+            values += [environ[name] for name in VARIABLE_REFERENCE.findall(value) if name in environ]
+            expanded = VARIABLE_REFERENCE.sub(lambda m: environ.get(m.group(1), ""), value)
+            values += [expanded, expanded.split()[-1] if expanded.split() else ""]
+        return values
+
     @staticmethod
     def infer(name: str, data: Mapping[str, Any]) -> ServerSpec:
         """Build a spec, inferring the transport from `url` vs `command` when unset."""
@@ -61,6 +92,23 @@ class ServerSpec(_Section):
         if "transport" not in fields and fields.get("url"):
             fields["transport"] = "sse" if str(fields["url"]).rstrip("/").endswith("/sse") else "http"
         return ServerSpec(name=name, **fields)
+
+
+def _names_only(value: str) -> str:
+    return value if _NAMES_ONLY.fullmatch(value) else NOT_RECORDED
+
+
+def _recorded_args(args: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    for arg in args:
+        option, equals, _ = arg.partition("=")
+        if kept and _SECRET_OPTION.match(kept[-1]) and not arg.startswith("-"):
+            kept.append(NOT_RECORDED)
+        elif equals and _SECRET_OPTION.match(option):
+            kept.append(f"{option}={NOT_RECORDED}")
+        else:
+            kept.append(arg)
+    return kept
 
 
 ProviderName = Literal["anthropic", "openai", "offline"]
@@ -183,6 +231,31 @@ class ScratchpadSettings(_Section):
     """Per `server` or `server.tool` threshold in tokens (0 disables interception)."""
 
 
+class SecretsSettings(_Section):
+    """`[secrets]`: what else is a secret, and whether tool output is masked before the model reads it.
+
+    Whatever is set here, secrets are masked in everything a run writes or shows (events, spans, the
+    notebook record); see `aura_nb.redaction` for what is found without configuration.
+    """
+
+    variables: list[str] = Field(default_factory=list)
+    """Environment variables whose values are secrets, besides those named like one (`*_TOKEN`, `*PASSWORD*` …)."""
+    patterns: list[str] = Field(default_factory=list)
+    """RE2 expressions for secrets of your own shape (e.g. `corp-[0-9a-f]{32}`); each match is masked whole."""
+    mask_tool_output: bool = True
+    """Mask secrets in tool output before the Scratchpad stores it and the model reads it (off: both see the
+    output as the server sent it; the run's events are masked still)."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _re2_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            problem = check_pattern(pattern)
+            if problem:
+                raise ValueError(f"{pattern!r} is not an RE2 expression: {problem}")
+        return patterns
+
+
 class WorkerSpec(_Section):
     """A named specialist worker: its own prompt, tool subset and model."""
 
@@ -199,7 +272,23 @@ class Settings(_Section):
     servers: dict[str, ServerSpec] = Field(default_factory=dict)
     workers: dict[str, WorkerSpec] = Field(default_factory=dict)
     approvals: list[str] = Field(default_factory=list)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     source: Path | None = None
+
+    def redactor(self, environ: Mapping[str, str] | None = None, servers: Iterable[ServerSpec] = ()) -> Redactor:
+        """What a run with these settings masks: the built-in patterns and `[secrets] patterns`, the values of
+        the environment's secret variables and of `[secrets] variables`, both providers' keys, and what the
+        configured servers (and `servers`, e.g. ones connected from a notebook) are given."""
+        environ = os.environ if environ is None else environ
+        values = environment_secrets(environ)
+        keys = {
+            name: getattr(self.model, name).api_key_env or variable for name, variable in DEFAULT_KEY_VARIABLES.items()
+        }
+        named = [*self.secrets.variables, *keys.values()]
+        values += [environ[name] for name in named if name and name in environ]
+        for spec in [*self.servers.values(), *servers]:
+            values += spec.secrets(environ)
+        return Redactor(values).with_patterns(Pattern("secret", p) for p in self.secrets.patterns)
 
 
 def error_location(loc: Sequence[int | str], skip: Collection[str] = ("[key]",)) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
+from aura_nb.agent.masking import MaskedOutput
 from aura_nb.agent.orchestrator import PLANNER, Orchestrator
 from aura_nb.agent.reuse import Recorded, ReusingToolbox
 from aura_nb.agent.setup import Setup
@@ -44,12 +45,17 @@ async def drive(
 ) -> None:
     """Execute `question` into `recorder` (serving recorded steps first when `reuse` is given).
 
+    The servers' toolbox is wrapped, innermost first: secrets masked in tool output (`setup.mask_tool_output`),
+    images stored as blobs, the Scratchpad, and the reuse of recorded calls (fork, resume).
+
     `run_dir` is where the Scratchpad and the images a tool returns keep their blobs (a temporary directory for
     an in-memory run).
     """
     model: Model = setup.model
+    recorder.redact_also(setup.redactor)
+    servers: Toolbox = MaskedOutput(setup.toolbox, recorder.redactor) if setup.mask_tool_output else setup.toolbox
     blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
-    images = ImageBlobs(setup.toolbox, blobs)
+    images = ImageBlobs(servers, blobs)
     toolbox: Toolbox = images
     scratchpad: Scratchpad | None = None
     counter = counter_for(setup.model.provider, setup.model.name)  # the model family's tokens, usage-corrected

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_nb.agent.single import DEFAULT_SYSTEM
-from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec
+from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, Settings
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
+from aura_nb.redaction import Redactor
 
 
 @dataclass
@@ -27,6 +28,11 @@ class Setup:
     """The single agent's system prompt."""
     config: dict[str, Any] = field(default_factory=dict)
     """Recorded in `run_started` (e.g. the server specs and model settings `aura-nb fork` rebuilds from)."""
+    redactor: Redactor = field(default_factory=Redactor.from_environment)
+    """The secrets masked in the run's events (and in tool output with `mask_tool_output`); from settings:
+    `Settings.redactor()`."""
+    mask_tool_output: bool = True
+    """Mask secrets in tool output before the Scratchpad stores it and the model reads it (`[secrets]`)."""
 
     def recorded(self) -> dict[str, Any]:
         """What `run_started.config` records of this setup."""
@@ -39,5 +45,12 @@ class Setup:
 
 
 def run_config(servers: Iterable[ServerSpec], model: ModelSettings) -> dict[str, Any]:
-    """What `Setup.config` should hold so that `aura-nb fork` can rebuild the servers and the model."""
-    return {"servers": [spec.model_dump() for spec in servers], "model": model.model_dump()}
+    """What `Setup.config` should hold so that `aura-nb fork` can rebuild the servers and the model (the servers'
+    `env` and `headers` by name only: `ServerSpec.recorded`)."""
+    return {"servers": [spec.recorded() for spec in servers], "model": model.model_dump()}
+
+
+def secret_handling(settings: Settings, servers: Iterable[ServerSpec] = ()) -> dict[str, Any]:
+    """The `Setup` keywords for `settings`' secrets: what the run masks (`Settings.redactor`, with what `servers`
+    are given) and whether tool output is masked too."""
+    return {"redactor": settings.redactor(servers=servers), "mask_tool_output": settings.secrets.mask_tool_output}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aura_nb.agent.run import Run, launch
-from aura_nb.agent.setup import Setup, run_config
+from aura_nb.agent.setup import Setup, run_config, secret_handling
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.bench.runconfig import RunConfig, combine_chaos
 from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, load_settings
@@ -71,6 +71,7 @@ async def investigate_servers(
             scratchpad=ScratchpadSettings() if config.scratchpad else None,
             system=config.system or DEFAULT_SYSTEM,
             config=run_config(specs, settings) | {"bench": config.model_dump()},
+            **secret_handling(load_settings(), specs),
         )
         run = launch(question, setup, runs_dir=runs_dir)
         if on_event is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aura_nb.agent.run import Run, investigate, launch
-from aura_nb.agent.setup import Setup, run_config
+from aura_nb.agent.setup import Setup, run_config, secret_handling
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.errors import RunLogError, UsageError
 from aura_nb.mcp.pool import McpPool
@@ -71,7 +71,15 @@ class NotebookSession:
         async def prepare() -> Setup:
             pool = await self.ensure_connected()
             config = run_config(self.servers.values(), settings)
-            return Setup(built, pool, plan=plan, limits=limits, scratchpad=self.settings.scratchpad, config=config)
+            return Setup(
+                built,
+                pool,
+                plan=plan,
+                limits=limits,
+                scratchpad=self.settings.scratchpad,
+                config=config,
+                **secret_handling(self.settings, self.servers.values()),
+            )
 
         return prepare
 

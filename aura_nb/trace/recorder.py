@@ -1,6 +1,9 @@
 """The run's event stream: numbers events, appends them to the log, fans them out.
 
-A `Recorder` is the single place events enter. Subscribers (span exporter,
+A `Recorder` is the single place events enter. Each event has its secrets
+masked first (`redactor`, see `aura_nb.redaction`), so the log, the spans,
+the live views and everything built from them only ever see the masked copy;
+the event the caller passed is left as it was. Subscribers (span exporter,
 live views, tests) are called synchronously in emit order; a subscriber that
 raises is reported once on stderr and detached, so a broken view can never
 stop an investigation.
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from aura_nb.events import Event, EventBase
+from aura_nb.redaction import Redactor
 from aura_nb.trace.runlog import RunLogWriter
 
 Subscriber = Callable[[EventBase], None]
@@ -22,10 +26,22 @@ E = TypeVar("E", bound=EventBase)
 
 
 class Recorder:
-    """Assigns `run_id` and `seq`, persists non-ephemeral events, notifies subscribers."""
+    """Masks secrets, assigns `run_id` and `seq`, persists non-ephemeral events, notifies subscribers.
 
-    def __init__(self, run_id: str, run_dir: Path | None = None, events: list[Event] | None = None) -> None:
+    `redactor` defaults to the built-in patterns plus the values of the environment's secret variables;
+    a run's setup adds its own (the servers' env and headers, `[secrets]`) with `redact_also`.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        run_dir: Path | None = None,
+        events: list[Event] | None = None,
+        *,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.run_id = run_id
+        self.redactor = redactor if redactor is not None else Redactor.from_environment()
         self.run_dir = run_dir
         self.events: list[Event] = list(events or [])
         self._next_seq = self.events[-1].seq + 1 if self.events else 0
@@ -51,7 +67,13 @@ class Recorder:
             self._once.update(fresh)
         return fresh
 
+    def redact_also(self, redactor: Redactor) -> None:
+        """Mask `redactor`'s secrets too from now on."""
+        self.redactor = self.redactor.merged(redactor)
+
     def emit(self, event: E) -> E:
+        """Record `event` and return the copy that was recorded (secrets masked, `run_id` and `seq` set)."""
+        event = self.redactor.value(event)
         event.run_id = self.run_id
         if not event.ephemeral:
             with self._lock:
