@@ -209,6 +209,13 @@ def _systems(parent: RunRecord, at: int, system: str | Mapping[str, str] | None)
     return {role: system}
 
 
+def check_fork_point(parent: RunRecord, at: int) -> None:
+    """`ForkError` unless `parent` can be forked at step `at` (0: reuse nothing)."""
+    total = len(step_events(parent.events))
+    if not 0 <= at <= total:
+        raise ForkError(f"cannot fork run {parent.id} at step {at}: it has steps 0..{total}")
+
+
 async def fork_run(
     parent: Run,
     at: int,
@@ -232,9 +239,7 @@ async def fork_run(
     base = setup or parent.setup
     if base is None:
         raise ForkError(f"run {parent.id} has no live setup in this process: pass setup=Setup(model, toolbox)")
-    total = len(step_events(parent.events))
-    if not 0 <= at <= total:
-        raise ForkError(f"cannot fork run {parent.id} at step {at}: it has steps 0..{total}")
+    check_fork_point(parent, at)
     if model is not None:
         base = replace(base, model=model)
     recorded = Recorded(parent.events, at, tool_results=tool_result)

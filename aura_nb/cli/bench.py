@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from aura_nb.bench.runconfig import CASE_TIMEOUT
-from aura_nb.cli.common import add_dir_option
+from aura_nb.cli.common import add_dir_option, at_least, positive_seconds
 
 
 def _progress(total: int) -> Any:
@@ -77,9 +77,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser("bench", help="run a benchmark suite and grade outcome and behaviour of every run")
     bench.add_argument("suite", nargs="?", default="smoke", help="a shipped suite (smoke, default) or a TOML file")
     bench.add_argument("--model", help="provider[:name] of the base config (default: the offline investigator)")
-    bench.add_argument("--repeat", type=int, default=1, metavar="K", help="runs per case and config")
-    bench.add_argument("--parallel", type=int, default=1, metavar="P", help="runs at a time (worker processes)")
-    bench.add_argument("--limit", type=int, metavar="N", help="only the first N cases")
+    bench.add_argument("--repeat", type=at_least(1), default=1, metavar="K", help="runs per case and config")
+    bench.add_argument("--parallel", type=at_least(1), default=1, metavar="P", help="runs at a time (processes)")
+    bench.add_argument("--limit", type=at_least(1), metavar="N", help="only the first N cases")
     bench.add_argument(
         "--vs",
         action="append",
@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench.add_argument("--judge", metavar="MODEL", help="provider[:name] of the LLM judge for rubrics with a `judge`")
     bench.add_argument("--dask", metavar="ADDRESS", help="run on Dask: `local` (a LocalCluster) or tcp://host:port")
     bench.add_argument("--out", help="results directory (default: <runs dir>/bench-<timestamp>)")
-    bench.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds a run may take")
+    bench.add_argument("--timeout", type=positive_seconds, default=CASE_TIMEOUT, help="seconds a run may take")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_dir_option(bench)
     bench.add_argument("--json", action="store_true", help="print rows and summary as one JSON object")

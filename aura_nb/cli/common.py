@@ -1,10 +1,63 @@
-"""What the `aura-nb` commands share: the runs-directory option and the step listing."""
+"""What the `aura-nb` commands share: the runs-directory option, the step listing, safe terminal output."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, TextIO
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal acts on (escape sequences, carriage returns, bidirectional overrides); tab and
+newline are kept."""
+
+
+class TerminalSafe:
+    """A text stream for a terminal: control characters are written escaped (`\\x1b`), so text read from
+    a run log (a shared run directory is untrusted) cannot move the cursor, set the title or the clipboard,
+    or reorder what is shown."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An `OSError` as one line naming the file: `/proc/nope: No such file or directory`."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than `minimum` (`--repeat 0` is a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0 seconds, got {text}")
+    return value
 
 
 def add_dir_option(parser: argparse.ArgumentParser) -> None:

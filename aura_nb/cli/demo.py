@@ -24,6 +24,7 @@ from aura_nb.bench.suite import QUESTION
 from aura_nb.cli.common import add_dir_option
 from aura_nb.config import load_settings, resolve_runs_dir
 from aura_nb.events import EventBase, PlanCreated, TaskFinished, TaskStarted, ToolCall
+from aura_nb.sandbox.faults import FAULTS
 from aura_nb.trace.recorder import Subscriber
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ def report(result: DemoResult) -> str:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     runs_dir = resolve_runs_dir(args.dir)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # a directory that cannot be made fails before the run
     result = asyncio.run(run_demo(args.scenario, args.seed, runs_dir, model_spec(args.model), progress=not args.quiet))
     run_dir, notebook = export(result, Path(args.out) if args.out else None)
     run = result.run
@@ -170,7 +173,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="investigate a sandbox incident, offline by default (no API key, no network)")
-    demo.add_argument("--scenario", default="bad_deploy", help="fault type (see `aura-nb sandbox scenarios`)")
+    demo.add_argument("--scenario", default="bad_deploy", choices=list(FAULTS), help="the fault to simulate")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--model", help="provider[:name] instead of the configured model or the offline baseline")
     demo.add_argument("--out", help="also copy the run and write its executed notebook into this directory")

@@ -1,22 +1,38 @@
 """`aura-nb replay RUN_ID` and `aura-nb fork RUN_ID --at STEP`: both work from the run directory alone.
 
-A fork rebuilds what drove the run from its `run_started` config (the MCP
-server specs, the model and its limits), optionally with another model
-(`--model provider[:name]`), and prints the new run's id and steps. The
-model's connections (base URLs, key variables) come from the current
-configuration, never from the run's log.
+A fork rebuilds what drove the run from its `run_started` config (the model
+and its limits, the names of its MCP servers), optionally with another model
+(`--model provider[:name]`), and prints the new run's id and steps.
+
+A run directory may come from anyone, so nothing in its log is trusted to act:
+the servers are the current configuration's servers of the names the run
+used (their commands, URLs, env and headers from aura.toml), unless
+`--trust-recorded-servers` starts the commands and opens the URLs the log
+records; the model's connections (base URLs, key variables) always come from
+the current configuration. The fork's `run_started.config.servers_from` says
+which (`configuration` or `recorded`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from aura_nb.cli.common import add_dir_option, print_steps
-from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, load_settings, resolve_runs_dir
+from aura_nb.cli.common import add_dir_option, at_least, print_steps
+from aura_nb.config import (
+    NOT_RECORDED,
+    Limits,
+    ModelSettings,
+    ScratchpadSettings,
+    ServerSpec,
+    Settings,
+    load_settings,
+    resolve_runs_dir,
+)
 from aura_nb.errors import ConfigError
 from aura_nb.trace.runlog import find_run_dir
 
@@ -39,20 +55,53 @@ def _recorded(kind: type[M], value: Any, run_id: str, key: str) -> M:
         raise ConfigError(f"run {run_id} recorded an unusable {key}: {exc.errors()[0]['msg']}") from exc
 
 
+def _where(spec: ServerSpec) -> str:
+    return spec.url or shlex.join([spec.command or "", *spec.args])
+
+
+def fork_servers(run_id: str, recorded: list[ServerSpec], settings: Settings, *, trust: bool) -> list[ServerSpec]:
+    """The servers a fork of run `run_id` connects: the configured servers of the names the run recorded, or with
+    `trust` the recorded specs themselves (refused when the log left out values a server needs)."""
+    if trust:
+        for spec in recorded:
+            left_out = [key for key, value in {**spec.env, **spec.headers}.items() if value == NOT_RECORDED]
+            left_out += ["a secret command-line argument"] if any(NOT_RECORDED in arg for arg in spec.args) else []
+            if left_out:
+                raise ConfigError(
+                    f"run {run_id}'s server {spec.name!r} was given {', '.join(left_out)}, whose values a run's "
+                    f"log does not keep: configure {spec.name!r} in aura.toml and fork without "
+                    "--trust-recorded-servers"
+                )
+        return recorded
+    missing = [spec for spec in recorded if spec.name not in settings.servers]
+    if missing:
+        where = "".join(f"\n  {spec.name}: {_where(spec)}" for spec in missing)
+        raise ConfigError(
+            f"run {run_id} used the server(s) {', '.join(s.name for s in missing)}, which this configuration "
+            f"({settings.source or 'no aura.toml'}) does not have. A run directory may come from anyone, so a "
+            "fork does not start what its log records unless you say so: configure them in aura.toml, or pass "
+            f"--trust-recorded-servers to start what the log records:{where}"
+        )
+    return [settings.servers[spec.name].model_copy(update={"name": spec.name}) for spec in recorded]
+
+
 async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
-    from aura_nb.agent.run import Run  # the MCP and provider SDKs: only for a fork
-    from aura_nb.agent.setup import Setup
+    from aura_nb.agent.run import Run, check_fork_point  # the MCP and provider SDKs: only for a fork
+    from aura_nb.agent.setup import Setup, secret_handling
     from aura_nb.mcp.pool import McpPool
     from aura_nb.models.factory import make_model, parse_model
 
     parent = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
+    check_fork_point(parent, args.at)  # before any server starts
     config = next((e.config for e in parent.events if e.kind == "run_started"), {})
     if "servers" not in config:
         raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
-    servers = [_recorded(ServerSpec, spec, parent.id, "servers") for spec in config["servers"]]
+    current = load_settings()
+    recorded_servers = [_recorded(ServerSpec, spec, parent.id, "servers") for spec in config["servers"]]
+    servers = fork_servers(parent.id, recorded_servers, current, trust=args.trust_recorded_servers)
     # the model and limits as recorded; where requests go and which key they carry from this configuration
     recorded = _recorded(ModelSettings, config.get("model") or {}, parent.id, "model")
-    recorded = recorded.with_connections_of(load_settings().model)
+    recorded = recorded.with_connections_of(current.model)
     settings = parse_model(args.model, recorded) if args.model else recorded
     model = make_model(settings)
     scratchpad = config.get("scratchpad")
@@ -63,9 +112,13 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
             plan=bool(config.get("plan", True)),
             limits=_recorded(Limits, config.get("limits") or {}, parent.id, "limits"),
             scratchpad=_recorded(ScratchpadSettings, scratchpad, parent.id, "scratchpad") if scratchpad else None,
-            config={k: config[k] for k in ("servers", "model") if k in config},
+            config={
+                "servers": [spec.recorded() for spec in servers],
+                "servers_from": "recorded" if args.trust_recorded_servers else "configuration",
+                "model": settings.model_dump(),
+            },
+            **secret_handling(current, servers),
         )
-        setup.config["model"] = settings.model_dump()
         fork = await parent.fork(args.at, message=args.message, setup=setup)
     return parent, fork
 
@@ -85,9 +138,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     fork = sub.add_parser("fork", help="fork a run at a step (reusing what it recorded) and continue live")
     fork.add_argument("run_id")
-    fork.add_argument("--at", type=int, required=True, metavar="STEP", help="reuse steps 1..STEP")
+    fork.add_argument("--at", type=at_least(0), required=True, metavar="STEP", help="reuse steps 1..STEP")
     fork.add_argument("--message", help="an instruction every agent receives at its first live turn")
     fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-5-5")
+    fork.add_argument(
+        "--trust-recorded-servers",
+        action="store_true",
+        help="start the server commands and open the URLs the run's log records (default: the configured "
+        "servers of the same names; a run directory may come from anyone)",
+    )
     add_dir_option(fork)
     fork.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, at, status, steps")
     fork.set_defaults(func=_cmd_fork)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
 from aura_nb.cli.common import add_dir_option
 from aura_nb.config import resolve_runs_dir
-from aura_nb.trace.runlog import EVENTS_FILE, find_run_dir
+from aura_nb.errors import RunLogError
+from aura_nb.trace.runlog import find_run_dir, run_dirs
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -17,11 +19,18 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
     runs_dir = resolve_runs_dir(args.dir)
     rows: list[dict[str, Any]] = []
-    for log in sorted(runs_dir.glob(f"*/{EVENTS_FILE}")) if runs_dir.exists() else []:
-        run = RunRecord.load(log.parent).projection()
+    for run_dir in run_dirs(runs_dir):
+        try:
+            run = RunRecord.load(run_dir).projection()
+        except RunLogError as exc:  # one unreadable log does not hide the others
+            print(f"aura-nb: {exc}", file=sys.stderr)
+            rows.append(
+                {"id": run_dir.name, "started": "", "status": "unreadable", "model": "", "steps": 0, "tokens": 0}
+            )
+            continue
         rows.append(
             {
-                "id": log.parent.name,
+                "id": run_dir.name,
                 "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at or 0.0)),
                 "status": run.status,
                 "model": run.model,

@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from aura_nb.cli.common import add_dir_option
+from aura_nb.cli.common import add_dir_option, at_least
 from aura_nb.config import resolve_runs_dir
 from aura_nb.events import ScratchpadExtracted, ScratchpadStored
 from aura_nb.scratchpad.store import BlobStore
@@ -75,7 +75,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     patterns.add_argument("file", help="a log file ('-' for standard input)")
     patterns.add_argument("--json", action="store_true", help='print {"templates": [...], "assignments": [...]}')
     patterns.add_argument("--sort", choices=("count", "rarity"), default="count")
-    patterns.add_argument("--limit", type=int, default=None, help="templates to print (text output)")
+    patterns.add_argument("--limit", type=at_least(0), default=None, help="templates to print (text output)")
     patterns.set_defaults(func=_cmd_patterns)
 
     scratchpad = sub.add_parser("scratchpad", help="list a run's stored outputs and extractions")

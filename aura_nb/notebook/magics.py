@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextvars
 import difflib
+import os
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,14 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura help                              this help"""
+
+
+def _words(line: str, prog: str) -> list[str]:
+    """A magic's line split as a shell would; `UsageError` for an unclosed quote."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{prog}: {exc} in {line!r}") from exc
 
 
 def _loop_running() -> bool:
@@ -93,14 +102,20 @@ class AuraMagics(Magics):
         return self._guard(lambda: self._command(line))
 
     def _guard(self, action: Callable[[], Any]) -> Any:
+        """Run `action`; whatever goes wrong is one line starting `aura:`, never a traceback (an unexpected
+        error says it is a bug; `AURA_DEBUG=1` shows its traceback)."""
         try:
             return action()
         except AuraError as exc:
             print(f"aura: {exc}")
-            return None
+        except Exception as exc:
+            if os.environ.get("AURA_DEBUG"):
+                raise
+            print(f"aura: unexpected error: {type(exc).__name__}: {exc} (a bug in aura_nb; AURA_DEBUG=1 shows where)")
+        return None
 
     def _investigate(self, line: str, cell: str) -> Run:
-        args = CELL.parse_args(shlex.split(line))
+        args = CELL.parse_args(_words(line, "%%aura"))
         question = self.shell.var_expand(cell.strip(), depth=2) if self.shell is not None else cell.strip()
         if not question:
             raise UsageError("%%aura: the cell body is the question, and it is empty")
@@ -123,7 +138,7 @@ class AuraMagics(Magics):
                 self.shell.user_ns[name] = run
 
     def _command(self, line: str) -> Any:
-        words = shlex.split(line)
+        words = _words(line, "%aura")
         if not words:
             raise UsageError("%aura needs a command; try %aura help")
         command, rest = words[0], words[1:]

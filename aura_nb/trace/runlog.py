@@ -92,14 +92,47 @@ def read_events(run_dir: Path) -> list[Event]:
     return list(iter_events(path))
 
 
-def find_run_dir(runs_dir: Path, run_id: str) -> Path:
-    """The directory of `run_id` (a unique prefix is enough)."""
-    exact = runs_dir / run_id
-    if (exact / "events.jsonl").exists():
-        return exact
-    matches = (
-        sorted(p for p in runs_dir.glob(f"{run_id}*") if (p / "events.jsonl").exists()) if runs_dir.exists() else []
+def _is_run_dir(path: Path, root: Path) -> bool:
+    """Whether `path` is a run directory of the runs directory `root` (resolved): a real directory right inside
+    it (not a link leading elsewhere) holding a regular `events.jsonl`."""
+    log = path / EVENTS_FILE
+    return (
+        path.is_dir()
+        and not path.is_symlink()
+        and path.resolve().parent == root
+        and log.is_file()
+        and not log.is_symlink()
     )
+
+
+def run_dirs(runs_dir: Path) -> list[Path]:
+    """The run directories inside `runs_dir`, by name (links to directories elsewhere are not runs of it)."""
+    if not runs_dir.is_dir():
+        return []
+    root = runs_dir.resolve()
+    return sorted(p for p in runs_dir.iterdir() if _is_run_dir(p, root))
+
+
+def find_run_dir(runs_dir: Path, run_id: str) -> Path:
+    """The directory of `run_id` (a unique prefix is enough), always one inside `runs_dir`.
+
+    A run id is a name, never a path: `../elsewhere`, `/abs/path`, `a/b` and links leading out of the runs
+    directory are refused with `RunLogError` (kind `unknown_run`), so a command given an id reads no file
+    outside the runs directory. A run elsewhere is opened by its path: `Run.load(PATH)`.
+    """
+    if not run_id or run_id in (".", "..") or any(sep in run_id for sep in ("/", "\\", "\0")):
+        raise RunLogError(
+            f"{run_id!r} is not a run id: an id names a run inside {runs_dir} (no path separators, no '..'); "
+            "pass --dir to use another runs directory",
+            kind="unknown_run",
+        )
+    exact = runs_dir / run_id
+    root = runs_dir.resolve() if runs_dir.is_dir() else runs_dir
+    if exact.is_symlink() or (exact.exists() and exact.resolve().parent != root):
+        raise RunLogError(f"{exact} leads outside the runs directory {runs_dir}: not read", kind="unknown_run")
+    if _is_run_dir(exact, root):
+        return exact
+    matches = [p for p in run_dirs(runs_dir) if p.name.startswith(run_id)]
     if len(matches) == 1:
         return matches[0]
     if not matches:

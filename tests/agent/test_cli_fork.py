@@ -1,4 +1,5 @@
-"""`aura-nb replay` and `aura-nb fork` from the run directory alone, with the real anthropic SDK on loopback."""
+"""`aura-nb replay` and `aura-nb fork` from the run directory and this machine's configuration (which servers,
+where the model is), with the real anthropic SDK on loopback."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from mcp_servers import Counter, misbehaving_spec
 
 from aura_nb.agent.run import investigate
 from aura_nb.agent.setup import Setup, run_config
-from aura_nb.config import ModelSettings
+from aura_nb.config import ModelSettings, ServerSpec
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.factory import make_model
 
@@ -30,14 +31,26 @@ RULES = [  # keyed on the tool results so far, so a fork's live turns get the sa
 ]
 
 
-def cli(*args: str, runs: Path, llm: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI with this machine's settings: the key, and where the model is (a fork never takes that from the log)."""
+def cli(*args: str, runs: Path, llm: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI with this machine's settings: the key, where the model is and (in `cwd`'s aura.toml) the servers;
+    a fork takes none of them from the run's log."""
     env = os.environ | {"AURA_RUNS_DIR": str(runs), "ANTHROPIC_API_KEY": "test-key"}
     if llm:
         env["ANTHROPIC_BASE_URL"] = llm
     return subprocess.run(
-        [sys.executable, "-m", "aura_nb.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "aura_nb.cli", *args], env=env, capture_output=True, text=True, timeout=120, cwd=cwd
     )
+
+
+def configure(directory: Path, spec: ServerSpec) -> Path:
+    """An aura.toml in `directory` configuring `spec` (the servers a fork started there connects)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    env = "".join(f"{key} = {json.dumps(value)}\n" for key, value in spec.env.items())
+    (directory / "aura.toml").write_text(
+        f"[servers.{spec.name}]\ncommand = {json.dumps(spec.command)}\nargs = {json.dumps(spec.args)}\n"
+        f"[servers.{spec.name}.env]\n{env}"
+    )
+    return directory
 
 
 async def test_replay_and_fork_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,15 +70,19 @@ async def test_replay_and_fork_from_the_command_line(tmp_path: Path, monkeypatch
         assert json.loads(replayed.stdout)["steps"] == parent.steps()
         assert counter.labels() == ["p1", "p2"]
 
-        forked = cli("fork", parent.id, "--at", "2", "--message", "look again", "--json", runs=runs, llm=url)
+        here = configure(tmp_path / "here", spec)
+        forked = cli("fork", parent.id, "--at", "2", "--message", "look again", "--json", runs=runs, llm=url, cwd=here)
     assert forked.returncode == 0, forked.stderr
     out = json.loads(forked.stdout)
     assert out["parent"] == parent.id and out["at"] == 2 and out["status"] == "finished"
     assert counter.labels() == ["p1", "p2", "p2"], "the fork re-executed a recorded call, or skipped a live one"
     assert [s["name"] for s in out["steps"]] == [s["name"] for s in parent.steps()]
     assert (runs / out["run_id"] / "events.jsonl").exists()
+    started = json.loads((runs / out["run_id"] / "events.jsonl").read_text().splitlines()[0])
+    assert started["config"]["servers_from"] == "configuration"
+    assert started["config"]["servers"][0]["env"] == {"AURA_TEST_COUNTER": "<not recorded>"}
 
     missing = cli("fork", "nope", "--at", "1", runs=runs)
     assert missing.returncode == 2 and "nope" in missing.stderr
-    too_far = cli("fork", parent.id, "--at", "99", runs=runs)
+    too_far = cli("fork", parent.id, "--at", "99", runs=runs, cwd=here)
     assert too_far.returncode == 2 and "has steps 0..5" in too_far.stderr
