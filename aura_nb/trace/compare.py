@@ -2,8 +2,9 @@
 
 Read from the two runs' projections. Steps are matched per agent (the n-th step of `worker:logs` in one
 run against the n-th in the other), so concurrent agents interleaving differently do not count as a
-divergence; a step *diverges* when what it asked differs (its kind, model request, or tool and
-arguments: the step's `fingerprint`).
+divergence, and the tool calls one model turn asked for are numbered in a fixed order (they run
+concurrently and are logged as they finish); a step *diverges* when what it asked differs (its kind,
+model request, or tool and arguments: the step's `fingerprint`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from aura_nb.trace.projection import RunProjection, Step
 
 
 def _keyed(run: RunProjection) -> list[tuple[tuple[str, int], Step]]:
-    counts: dict[str, int] = {}
-    keyed = []
+    """Each step keyed by (agent, n), in run order; a turn's tool calls are numbered by fingerprint."""
+    per_agent: dict[str, list[list[Step]]] = {}
     for step in run.steps:
-        counts[step.agent] = counts.get(step.agent, 0) + 1
-        keyed.append(((step.agent, counts[step.agent]), step))
-    return keyed
+        turns = per_agent.setdefault(step.agent, [])
+        if step.kind == "tool" and turns and turns[-1][-1].kind == "tool":
+            turns[-1].append(step)  # another call of the same turn
+        else:
+            turns.append([step])
+    numbers: dict[int, tuple[str, int]] = {}
+    for agent, turns in per_agent.items():
+        ordered = [step for turn in turns for step in sorted(turn, key=lambda s: (s.fingerprint, s.step))]
+        numbers.update({step.step: (agent, n) for n, step in enumerate(ordered, start=1)})
+    return [(numbers[step.step], step) for step in run.steps]
 
 
 def _cells(step: Step) -> dict[str, Any]:
