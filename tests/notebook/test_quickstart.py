@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
-
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "01-quickstart.ipynb"
+from tutorials import data, execute
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_quickstart_notebook_runs_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AURA_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    notebook = nbformat.read(QUICKSTART, as_version=4)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    notebook = execute("01-quickstart.ipynb", tmp_path, monkeypatch)
 
     code = [c for c in notebook.cells if c.cell_type == "code"]
-    outputs = [o for c in code for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"], [o.get("evalue") for o in outputs]
-    record = next(o for o in code[2].outputs if "application/vnd.aura.run+json" in o.get("data", {}))
-    document = record["data"]["application/vnd.aura.run+json"]
+    document = data(code[2], "application/vnd.aura.run+json")[0]
+    assert isinstance(document, dict)
     assert document["status"] == "finished" and document["answer"].startswith("[offline baseline]")
     assert "finished" in "".join(o.get("text", "") for o in code[3].outputs)
     assert "root_cause_service" in code[3].outputs[-1]["data"]["text/plain"]
