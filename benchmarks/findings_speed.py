@@ -1,29 +1,39 @@
 """How long the findings take on big runs: every analyser must stay near-linear in the size of the run.
 
-Two generated runs, built with the real recorder and event model:
+Three generated runs, built with the real recorder and event model:
 
 1. a 10,000-event orchestrated run: 8 workers of a plan, each alternating model turns and tool calls, with
    some repeated calls; once with the short results of benchmarks/notebook.py, once with results that are JSON
    like the sandbox's (2-6 log lines of unique ids, pods, timestamps and numbers each, ~1.6 kB);
 2. a 500-task plan (about 4,000 events): one worker per task, dependency chains of ten, `max_parallel=4`,
-   tasks overlapping in time (the case that took 333.6 s in `serial_tasks` before it became a sweep).
+   tasks overlapping in time (the case that took 333.6 s in `serial_tasks` before it became a sweep);
+3. an orchestrated demo run (the offline investigator over the sandbox, bad_deploy seed 7) made 1,000 and
+   10,000 events long by repeating its workers' model turns and tool calls with fresh call ids, as
+   benchmarks/postmortem.py builds its long run (its turns write up to 31 kB and repeat their outputs: the
+   shape that took 80 s when every repeated text was read again).
 
 For each: the time of `analyse()` in all, of each analyser on a fresh view (each builds what it needs), and of
 building the run's whole record (`run_bundle`: document, findings, HTML). Target: under 1 s for the record of
 the 10,000-event run. Each figure is CPU time, the best of `--repeat` runs, each with cold value caches.
 
-Run: python benchmarks/findings_speed.py [--events 10000] [--tasks 500] [--repeat 3]
+Run: python benchmarks/findings_speed.py [--events 10000] [--tasks 500] [--repeat 3] [--no-demo]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from aura_nb.bench.investigate import investigate_case
+from aura_nb.bench.runconfig import RunConfig
+from aura_nb.bench.suite import QUESTION
 from aura_nb.content import ModelResponse, TextBlock, ToolResult, ToolUseBlock, Usage
 from aura_nb.contracts import Evidence, Plan, Task, TaskOutcome, TaskResult
 from aura_nb.events import (
@@ -42,6 +52,7 @@ from aura_nb.notebook import run_bundle
 from aura_nb.trace.findings import ANALYSERS, RunView, analyse
 from aura_nb.trace.findings.values import clear_caches
 from aura_nb.trace.recorder import Recorder
+from aura_nb.trace.runlog import read_events
 
 SERVICES = ["cart", "catalog", "checkout", "payment", "frontend", "queue", "redis", "postgres"]
 TOOLS = ["sandbox.query_metric", "sandbox.search_logs", "sandbox.get_alerts", "sandbox.find_traces"]
@@ -176,6 +187,31 @@ def five_hundred_tasks(count: int) -> list[Event]:
     return recorder.events
 
 
+def demo_run() -> list[Event]:
+    """The events of an orchestrated demo run (the offline investigator over the sandbox)."""
+    with tempfile.TemporaryDirectory(prefix="aura-findings-speed-") as work:
+        run, _ = asyncio.run(investigate_case("bad_deploy", 7, QUESTION, RunConfig(), Path(work)))
+        assert run.dir is not None
+        return read_events(run.dir)
+
+
+def repeated(events: list[Event], size: int) -> list[Event]:
+    """`events` with its workers' model turns and tool calls repeated (fresh call ids) to about `size` events."""
+    body = [e for e in events if isinstance(e, ModelCall | ToolCall) and e.agent.startswith("worker:")]
+    head = [e for e in events if not isinstance(e, RunFinished) and not e.agent.startswith("worker:")]
+    tail = [e for e in events if e.agent.startswith("worker:") or isinstance(e, RunFinished)]
+    out: list[Event] = [*head]
+    copy = 0
+    while len(out) + len(tail) < size:
+        copy += 1
+        for event in body:
+            update: dict[str, Any] = {"seq": len(out)}
+            if isinstance(event, ToolCall):
+                update["call_id"] = f"{event.call_id}-{copy}"
+            out.append(event.model_copy(update=update))
+    return out + [e.model_copy(update={"seq": len(out) + i}) for i, e in enumerate(tail)]
+
+
 def best(repeat: int, work: Callable[[], object]) -> float:
     """The least CPU time (process time: on a shared machine, wall time measures the neighbours too) of
     `repeat` runs of `work`, each starting with the value caches empty."""
@@ -205,10 +241,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--tasks", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-demo", action="store_true", help="skip the repeated demo run (needs the sandbox)")
     options = parser.parse_args()
     report(f"{options.events:,}-event run, short results", ten_thousand(options.events, light=True), options.repeat)
     report(f"{options.events:,}-event run, sandbox-like results", ten_thousand(options.events), options.repeat)
     report(f"{options.tasks}-task plan", five_hundred_tasks(options.tasks), options.repeat)
+    if not options.no_demo:
+        demo = demo_run()
+        for size in sorted({options.events // 10, options.events}):
+            report(f"demo run repeated to {size:,} events", repeated(demo, size), options.repeat)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ reports a failure ("failed", "could not", "not found" …) by the last such turn
 `t` is then:
 
 - *known* in a value when that value was in the agent's brief (its prompt, the question, the input schemas of
-  its tools: an enum value such as `Warning` is not learnt from a result), in what it wrote up to turn `t` (its
-  own arguments included) or in a result of an earlier turn;
+  its tools: an enum value such as `Warning` is not learnt from a result; read for its single values, not its
+  phrases), in what it wrote up to turn `t` (its own arguments included) or in a result of an earlier turn;
 - *shared* in a value when another call of the same turn returned it too (it cannot tell the two apart);
 - *used* when one of its values that is neither known nor shared is written again by its agent after turn `t`
   (in a later turn's text, the arguments of a later call, its submitted result or answer: whatever another
@@ -23,10 +23,11 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import result_text
-from aura_nb.trace.findings.values import Unit, Wanted, mentions, raw_tokens, units
+from aura_nb.trace.findings.values import Unit, Wanted, mentions, scanned, units
 from aura_nb.trace.findings.view import RunView, model_output
 
 FAILURE = re.compile(
@@ -59,7 +60,7 @@ class AgentFlow:
     last_called: dict[str, int] = field(default_factory=dict)
     """Tools, by the last turn that asked for them."""
     first_raw: dict[str, int] = field(default_factory=dict)
-    """The raw tokens of its results, by the first turn whose results held them."""
+    """The tokens and exact times of its results (as keys), by the first turn whose results held them."""
 
     def had(self, key: str, turn: int) -> bool:
         """Whether the agent had `key` from its brief or its own writing when it asked for a call at `turn`."""
@@ -74,6 +75,42 @@ class AgentFlow:
         return self.had(key, turn) or self.seen(key, turn)
 
 
+@dataclass(frozen=True)
+class _Result:
+    """What one tool output carries: its written values, their keys, its raw keys (see `values.scanned`), and
+    the first turn whose results held this very output."""
+
+    units: list[Unit]
+    keys: frozenset[str]
+    raw: frozenset[str]
+    first_turn: int
+
+
+_NOTHING = _Result([], frozenset(), frozenset(), -1)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """The keys and raw keys that two or more calls of one turn returned (the agent cannot tell them apart)."""
+
+    keys: frozenset[str]
+    raw: frozenset[str]
+
+    @staticmethod
+    def of(results: list[_Result]) -> _Shared:
+        if all(r is results[0] for r in results):  # one output, returned again and again
+            return _Shared(results[0].keys, results[0].raw)
+        keys: Counter[str] = Counter()
+        raw: Counter[str] = Counter()
+        for result in results:
+            keys.update(result.keys)
+            raw.update(result.raw)
+        return _Shared(frozenset(k for k, n in keys.items() if n > 1), frozenset(k for k, n in raw.items() if n > 1))
+
+
+_ALONE = _Shared(frozenset(), frozenset())
+
+
 class Flow:
     """The run's data-flow index (build once per view with `flow(view)`)."""
 
@@ -84,9 +121,9 @@ class Flow:
             *(mentions(s) for t in view.final_texts for s in failure_sentences(t))
         )
         self.agents: dict[str, AgentFlow] = {}
-        self._units: dict[int, list[Unit]] = {}
-        self._raw: dict[int, set[str]] = {}
-        self._shared: dict[tuple[str, int], Counter[str]] = {}
+        self._results: dict[int, _Result] = {}
+        self._siblings: dict[tuple[str, int], list[_Result]] = {}
+        self._shared: dict[tuple[str, int], _Shared] = {}
         for agent in {e.agent for e in view.steps}:
             self.agents[agent] = self._index(agent)
 
@@ -94,50 +131,72 @@ class Flow:
         view = self.view
         started = view.agent_starts.get(agent)
         schemas = [view.tool_schemas.get(tool, {}) for tool in (started.tools if started else [])]
-        index = AgentFlow(brief=mentions("\n".join([view.brief(agent), view.question, json.dumps(schemas)])))
+        brief = "\n".join([view.brief(agent), view.question, json.dumps(schemas)])
+        index = AgentFlow(brief=mentions(brief, phrases=False))
         turns = view.turns.get(agent, [])
+        spans: dict[str, list[int]] = {}  # each distinct text once, with the first and last turn that wrote it
         for turn in turns:
-            text = model_output(turn.call)
+            span = spans.setdefault(model_output(turn.call), [turn.index, turn.index])
+            span[1] = turn.index
+        for text, (first, last_turn) in spans.items():
             for key in mentions(text):
-                index.first_written.setdefault(key, turn.index)
-                index.last_written[key] = turn.index
+                if index.first_written.get(key, NEVER) > first:
+                    index.first_written[key] = first
+                if index.last_written.get(key, -1) < last_turn:
+                    index.last_written[key] = last_turn
             for sentence in failure_sentences(text):
                 for key in mentions(sentence):
-                    index.last_reported[key] = turn.index
+                    if index.last_reported.get(key, -1) < last_turn:
+                        index.last_reported[key] = last_turn
         wanted = Wanted.of(index.first_written)
+        last = len(turns) - 1
+        read_before: dict[tuple[str, bool], _Result] = {}  # a repeated output is read once
         for turn in turns:
-            shared: Counter[str] = Counter()
+            results: list[_Result] = []
             for _, call in turn.tools:
                 index.last_called[call.tool] = turn.index
                 text = result_text(call) if call.error is None else ""
-                self._units[id(call)] = units(text, wanted) if text else []
-                self._raw[id(call)] = raw = raw_tokens(text) if text else set()
-                keys = self.result_keys(call)
-                shared.update(keys | {"raw:" + t for t in raw})
-                for key in keys:
-                    index.first_returned.setdefault(key, turn.index)
-                for token in raw:
-                    index.first_raw.setdefault(token, turn.index)
-            self._shared[(agent, turn.index)] = shared
+                read = bool(text) and turn.index < last  # a result of the last turn was never read: nothing to trace
+                result = read_before.get((text, read))
+                if result is None:
+                    found = units(text, wanted) if read else []
+                    raw = scanned(text).raw() if text else frozenset()
+                    result = _Result(found, frozenset(k for u in found for k in u.keys), raw, turn.index)
+                    read_before[(text, read)] = result
+                    for key in result.keys:
+                        index.first_returned.setdefault(key, turn.index)
+                    for key in raw:
+                        index.first_raw.setdefault(key, turn.index)
+                self._results[id(call)] = result
+                results.append(result)
+            if len(results) > 1:
+                self._siblings[(agent, turn.index)] = results
         return index
+
+    def _result(self, call: ToolCall) -> _Result:
+        return self._results.get(id(call), _NOTHING)
+
+    def _shared_of(self, call: ToolCall, turn: int) -> _Shared:
+        """What the calls of `call`'s turn returned in common (worked out when first asked)."""
+        key = (call.agent, turn)
+        shared = self._shared.get(key)
+        if shared is None:
+            siblings = self._siblings.get(key)
+            shared = self._shared[key] = _Shared.of(siblings) if siblings else _ALONE
+        return shared
 
     def result_units(self, call: ToolCall) -> list[Unit]:
         """The values of what `call` returned (as the model read it) that its agent writes somewhere."""
-        return self._units.get(id(call), [])
+        return self._result(call).units
 
     def brought_new(self, call: ToolCall) -> bool:
         """Whether `call`'s result held a token its agent had not had nor seen, and no sibling call returned."""
         agent, turn = self.agents.get(call.agent), self.view.turn_of(call)
-        if agent is None:
+        result = self._result(call)
+        if agent is None or result.first_turn < turn:  # the same output came back before: nothing new
             return False
-        shared = self._shared.get((call.agent, turn), Counter())
-        return any(
-            agent.first_raw.get(t) == turn and shared["raw:" + t] < 2 and not agent.had("w:" + t, turn)
-            for t in self._raw.get(id(call), ())
-        )
-
-    def result_keys(self, call: ToolCall) -> set[str]:
-        return {key for unit in self.result_units(call) for key in unit.keys}
+        shared = self._shared_of(call, turn).raw
+        return any(agent.first_raw.get(k) == turn and k not in shared and not agent.had(k, turn) for k in result.raw)
 
     def values(self, call: ToolCall) -> tuple[list[Unit], list[Unit]]:
         """`call`'s values its agent did not know when asking (`fresh`), and those it had only seen in an earlier
@@ -146,16 +205,16 @@ class Flow:
         agent, turn = self.agents.get(call.agent), self.view.turn_of(call)
         if agent is None:
             return [], []
-        shared = self._shared.get((call.agent, turn), Counter())
+        shared = self._shared_of(call, turn).keys
         fresh: list[Unit] = []
         echoed: list[Unit] = []
         for unit in self.result_units(call):
             if unit.need > 1:
-                keys = frozenset(k for k in unit.keys if shared[k] < 2 and not agent.known(k, turn))
+                keys = frozenset(k for k in unit.keys if k not in shared and not agent.known(k, turn))
                 if len(keys) >= unit.need:
                     fresh.append(Unit(keys, unit.primary, unit.need))
                 continue
-            keys = frozenset(k for k in unit.keys if shared[k] < 2)
+            keys = unit.keys - shared if shared else unit.keys
             if not keys or any(agent.had(k, turn) for k in unit.primary):
                 continue
             (echoed if any(agent.seen(k, turn) for k in unit.primary) else fresh).append(Unit(keys, unit.primary))
@@ -176,6 +235,14 @@ class Flow:
         index = self.agents.get(agent)
         last = index.last_reported if index is not None else {}
         return any(last.get(k, -1) > turn or k in self.final_reported for k in keys)
+
+    @cached_property
+    def wanted(self) -> Wanted:
+        """Everything any agent wrote, and the final answer: what a submitted value could be found in."""
+        keys = set(self.final)
+        for index in self.agents.values():
+            keys.update(index.last_written)
+        return Wanted.of(keys)
 
     def written_later(self, agent: str, turn: int, keys: frozenset[str]) -> bool:
         """Whether `agent` wrote one of `keys` after `turn` (in its text or a later call's arguments)."""

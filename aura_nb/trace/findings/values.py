@@ -43,14 +43,16 @@ LINE_SHARE = 0.5
 """A line is quoted when this share of its 3-grams is found again."""
 MAX_LINES = 2000
 """Lines of a long output read as quotable lines (its values are all read)."""
+MAX_PHRASE_TOKENS = 1000
+"""Tokens of a searched text read for phrases and close pairs (its first ones; all are read as values)."""
 PAIR_REACH = 3
 """Atoms at most this far apart in a text count as written together (a record's leaves)."""
 MAX_RECORD_ATOMS = 8
 
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2}|UTC)?", re.IGNORECASE
-)
-_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
+_TIMESTAMP_PATTERN = r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2}|UTC)?"
+_CLOCK_PATTERN = r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])"
+_TIME = re.compile(f"{_TIMESTAMP_PATTERN}|{_CLOCK_PATTERN}", re.IGNORECASE)
+"""A timestamp (groups 1-8) or, where none starts, a clock time (groups 9-11): both read in one pass."""
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -168,10 +170,6 @@ def _offset_seconds(zone: str | None) -> int:
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
-def _timestamp_keys(match: re.Match[str], *, searched: bool) -> tuple[frozenset[str], ...]:
-    return _timestamp_keys_of(match.groups(), searched)
-
-
 def _epoch(year: int, month: int, day: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (faster than `calendar.timegm`)."""
     year -= month <= 2
@@ -205,9 +203,8 @@ def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[
     return (frozenset(instant), frozenset(wall))
 
 
-def _clock_keys(match: re.Match[str]) -> frozenset[str]:
-    hour, minute, second = int(match.group(1)), match.group(2), match.group(3)
-    return frozenset([f"c:{hour:02d}:{minute}:{second}" if second else f"h:{hour:02d}:{minute}"])
+def _clock_keys(hour: str, minute: str, second: str | None) -> frozenset[str]:
+    return frozenset([f"c:{int(hour):02d}:{minute}:{second}" if second else f"h:{int(hour):02d}:{minute}"])
 
 
 def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
@@ -217,15 +214,15 @@ def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
         return [], _THOUSANDS.sub("", text) if "," in text else text
     times: list[frozenset[str]] = []
 
-    def timestamp(match: re.Match[str]) -> str:
-        times.extend(_timestamp_keys(match, searched=searched))
+    def blank(match: re.Match[str]) -> str:
+        groups = match.groups()
+        if groups[0] is not None:
+            times.extend(_timestamp_keys_of(groups[:8], searched))
+        else:
+            times.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
         return " " * (match.end() - match.start())
 
-    def clock(match: re.Match[str]) -> str:
-        times.append(_clock_keys(match))
-        return " " * (match.end() - match.start())
-
-    rest = _CLOCK.sub(clock, _TIMESTAMP.sub(timestamp, text))
+    rest = _TIME.sub(blank, text)
     return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
 
 
@@ -243,11 +240,6 @@ def identifier(token: str) -> bool:
 def _word_value(token: str) -> bool:
     low = token.lower()
     return len(low) >= 3 and low not in STOPWORDS and not _is_number(low)
-
-
-def raw_tokens(text: str) -> set[str]:
-    """The distinct tokens of a text, lower-cased, that could name something (not stopwords or short numbers)."""
-    return {t for t in _TOKEN.findall(text.lower()) if len(t) >= 3 and t not in STOPWORDS}
 
 
 @lru_cache(maxsize=CACHE)
@@ -288,12 +280,15 @@ def _pair(a: str, b: str) -> str:
     return f"r:{a}|{b}" if a <= b else f"r:{b}|{a}"
 
 
-def mentions(text: str) -> set[str]:
-    """Every key `text` contains: tokens whole and in parts, numbers, times, 2- and 3-word phrases, close pairs."""
+def mentions(text: str, *, phrases: bool = True) -> set[str]:
+    """Every key `text` contains: tokens whole and in parts, numbers, times and (with `phrases`) 2- and 3-word
+    phrases and close pairs among its first `MAX_PHRASE_TOKENS` tokens."""
     times, rest = _times(text, searched=True)
     tokens = _TOKEN.findall(rest)
     keys: set[str] = set().union(*times, *(_token_mentions(t) for t in set(tokens)))
-    atoms = _atoms(tokens)
+    if not phrases:
+        return keys
+    atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
     for size in range(2, MAX_PHRASE_WORDS + 1):
         keys.update(_grams(atoms, size))
     close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
@@ -461,26 +456,57 @@ def _records(value: Any, wanted: Wanted | None) -> Iterator[Unit]:
             stack.extend(v for v in item if isinstance(v, dict | list))
 
 
-def _json_units(text: str, value: Any, wanted: Wanted | None) -> Iterator[Unit]:
+@dataclass(frozen=True)
+class _Scanned:
+    """What the value-independent passes over one result text found (kept for a repeated output)."""
+
+    value: Any
+    """The parsed JSON (None for a text result)."""
+    strings: tuple[str, ...]
+    """The distinct string values of a JSON result (keys left out)."""
+    times: tuple[frozenset[str], ...]
+    tokens: tuple[str, ...]
+    """The times and the distinct tokens of the text (a JSON result without its keys), times blanked."""
+
+    def raw(self) -> frozenset[str]:
+        """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
+        words = {"w:" + t.lower() for t in self.tokens if len(t) >= 3 and t.lower() not in STOPWORDS}
+        return frozenset(words | {k for keys in self.times for k in keys if k[0] in "ft"})
+
+
+@lru_cache(maxsize=1024)
+def scanned(text: str) -> _Scanned:
+    """One result text read once: parsed, its JSON keys dropped, its times read out and its tokens listed."""
+    value = parsed(text)
+    body = _JSON_KEY.sub(" ", text) if value is not None else text
+    strings = tuple(set(_JSON_STRING.findall(body))) if value is not None else ()
+    times, rest = _times(body, searched=False)
+    return _Scanned(value, strings, tuple(times), tuple(set(_TOKEN.findall(rest))))
+
+
+def _json_units(text: str, scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
     """A JSON result's values: each string value as a value whole or as a line (a short one also as a phrase),
-    the numbers, and each object as a record. With `wanted`, the text is read in one pass and only the strings
-    holding a written token, and the objects with two written leaves, are read on."""
-    body = _JSON_KEY.sub(" ", text)
-    strings = set(_JSON_STRING.findall(body))
+    the numbers, and each object as a record. With `wanted`, only the strings holding a written token, and the
+    objects with two written leaves, are read on."""
     if wanted is None:
-        for string in strings:
+        for string in scan.strings:
             yield from _string_units(_unescaped(string), None)
-        yield from _bulk_units(_JSON_STRING.sub(" ", body), None)
-        yield from _records(value, None)
+        yield from _bulk_units(_JSON_STRING.sub(" ", _JSON_KEY.sub(" ", text)), None)
+        yield from _records(scan.value, None)
         return
-    relevant = yield from _bulk_units(body, wanted)
+    yield from (_time_unit(t) for t in scan.times if not t.isdisjoint(wanted.times))
+    relevant = [t for t in scan.tokens if wanted.token(t)]
+    for token in relevant:
+        unit = _token_unit(token)
+        if unit is not None:
+            yield unit
     hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
-    for string in strings:
+    for string in scan.strings:
         low = string.lower()
         if any(hit in low for hit in hits):
             yield from _string_units(_unescaped(string), wanted)
     if len(relevant) >= 2:
-        yield from _records(value, wanted)
+        yield from _records(scan.value, wanted)
 
 
 def _unescaped(string: str) -> str:
@@ -491,7 +517,7 @@ def clear_caches() -> None:
     """Forget the remembered tokens, strings and timestamps (they are kept across runs otherwise)."""
     for cached in (specific_number, number_keys, _timestamp_keys_of, _token_atoms, _token_mentions, _token_unit):
         cached.cache_clear()
-    for cached_scan in (_scan, _scalar_atom):
+    for cached_scan in (_scan, _scalar_atom, scanned):
         cached_scan.cache_clear()
 
 
@@ -509,8 +535,9 @@ def parsed(text: str) -> Any:
 def units(text: str, wanted: Wanted | None = None) -> list[Unit]:
     """The values of a tool result (JSON leaves and records, or the times, numbers, ids and lines of a text);
     with `wanted`, only those that hold something written (the others cannot be found again)."""
-    value = parsed(text)
-    found = list(_json_units(text, value, wanted)) if value is not None else list(_text_units(text, wanted))
+    scan = scanned(text)
+    value = scan.value
+    found = list(_json_units(text, scan, wanted)) if value is not None else list(_text_units(text, wanted))
     if value is None and len(text) <= MAX_VALUE_CHARS:
         atoms = _atoms(_TOKEN.findall(_times(text, searched=False)[1]))
         if 2 <= len(atoms) <= MAX_PHRASE_WORDS:  # a short answer is a value whole, however plain its words
@@ -532,7 +559,7 @@ def identifiers(value: Any) -> frozenset[str]:
 
 def is_empty(text: str) -> bool:
     """A negative result: JSON whose every list is empty (at least one list), or an empty text."""
-    value = parsed(text)
+    value = scanned(text).value
     if value is None:
         return not text.strip()
     lists = list(_lists(value))
