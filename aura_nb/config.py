@@ -43,11 +43,17 @@ class ServerSpec(_Section):
     command: str | None = None
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
+    """Variables a stdio server is started with, on top of the MCP SDK's default environment (`${NAME}` is
+    replaced by that environment variable when the server starts)."""
+    env_passthrough: list[str] = Field(default_factory=list)
+    """Names of the kernel's environment variables a stdio server inherits (those that are set); no other
+    variable reaches it."""
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout: float = 60.0
-    connect_timeout: float = 30.0
+    """HTTP headers for a streamable-HTTP or SSE server (`${NAME}` is replaced by that environment variable)."""
+    timeout: float = Field(default=60.0, gt=0)
+    connect_timeout: float = Field(default=30.0, gt=0)
     chaos: str | dict[str, Any] | None = None
     """Start the server behind the chaos proxy: a profile name (`aura-nb chaos --list-profiles`) or a table
     (`profile`, `seed`, `rules`; docs/chaos.md). The proxy validates it when it starts."""
@@ -320,11 +326,20 @@ def read_toml(path: Path, error: type[Exception] = ConfigError) -> dict[str, Any
         raise error(f"{path}: cannot read: {exc.strerror}") from exc
 
 
+_SERVER_KEYS = frozenset(ServerSpec.model_fields) | {"type"}
+
+
 def _servers_from_table(path: Path, table: Mapping[str, Any], prefix: str) -> dict[str, ServerSpec]:
     servers: dict[str, ServerSpec] = {}
     for name, data in table.items():
         if not isinstance(data, Mapping):
             raise ConfigError(f"{path}: {prefix}.{name}: expected a table, got {type(data).__name__}")
+        if data and all(isinstance(value, Mapping) for value in data.values()) and not set(data) & _SERVER_KEYS:
+            inner = next(iter(data))
+            raise ConfigError(
+                f"{path}: {prefix}.{name}: a server table holds no settings; for a server named "
+                f'{name}.{inner}, quote the name: [{prefix}."{name}.{inner}"]'
+            )
         try:
             servers[name] = ServerSpec.infer(name, data)
         except ValidationError as exc:

@@ -90,6 +90,7 @@ ToolErrorType = Literal[
     # from the MCP pool
     "unknown_tool",
     "server_unavailable",
+    "authentication_failed",
     "timeout",
     "server_crashed",
     "tool_error",

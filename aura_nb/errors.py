@@ -27,8 +27,9 @@ RunLogErrorKind = Literal["no_log", "corrupt_log", "unknown_run", "ambiguous_run
 """`no_log` (no events.jsonl where one should be), `corrupt_log` (a line that is not a valid event),
 `unknown_run` (no run with that id or prefix), `ambiguous_run` (a prefix that matches several)."""
 
-McpErrorKind = Literal["server_unavailable", "server_crashed"]
-"""`server_unavailable` (cannot start or connect), `server_crashed` (it died while in use)."""
+McpErrorKind = Literal["server_unavailable", "authentication_failed", "server_crashed"]
+"""`server_unavailable` (cannot start or connect), `authentication_failed` (a remote server refused the
+credentials: HTTP 401/403), `server_crashed` (it died while in use)."""
 
 ScratchpadErrorKind = Literal[ExtractionErrorCode, "store_failed"]
 """An extraction's `ExtractionErrorCode`, or `store_failed` (a blob that cannot be written or read)."""

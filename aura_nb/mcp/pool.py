@@ -1,36 +1,48 @@
 """`McpPool`: every configured MCP server behind one `Toolbox`.
 
-Tools are namespaced `server.tool`. Every failure comes back as a readable
-tool error with a stable `error_type` (`unknown_tool`, `server_unavailable`,
+Tools are namespaced `server.tool` (`aura_nb.mcp.names`: server names may hold
+dots). Every failure comes back as a readable tool error with a stable
+`error_type` (`unknown_tool`, `server_unavailable`, `authentication_failed`,
 `timeout`, `server_crashed`, `tool_error`, `malformed_result`) — never as an
-exception that ends the run.
+exception that ends the run. Servers start independently: one that cannot
+start is left out of the tool list, with the reason in `status()`.
 
-Restart policy: a stdio server found dead is restarted once per call. The
-call is re-sent after the restart only when the server could not have run it
-(it was already dead before the call) or when the tool declares itself
-read-only or idempotent; otherwise the model is told the server crashed and
-the restarted server serves the next call, so a side-effecting tool is never
-silently run twice.
+Restart policy (stdio): a server found dead before a call is restarted and the
+call sent. A crash during a call restarts the server once however many calls
+were in flight (each is told "the server crashed during the call"); the call
+is repeated only when the tool declares itself read-only or idempotent, so a
+side-effecting tool is never silently run twice. A call that times out on a
+server that no longer answers pings restarts it, so later calls do not time
+out too.
+
+Cancelling the task awaiting `call_tool` cancels the call at once: the server
+is sent `notifications/cancelled` and `asyncio.CancelledError` propagates (no
+outcome); whether the tool ran is then unknown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import importlib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import mcp_types as types
+from mcp.shared.exceptions import MCPError
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import ImageContent, ResultContent, TextContent, ToolResult, ToolSpec
+from aura_nb.contracts import ToolErrorType
 from aura_nb.events import ChaosInjected, ToolProgress
+from aura_nb.mcp.names import ToolNames, qualified
 from aura_nb.mcp.session import ServerConnection, ServerCrashed, ServerUnavailable
+from aura_nb.mcp.stdio import BAD_OUTPUT_MARKER
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 
-SEPARATOR = "."
+PING_TIMEOUT = 5.0
+"""How long a server whose call timed out has to answer a ping before it counts as wedged."""
 
 
 def _content_item(block: Any) -> ResultContent:
@@ -96,15 +108,39 @@ async def preload_result_validation() -> None:
     await asyncio.to_thread(importlib.import_module, "jsonschema")
 
 
-class McpPool:
-    """Starts, lists, calls and closes a set of MCP servers."""
+def _unavailable(name: str, exc: ServerUnavailable, server: str) -> ToolOutcome:
+    error_type: ToolErrorType = "authentication_failed" if exc.kind == "authentication_failed" else "server_unavailable"
+    return ToolOutcome.failure(f"{name}: {exc}", error_type, server)
 
-    def __init__(self, specs: Mapping[str, ServerSpec] | Iterable[ServerSpec] = ()) -> None:
+
+async def _start(connection: ServerConnection) -> str | None:
+    """Start one server; why it failed, or None."""
+    try:
+        await connection.start()
+    except ServerUnavailable as exc:
+        return str(exc)
+    return None
+
+
+class McpPool:
+    """Starts, lists, calls and closes a set of MCP servers.
+
+    `log_dir`, when given, keeps each stdio server's whole stderr in `NAME.stderr.log` there; otherwise
+    only its last lines are kept, in memory (quoted when it fails).
+    """
+
+    def __init__(
+        self, specs: Mapping[str, ServerSpec] | Iterable[ServerSpec] = (), *, log_dir: Path | None = None
+    ) -> None:
+        self.log_dir = log_dir
         items = specs.items() if isinstance(specs, Mapping) else ((s.name, s) for s in specs)
         self._connections = {
-            name: ServerConnection(spec if spec.name == name else spec.model_copy(update={"name": name}))
+            name: ServerConnection(
+                spec if spec.name == name else spec.model_copy(update={"name": name}), log_dir=log_dir
+            )
             for name, spec in items
         }
+        self._names: tuple[tuple[tuple[str, int], ...], ToolNames] | None = None
 
     async def __aenter__(self) -> McpPool:
         await self.start()
@@ -113,96 +149,142 @@ class McpPool:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def start(self) -> None:
-        """Connect every server concurrently; one that fails is reported in `status()`, not raised."""
-        await asyncio.gather(preload_result_validation(), *(self._start_quietly(c) for c in self._connections.values()))
-
-    @staticmethod
-    async def _start_quietly(connection: ServerConnection) -> None:
-        with contextlib.suppress(ServerUnavailable):
-            await connection.start()
+    async def start(self) -> dict[str, str]:
+        """Connect every server concurrently and independently; returns why each that failed did."""
+        connections = list(self._connections.values())
+        _, *problems = await asyncio.gather(preload_result_validation(), *(_start(c) for c in connections))
+        return {c.name: problem for c, problem in zip(connections, problems, strict=True) if problem}
 
     async def add(self, spec: ServerSpec) -> None:
-        """Connect one more server (replacing one of the same name); raises `ServerUnavailable`."""
-        if spec.name in self._connections:
-            await self.remove(spec.name)
-        connection = ServerConnection(spec)
+        """Connect one more server (replacing one of the same name); raises `ServerUnavailable`.
+
+        A server that fails to start stays in `status()` (down, with the reason) until disconnected.
+        """
+        await self.disconnect(spec.name)
+        connection = ServerConnection(spec, log_dir=self.log_dir)
         self._connections[spec.name] = connection
         await asyncio.gather(preload_result_validation(), connection.start())
 
-    async def remove(self, name: str) -> None:
+    async def disconnect(self, name: str) -> bool:
+        """Disconnect and forget a server (a stdio server is stopped); False if there was none of that name."""
         connection = self._connections.pop(name, None)
-        if connection is not None:
-            await connection.close()
+        if connection is None:
+            return False
+        await connection.close()
+        return True
 
     def status(self) -> dict[str, dict[str, Any]]:
-        """Per server: transport, whether it is up, its tool count, restarts and last error."""
+        """Per server: transport, whether it is up (a server that died since is down), its tool count,
+        restarts, why it is down, its process id (stdio) and tools left out for a name clash."""
+        names = self._tool_names()
         return {
             name: {
                 "transport": c.spec.transport,
                 "up": c.alive,
                 "tools": len(c.tools),
                 "restarts": c.restarts,
-                "error": c.error,
+                "error": None if c.alive else (c.error or c.unavailable_message()),
+                "pid": c.pid,
+                "shadowed": names.shadowed.get(name, []),
             }
             for name, c in self._connections.items()
         }
 
-    async def list_tools(self) -> list[ToolSpec]:
-        return [
-            ToolSpec(
-                name=f"{name}{SEPARATOR}{tool.name}",
-                description=tool.description or "",
-                input_schema=dict(tool.input_schema),
-            )
-            for name, connection in self._connections.items()
-            if connection.alive
-            for tool in connection.tools
-        ]
+    def _tool_names(self) -> ToolNames:
+        key = tuple((name, c.attempts) for name, c in self._connections.items())
+        if self._names is None or self._names[0] != key:
+            tools = {name: [t.name for t in c.tools] for name, c in self._connections.items()}
+            self._names = (key, ToolNames.of(tools))
+        return self._names[1]
 
-    async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        server, _, tool = name.partition(SEPARATOR)
-        connection = self._connections.get(server)
-        if connection is None or not tool:
+    def tools_by_server(self) -> dict[str, list[ToolSpec]]:
+        """Each server's tools as the model would see them (those of a server that is down: as last listed)."""
+        names = self._tool_names()
+        return {
+            server: [
+                ToolSpec(name=name, description=tool.description or "", input_schema=dict(tool.input_schema))
+                for tool in connection.tools
+                if names.resolve(name := qualified(server, tool.name)) == (server, tool.name)
+            ]
+            for server, connection in self._connections.items()
+        }
+
+    async def list_tools(self) -> list[ToolSpec]:
+        """The tools of every server that is up."""
+        listed = self.tools_by_server()
+        return [spec for server, specs in listed.items() if self._connections[server].alive for spec in specs]
+
+    def _resolve(self, name: str) -> tuple[ServerConnection, types.Tool] | ToolOutcome:
+        names = self._tool_names()
+        target = names.resolve(name)
+        if target is not None:
+            server, tool_name = target
+            connection = self._connections[server]
+            return connection, next(t for t in connection.tools if t.name == tool_name)
+        meant = names.server_of(name, self._connections)
+        if meant is None:
             known = ", ".join(sorted(self._connections)) or "none"
             return ToolOutcome.failure(
                 f"unknown tool {name!r}: tools are named server.tool (servers: {known})", "unknown_tool"
             )
-        declared = next((t for t in connection.tools if t.name == tool), None)
-        if connection.alive and declared is None:
-            return ToolOutcome.failure(f"server {server!r} has no tool {tool!r}", "unknown_tool", server)
-        was_dead = not connection.alive
+        connection = self._connections[meant]
+        if not connection.tools and not connection.alive:
+            return ToolOutcome.failure(f"{name}: {connection.unavailable_message()}", "server_unavailable", meant)
+        tool = name[len(meant) + 1 :]
+        return ToolOutcome.failure(f"server {meant!r} has no tool {tool!r}", "unknown_tool", meant)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
+        target = self._resolve(name)
+        if isinstance(target, ToolOutcome):
+            return target
+        connection, tool = target
         try:
-            if was_dead and connection.spec.transport == "stdio":
-                outcome = await self._restart(connection, name, crashed_during_call=False)
-                if outcome is not None:
-                    return outcome
-            return await self._call(connection, tool, arguments, ctx, retry=was_dead or _retry_safe(declared))
+            return await self._call(connection, name, tool, arguments, ctx)
         finally:
             _report_chaos(connection, name, ctx)
 
-    async def _restart(
-        self, connection: ServerConnection, name: str, *, crashed_during_call: bool
-    ) -> ToolOutcome | None:
-        server = connection.spec.name
-        try:
-            await connection.restart()
-        except ServerUnavailable as exc:
-            return ToolOutcome.failure(f"{name}: {exc}", "server_unavailable", server)
-        if crashed_during_call:
-            return ToolOutcome.failure(
-                f"{name}: the server {server!r} crashed during the call and was restarted; the call was not "
-                "repeated because the tool may have side effects. Call it again if that is safe.",
-                "server_crashed",
-                server,
-            )
-        return None
-
     async def _call(
-        self, connection: ServerConnection, tool: str, arguments: dict[str, Any], ctx: ToolContext, *, retry: bool
+        self, connection: ServerConnection, name: str, tool: types.Tool, arguments: dict[str, Any], ctx: ToolContext
     ) -> ToolOutcome:
-        server = connection.spec.name
-        name = f"{server}{SEPARATOR}{tool}"
+        seen = connection.attempts
+        if not connection.alive:  # dead before the call: restart it (the call cannot have run)
+            try:
+                await connection.revive(seen)
+            except ServerUnavailable as exc:
+                return _unavailable(name, exc, connection.name)
+            seen = connection.attempts
+        crashed = await self._attempt(connection, name, tool, arguments, ctx)
+        if isinstance(crashed, ToolOutcome):
+            return crashed
+        server = connection.name
+        if connection.spec.transport != "stdio":
+            return ToolOutcome.failure(
+                f"{name}: lost the connection to {server!r}: {crashed}", "server_unavailable", server
+            )
+        try:
+            await connection.revive(seen)
+        except ServerUnavailable as exc:
+            message = f"{name}: the server {server!r} crashed during the call and could not be restarted: {exc}"
+            return ToolOutcome.failure(f"{message}\ncrash detail: {crashed}", "server_crashed", server)
+        if _retry_safe(tool):
+            again = await self._attempt(connection, name, tool, arguments, ctx)
+            if isinstance(again, ToolOutcome):
+                return again
+            message = f"{name}: the server {server!r} crashed during the call and again when it was repeated"
+            return ToolOutcome.failure(f"{message}\ncrash detail: {again}", "server_crashed", server)
+        return ToolOutcome.failure(
+            f"{name}: the server {server!r} crashed during the call and was restarted; the call was not "
+            "repeated because the tool may have side effects. Call it again if that is safe.\n"
+            f"crash detail: {crashed}",
+            "server_crashed",
+            server,
+        )
+
+    async def _attempt(
+        self, connection: ServerConnection, name: str, tool: types.Tool, arguments: dict[str, Any], ctx: ToolContext
+    ) -> ToolOutcome | ServerCrashed:
+        """One call on the connection as it is: its outcome, or the crash that ended it."""
+        seen = connection.attempts
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             ctx.emit(
@@ -216,43 +298,51 @@ class McpPool:
                 )
             )
 
-        timeout = connection.spec.timeout
         try:
-            raw = await connection.call(tool, arguments, timeout, on_progress, ctx.call_id)
+            raw = await connection.call(tool.name, arguments, connection.spec.timeout, on_progress, ctx.call_id)
         except TimeoutError:
-            state = "still running" if connection.alive else "no longer running"
-            return ToolOutcome.failure(
-                f"{name} timed out after {timeout:g} s; the server is {state}. Try a narrower request.",
-                "timeout",
-                server,
-            )
-        except ServerUnavailable as exc:
-            return ToolOutcome.failure(f"{name}: {exc}", "server_unavailable", server)
+            return await self._timed_out(connection, name, seen)
         except ServerCrashed as exc:
-            if connection.spec.transport != "stdio":
-                return ToolOutcome.failure(
-                    f"{name}: lost the connection to {server!r}: {exc}", "server_unavailable", server
-                )
-            outcome = await self._restart(connection, name, crashed_during_call=not retry)
-            if outcome is not None:
-                error_type = outcome.error_type or "server_crashed"
-                return ToolOutcome.failure(f"{outcome.error}\ncrash detail: {exc}", error_type, server)
-            return await self._call(connection, tool, arguments, ctx, retry=False)
+            return exc
+        except ServerUnavailable as exc:
+            return _unavailable(name, exc, connection.name)
+        except MCPError as exc:
+            data = exc.error.data
+            if isinstance(data, dict) and BAD_OUTPUT_MARKER in data:
+                return ToolOutcome.failure(f"{name}: {exc.error.message}", "malformed_result", connection.name)
+            return ToolOutcome.failure(f"{name} failed: {exc.error.message}", "tool_error", connection.name)
         except Exception as exc:
-            return ToolOutcome.failure(f"{name} failed: {exc}", "tool_error", server)
+            return ToolOutcome.failure(f"{name} failed: {type(exc).__name__}: {exc}", "tool_error", connection.name)
         try:
             result = convert_result(raw)
         except ValueError as exc:
-            return ToolOutcome.failure(f"{name} returned a malformed result: {exc}", "malformed_result", server)
-        if result.is_error:
-            return ToolOutcome(
-                result,
-                server=server,
-                error=result.text()[:500] or "the tool reported an error",
-                error_type="tool_error",
+            return ToolOutcome.failure(
+                f"{name} returned a malformed result: {exc}", "malformed_result", connection.name
             )
-        return ToolOutcome(result, server=server)
+        if result.is_error:
+            error = result.text()[:500] or "the tool reported an error"
+            return ToolOutcome(result, server=connection.name, error=error, error_type="tool_error")
+        return ToolOutcome(result, server=connection.name)
+
+    async def _timed_out(self, connection: ServerConnection, name: str, seen: int) -> ToolOutcome:
+        """A timeout, saying whether the server is still there; a wedged stdio server is restarted."""
+        if not connection.alive:
+            state = "is no longer running"
+        elif await connection.responsive(PING_TIMEOUT):
+            state = "is still running (it answers pings)"
+        elif connection.spec.transport == "stdio":
+            try:
+                await connection.revive(seen)
+                state = "did not answer a ping either and was restarted"
+            except ServerUnavailable as exc:
+                state = f"did not answer a ping either and could not be restarted: {exc}"
+        else:
+            state = "does not answer pings either"
+        message = f"{name} timed out after {connection.spec.timeout:g} s; the server {state}. Try a narrower request."
+        if connection.stdio is not None and connection.stdio.bad_output:
+            message += "\nMeanwhile " + connection.stdio.bad_output[-1].describe(connection.name)
+        return ToolOutcome.failure(message, "timeout", connection.name)
 
     async def aclose(self) -> None:
-        """Disconnect every server (stdio processes are terminated)."""
+        """Disconnect every server (stdio processes are stopped)."""
         await asyncio.gather(*(c.close() for c in self._connections.values()))

@@ -63,8 +63,9 @@ async def test_flapping_takes_the_server_down_then_it_comes_back() -> None:
     async with McpPool([everything_stdio_spec().model_copy(update={"chaos": {"rules": rules}})]) as pool:
         assert (await call(pool, "everything.echo", {"message": "1"})).outcome.error is None
         dropped = await call(pool, "everything.echo", {"message": "2"})
-        # the proxy exits; the pool restarts it, and the restart is refused while the outage lasts
-        assert dropped.outcome.error_type == "server_unavailable"
+        # the proxy exits mid-call; the pool restarts it, and the restart is refused while the outage lasts
+        assert dropped.outcome.error_type == "server_crashed"
+        assert "could not be restarted" in (dropped.outcome.error or "")
         assert "service unavailable" in (dropped.outcome.error or "")
         assert dropped.faults[0] == "flap" and dropped.injected[0].detail["down_s"] == 20
         assert all(i.rule == "outage" for i in dropped.injected)

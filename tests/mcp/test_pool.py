@@ -83,12 +83,15 @@ async def test_python_time_server_and_a_dead_command_side_by_side() -> None:
         assert unknown.error_type == "unknown_tool" and "servers:" in (unknown.error or "")
 
 
-async def test_timeout_is_readable_and_the_session_survives(tmp_path: Path) -> None:
-    async with McpPool([misbehaving_spec(tmp_path / "count", timeout=1.0)]) as pool:
+async def test_timeout_is_readable_cancels_the_call_and_the_session_survives(tmp_path: Path) -> None:
+    counter = tmp_path / "count"
+    async with McpPool([misbehaving_spec(counter, timeout=1.0)]) as pool:
         hung = await pool.call_tool("bad.hang", {}, context())
         assert hung.error_type == "timeout" and "timed out after 1 s" in (hung.error or "")
+        assert "still running (it answers pings)" in (hung.error or "")
         after = await pool.call_tool("bad.count", {"label": "after"}, context())
-        assert after.error is None and after.result.text() == "call 1"
+        assert after.error is None
+        assert counter.read_text().splitlines() == ["hang", "hang:cancelled", "after"]  # the server was told
 
 
 async def test_crash_is_reported_restarted_once_and_never_repeated(tmp_path: Path) -> None:

@@ -1,0 +1,226 @@
+"""JSON-RPC messages from a server's stdout: one per line, found in linear time.
+
+`LineReader` splits the byte stream at newlines without re-scanning what it
+has already seen. `read_message` decodes a short line at once and a long one
+(a large tool result) in bounded steps as it arrives. A line that is not a
+JSON-RPC message comes back as `BadOutput`: what is wrong, an excerpt of what
+the server wrote, and the id of the request it answers when that can be told
+(so that one call fails with a readable error instead of waiting for a reply
+that never comes, and the connection goes on).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from mcp.shared.message import SessionMessage
+from mcp_types import RequestId, jsonrpc_message_adapter
+from pydantic import ValidationError
+
+from aura_nb.mcp.chunked_json import ChunkedJsonDecoder, MalformedJson, decode_text
+
+LONG_LINE = 1 << 20
+"""Lines longer than this are decoded in steps while they arrive."""
+PIECE = 128 * 1024
+"""Bytes the decoder of a long line is handed at a time."""
+EXCERPT = 120
+
+_LEADING_ID = re.compile(r'^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(-?\d{1,18}|"[^"\\]{0,200}")')
+
+
+@dataclass(frozen=True)
+class BadOutput:
+    """A line on a server's stdout that is not a JSON-RPC message."""
+
+    problem: str
+    """What is wrong, e.g. `invalid UTF-8 (byte 0xff at offset 57)` or `not JSON (…)`."""
+    excerpt: str
+    """The bytes around the problem (or the line's start), as a Python bytes literal."""
+    request_id: RequestId | None = None
+    """The request this line answers, when that can be told from it."""
+    size: int = 0
+
+    def describe(self, server: str) -> str:
+        return f"MCP server {server!r} wrote {self.problem} on stdout ({self.size:,} bytes): {self.excerpt}"
+
+
+def _excerpt(data: bytes, at: int = 0) -> str:
+    start = max(0, at - EXCERPT // 2)
+    piece = data[start : start + EXCERPT]
+    return ("…" if start else "") + repr(piece) + ("…" if start + EXCERPT < len(data) else "")
+
+
+class LineReader:
+    """Newline-delimited lines from `receive` (which raises `anyio.EndOfStream` at the end)."""
+
+    def __init__(self, receive: Callable[[], Awaitable[bytes]]) -> None:
+        self._receive = receive
+        self._chunk = b""
+        self._at = 0
+        self._in_line = False
+        self.eof = False
+
+    async def _refill(self) -> bool:
+        if self.eof:
+            return False
+        try:
+            self._chunk = await self._receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self.eof = True
+            self._chunk = b""
+        self._at = 0
+        return not self.eof
+
+    async def head(self, limit: int) -> tuple[bytes, bool] | None:
+        """Up to about `limit` bytes of the next line, and whether that is all of it; None at the end."""
+        parts: list[bytes] = []
+        size = 0
+        self._in_line = True
+        while True:
+            if self._at >= len(self._chunk) and not await self._refill():
+                self._in_line = False
+                return (b"".join(parts), True) if parts else None
+            newline = self._chunk.find(b"\n", self._at)
+            if newline >= 0:
+                parts.append(self._chunk[self._at : newline])
+                self._at = newline + 1
+                self._in_line = False
+                return b"".join(parts), True
+            parts.append(self._chunk[self._at :])
+            size += len(self._chunk) - self._at
+            self._at = len(self._chunk)
+            if size >= limit:
+                return b"".join(parts), False
+
+    async def rest(self) -> bytes | None:
+        """The next piece of the line `head` started; None once its end was reached."""
+        if not self._in_line:
+            return None
+        if self._at >= len(self._chunk) and not await self._refill():
+            self._in_line = False
+            return None
+        newline = self._chunk.find(b"\n", self._at)
+        end = newline if newline >= 0 else len(self._chunk)
+        piece = self._chunk[self._at : end]
+        self._at = end + 1 if newline >= 0 else end
+        self._in_line = newline < 0
+        return piece
+
+    async def skip_rest(self) -> int:
+        """Discard the rest of the current line; returns how many bytes that was."""
+        skipped = 0
+        while (piece := await self.rest()) is not None:
+            skipped += len(piece)
+        return skipped
+
+
+def _message(value: Any, size: int, excerpt: str) -> SessionMessage | BadOutput:
+    try:
+        return SessionMessage(jsonrpc_message_adapter.validate_python(value, by_name=False))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "the message"
+        problem = f"a line that is not a JSON-RPC message ({where}: {first['msg']})"
+        return BadOutput(problem, excerpt, _request_id(value), size)
+
+
+def _request_id(value: Any) -> RequestId | None:
+    request_id = value.get("id") if isinstance(value, dict) else None
+    return request_id if isinstance(request_id, int | str) and not isinstance(request_id, bool) else None
+
+
+def _leading_id(text: str) -> RequestId | None:
+    match = _LEADING_ID.match(text)
+    if match is None:
+        return None
+    token = match.group(1)
+    return token[1:-1] if token.startswith('"') else int(token)
+
+
+def _invalid_utf8(exc: UnicodeDecodeError, offset: int) -> str:
+    byte = exc.object[exc.start : exc.start + 1]
+    return f"invalid UTF-8 (byte 0x{byte.hex()} at offset {offset + exc.start:,}: {exc.reason})"
+
+
+def decode_line(line: bytes) -> SessionMessage | BadOutput:
+    """One complete line as a message, or what is wrong with it."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        readable = line.decode("utf-8", errors="replace")
+        try:
+            request_id = _request_id(decode_text(readable))
+        except MalformedJson:
+            request_id = _leading_id(readable)
+        return BadOutput(_invalid_utf8(exc, 0), _excerpt(line, exc.start), request_id, len(line))
+    try:
+        value = decode_text(text)
+    except MalformedJson as exc:
+        return BadOutput(f"a line that is not JSON ({exc})", _excerpt(line), _leading_id(text), len(line))
+    return _message(value, len(line), _excerpt(line))
+
+
+class _Utf8Pieces:
+    """The text of a long line, decoded piece by piece; the first invalid byte is noted and replaced."""
+
+    def __init__(self, head: bytes, lines: LineReader) -> None:
+        self._head = [head[i : i + PIECE] for i in range(0, len(head), PIECE)]
+        self._head.reverse()
+        self._lines = lines
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._done = False
+        self.size = 0
+        self.invalid: tuple[str, str] | None = None
+        """(problem, excerpt) for the first invalid byte."""
+
+    async def more(self) -> str | None:
+        if self._done:
+            return None
+        data = self._head.pop() if self._head else await self._lines.rest()
+        final = data is None
+        data = data or b""
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            pending, _ = self._decoder.getstate()
+            self.invalid = (_invalid_utf8(exc, self.size - len(pending)), _excerpt(pending + data, exc.start))
+            replacing = codecs.getincrementaldecoder("utf-8")("replace")
+            replacing.setstate(self._decoder.getstate())
+            self._decoder = replacing
+            text = replacing.decode(data, final)
+        self.size += len(data)
+        if final:
+            self._done = True
+            return text or None
+        return text
+
+
+async def decode_long_line(head: bytes, lines: LineReader) -> SessionMessage | BadOutput:
+    """A line whose first `head` bytes are read and whose rest `lines` still holds, decoded in steps."""
+    pieces = _Utf8Pieces(head, lines)
+    start = head[:4096].decode("utf-8", errors="replace")
+    try:
+        value = await ChunkedJsonDecoder(pieces.more).decode()
+    except MalformedJson as exc:
+        size = pieces.size + await lines.skip_rest()
+        return BadOutput(f"a line that is not JSON ({exc})", _excerpt(head), _leading_id(start), size)
+    if pieces.invalid is not None:
+        problem, excerpt = pieces.invalid
+        return BadOutput(problem, excerpt, _request_id(value), pieces.size)
+    return _message(value, pieces.size, _excerpt(head))
+
+
+async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
+    """The next message (blank lines skipped), what was wrong with the next line, or None at the end."""
+    while (head := await lines.head(LONG_LINE)) is not None:
+        data, complete = head
+        if not complete:
+            return await decode_long_line(data, lines)
+        if data.strip():
+            return decode_line(data)
+    return None
