@@ -183,7 +183,7 @@ class McpPool:
                 "up": c.alive,
                 "tools": len(c.tools),
                 "restarts": c.restarts,
-                "error": None if c.alive else (c.error or c.unavailable_message()),
+                "error": None if c.alive else c.problem(),
                 "pid": c.pid,
                 "shadowed": names.shadowed.get(name, []),
             }

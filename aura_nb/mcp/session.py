@@ -244,8 +244,14 @@ class ServerConnection:
         how = "closed its stdout" if code is None else self.stdio.exit_description()
         return self._with_stderr(f"the server {how}")
 
+    def problem(self) -> str:
+        """Why the server is not up (its process may have just ended, before the lifetime noted why)."""
+        if self.error is not None:
+            return self.error
+        return self._ended() if self.stdio is not None and self.stdio.ended.is_set() else "not connected"
+
     def unavailable_message(self) -> str:
-        return f"MCP server {self.name!r} is not running: {self.error or 'not connected'}"
+        return f"MCP server {self.name!r} is not running: {self.problem()}"
 
     # -- start, restart, stop ------------------------------------------------------------------------
 

@@ -13,31 +13,51 @@ import asyncio
 import contextvars
 import difflib
 import os
+import re
 import shlex
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.display import display
+from pydantic import ValidationError
 
 from aura_nb.agent.run import Run
 from aura_nb.config import ServerSpec
 from aura_nb.errors import AuraError, UsageError
 from aura_nb.notebook.bundle import run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
-from aura_nb.notebook.session import NotebookSession, run_sync
+from aura_nb.notebook.session import NotebookSession, blocking, run_sync
 from aura_nb.trace.record import RunRecord
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
-%aura connect NAME -- COMMAND ARGS...   connect an MCP server over stdio
-%aura connect NAME URL                  connect an MCP server over streamable HTTP (or SSE: URL ending in /sse)
+%aura connect NAME [--env K=V]... [--timeout S] -- COMMAND ARGS...   connect an MCP server over stdio
+%aura connect NAME URL [--header K=V]... [--timeout S]   over streamable HTTP (or SSE: URL ending in /sse)
+                                        (${VAR} in a value is read from the environment when the server starts)
+%aura disconnect NAME                   stop and forget a server
 %aura servers                           the servers and their state
+%aura tools [NAME]                      the tools of every server (or of one)
 %aura runs                              the runs of this kernel
 %aura pause|resume|stop [RUN]           control a run (default: the latest)
 %aura fork RUN:STEP [--message TEXT] [--edit-plan]   fork a run at a step and continue live
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura help                              this help"""
+
+
+_ENV_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    """`KEY=VALUE` options as a mapping."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise UsageError(f"%aura connect: {option} takes KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    return pairs
 
 
 def _words(line: str, prog: str) -> list[str]:
@@ -71,6 +91,14 @@ CELL.add_argument("--no-plan", action="store_true")
 CELL.add_argument("--budget", type=int)
 CELL.add_argument("--as", dest="name")
 
+CONNECT = _parser("%aura connect")
+CONNECT.add_argument("name")
+CONNECT.add_argument("url", nargs="?")
+CONNECT.add_argument("--header", action="append", default=[], metavar="K=V")
+CONNECT.add_argument("--env", action="append", default=[], metavar="K=V")
+CONNECT.add_argument("--timeout", type=float, metavar="SECONDS")
+CONNECT_USAGE = "usage: %aura connect NAME [OPTIONS] -- COMMAND ARGS...   or   %aura connect NAME URL [OPTIONS]"
+
 FORK = _parser("%aura fork")
 FORK.add_argument("target", metavar="RUN:STEP")
 FORK.add_argument("--message")
@@ -97,9 +125,20 @@ class AuraMagics(Magics):
     def aura(self, line: str, cell: str) -> None:
         self._guard(lambda: self._investigate(line, cell))
 
+    @no_var_expand
     @line_magic("aura")  # type: ignore[arg-type]
     def aura_line(self, line: str) -> Any:
-        return self._guard(lambda: self._command(line))
+        return self._guard(lambda: self._command(self._expand(line)))
+
+    def _expand(self, line: str) -> str:
+        """`{var}` filled in from Python as IPython does for a magic, except in `${VAR}`, which a server's start
+        reads from the environment (`%aura connect ... --header 'Authorization=Bearer ${TOKEN}'`): a secret
+        never becomes part of the server's spec, even when a Python variable has the same name."""
+        if self.shell is None:
+            return line
+        protected = _ENV_VARIABLE.sub(r"${{\1}}", line)
+        expanded = self.shell.var_expand(protected, depth=2)
+        return line if expanded == protected else str(expanded)
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         """Run `action`; whatever goes wrong is one line starting `aura:`, never a traceback (an unexpected
@@ -154,14 +193,41 @@ class AuraMagics(Magics):
         print(HELP)
 
     def _cmd_connect(self, rest: list[str]) -> None:
-        if len(rest) >= 3 and rest[1] == "--":
-            spec = ServerSpec(name=rest[0], command=rest[2], args=rest[3:])
-        elif len(rest) == 2 and rest[1].startswith(("http://", "https://")):
-            spec = ServerSpec.infer(rest[0], {"url": rest[1]})
-        else:
-            raise UsageError("usage: %aura connect NAME -- COMMAND ARGS...   or   %aura connect NAME URL")
+        words, command = (rest[: rest.index("--")], rest[rest.index("--") + 1 :]) if "--" in rest else (rest, [])
+        args = CONNECT.parse_args(words)
+        fields: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
+        try:
+            if command and not args.url and not args.header:
+                env = _pairs(args.env, "--env")
+                spec = ServerSpec(name=args.name, command=command[0], args=command[1:], env=env, **fields)
+            elif args.url and args.url.startswith(("http://", "https://")) and not command and not args.env:
+                spec = ServerSpec.infer(
+                    args.name, {"url": args.url, "headers": _pairs(args.header, "--header"), **fields}
+                )
+            else:
+                raise UsageError(f"{CONNECT_USAGE}\n(--env is for a stdio server, --header for one at a URL)")
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            raise UsageError(f"%aura connect: {where + ': ' if where else ''}{error['msg']}") from exc
         self.session.connect(spec)
-        print(f"aura: {spec.name} ({spec.transport}) will be connected when the next investigation starts")
+        blocking(self.session, self.session.ensure_connected)
+        state = self.session.pool.status()[spec.name]
+        if spec.name in self.session.problems:
+            print(f"aura: {spec.name} could not start and is left out of the tools:")
+            print(textwrap.indent(state["error"] or "", " " * 4))
+            print(f"aura: connect it again once fixed, or forget it: %aura disconnect {spec.name}")
+        else:
+            print(f"aura: {spec.name} connected ({spec.transport}): {state['tools']} tools")
+
+    def _cmd_disconnect(self, rest: list[str]) -> None:
+        if len(rest) != 1:
+            raise UsageError("usage: %aura disconnect NAME")
+        if not self.session.disconnect(rest[0]):
+            known = ", ".join(self.session.servers) or "none"
+            raise UsageError(f"%aura disconnect: no server {rest[0]!r} (servers: {known})")
+        blocking(self.session, self.session.ensure_connected)
+        print(f"aura: {rest[0]} disconnected")
 
     def _cmd_servers(self, rest: list[str]) -> None:
         status = self.session.pool.status()
@@ -172,10 +238,28 @@ class AuraMagics(Magics):
             where = spec.url or " ".join([spec.command or "", *spec.args])
             if state is None:
                 print(f"{name:<16} {spec.transport:<6} not connected yet  {where}")
-            else:
-                up = "up" if state["up"] else f"DOWN ({state['error']})"
-                counts = f"{state['tools']} tools, {state['restarts']} restarts"
-                print(f"{name:<16} {spec.transport:<6} {up}, {counts}  {where}")
+                continue
+            pid = f", pid {state['pid']}" if state["pid"] else ""
+            up = "up" if state["up"] else "DOWN"
+            counts = f"{state['tools']} tools, {state['restarts']} restarts{pid}"
+            print(f"{name:<16} {spec.transport:<6} {up}, {counts}  {where}")
+            if not state["up"]:
+                print(textwrap.indent(state["error"] or "", " " * 4))
+
+    def _cmd_tools(self, rest: list[str]) -> None:
+        pool = blocking(self.session, self.session.ensure_connected)
+        listed = pool.tools_by_server()
+        if rest and rest[0] not in listed:
+            raise UsageError(f"%aura tools: no server {rest[0]!r} (servers: {', '.join(listed) or 'none'})")
+        status = pool.status()
+        for server, tools in listed.items():
+            if rest and server != rest[0]:
+                continue
+            state = "" if status[server]["up"] else "  (DOWN: %aura servers says why)"
+            print(f"{server}: {len(tools)} tools{state}")
+            for tool in tools:
+                summary = tool.description.strip().splitlines()[0] if tool.description.strip() else ""
+                print(f"  {tool.name:<40} {textwrap.shorten(summary, 80)}")
 
     def _cmd_runs(self, rest: list[str]) -> None:
         names = {run.id: name for name, run in self.session.names.items()}

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aura_nb.agent.run import Run, investigate, launch
 from aura_nb.agent.setup import Setup, run_config, secret_handling
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
-from aura_nb.errors import RunLogError, UsageError
+from aura_nb.errors import McpError, RunLogError, UsageError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
@@ -36,6 +36,8 @@ class NotebookSession:
         self.runs_dir = runs_dir or resolve_runs_dir(None)
         self.pool = McpPool([])
         self._connected: dict[str, ServerSpec] = {}
+        self.problems: dict[str, str] = {}
+        """Why each remembered server that could not start did not."""
         self._lock = asyncio.Lock()
         self.runs: dict[str, Run] = {}
         self.names: dict[str, Run] = {}
@@ -44,17 +46,36 @@ class NotebookSession:
         _latest[:] = [weakref.ref(self)]
 
     def connect(self, spec: ServerSpec) -> None:
-        """Remember a server; it is (re)connected before the next run or on `ensure_connected()`."""
+        """Remember a server; it is (re)connected by the next `ensure_connected()` (before the next run)."""
         self.servers[spec.name] = spec
+        self._connected.pop(spec.name, None)
+        self.problems.pop(spec.name, None)
+
+    def disconnect(self, name: str) -> bool:
+        """Forget a server (it is stopped by the next `ensure_connected()`); False if none had that name."""
+        self.problems.pop(name, None)
+        return self.servers.pop(name, None) is not None
 
     async def ensure_connected(self) -> McpPool:
-        """Connect every remembered server not yet connected (or whose spec changed); raises on failure."""
+        """Connect each remembered server not yet tried (or whose spec changed), each on its own, and disconnect
+        the forgotten ones. A server that cannot start is left out, its reason kept in `problems`; it is tried
+        again only when connected anew."""
         async with self._lock:
-            for name, spec in self.servers.items():
-                if self._connected.get(name) != spec:
-                    await self.pool.add(spec)
-                    self._connected[name] = spec
+            for name in [name for name in self._connected if name not in self.servers]:
+                del self._connected[name]
+                await self.pool.disconnect(name)
+            todo = [spec for name, spec in self.servers.items() if self._connected.get(name) != spec]
+            await asyncio.gather(*(self._connect(spec) for spec in todo))
         return self.pool
+
+    async def _connect(self, spec: ServerSpec) -> None:
+        self._connected[spec.name] = spec
+        try:
+            await self.pool.add(spec)
+        except McpError as exc:
+            self.problems[spec.name] = str(exc)
+        else:
+            self.problems.pop(spec.name, None)
 
     def model_settings(self, spec: str | None = None) -> ModelSettings:
         configured = self.settings.model.with_default_provider(os.environ)
@@ -71,6 +92,8 @@ class NotebookSession:
         async def prepare() -> Setup:
             pool = await self.ensure_connected()
             config = run_config(self.servers.values(), settings)
+            if self.problems:
+                config["servers_down"] = dict(self.problems)  # left out of this run's tools, and why
             return Setup(
                 built,
                 pool,
