@@ -17,10 +17,8 @@ from collections.abc import Mapping
 
 from mcp.client.stdio import get_default_environment
 
-from aura_nb.config import ServerSpec
+from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import ConfigError
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def expand(value: str, where: str, environ: Mapping[str, str] | None = None) -> str:
@@ -33,7 +31,7 @@ def expand(value: str, where: str, environ: Mapping[str, str] | None = None) -> 
             raise ConfigError(f"{where} uses ${{{name}}}, which is not set in the environment")
         return environ[name]
 
-    return _VARIABLE.sub(variable, value)
+    return VARIABLE_REFERENCE.sub(variable, value)
 
 
 def server_environment(spec: ServerSpec, environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -13,7 +13,6 @@ import asyncio
 import contextvars
 import difflib
 import os
-import re
 import shlex
 import textwrap
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from IPython.display import display
 from pydantic import ValidationError
 
 from aura_nb.agent.run import Run
-from aura_nb.config import ServerSpec
+from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
 from aura_nb.notebook.bundle import run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
@@ -44,9 +43,6 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura help                              this help"""
-
-
-_ENV_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -136,7 +132,7 @@ class AuraMagics(Magics):
         never becomes part of the server's spec, even when a Python variable has the same name."""
         if self.shell is None:
             return line
-        protected = _ENV_VARIABLE.sub(r"${{\1}}", line)
+        protected = VARIABLE_REFERENCE.sub(r"${{\1}}", line)
         expanded = self.shell.var_expand(protected, depth=2)
         return line if expanded == protected else str(expanded)
 
