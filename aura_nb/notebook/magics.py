@@ -74,11 +74,12 @@ def _loop_running() -> bool:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
-        raise UsageError(f"{self.prog}: {message}")
+        usage = f"\n{self.format_usage().strip()}" if self.usage else ""
+        raise UsageError(f"{self.prog}: {message}{usage}")
 
 
-def _parser(prog: str) -> _Parser:
-    return _Parser(prog=prog, add_help=False)
+def _parser(prog: str, usage: str | None = None) -> _Parser:
+    return _Parser(prog=prog, usage=usage, add_help=False)
 
 
 CELL = _parser("%%aura")
@@ -87,13 +88,13 @@ CELL.add_argument("--no-plan", action="store_true")
 CELL.add_argument("--budget", type=int)
 CELL.add_argument("--as", dest="name")
 
-CONNECT = _parser("%aura connect")
+CONNECT = _parser("%aura connect", "%(prog)s NAME [OPTIONS] -- COMMAND ARGS...   or   %(prog)s NAME URL [OPTIONS]")
 CONNECT.add_argument("name")
 CONNECT.add_argument("url", nargs="?")
 CONNECT.add_argument("--header", action="append", default=[], metavar="K=V")
 CONNECT.add_argument("--env", action="append", default=[], metavar="K=V")
 CONNECT.add_argument("--timeout", type=float, metavar="SECONDS")
-CONNECT_USAGE = "usage: %aura connect NAME [OPTIONS] -- COMMAND ARGS...   or   %aura connect NAME URL [OPTIONS]"
+CONNECT_USAGE = CONNECT.format_usage().strip()
 
 FORK = _parser("%aura fork")
 FORK.add_argument("target", metavar="RUN:STEP")
