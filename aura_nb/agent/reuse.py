@@ -37,7 +37,9 @@ def _call_key(agent: str, call_id: str, tool: str, arguments: Mapping[str, Any])
 class Recorded:
     """The model turns and tool calls among a run's first `at_step` steps, ready to be served again."""
 
-    def __init__(self, events: Iterable[Event], at_step: int, *, tool_results: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, events: Iterable[Event], at_step: int, *, tool_results: Mapping[str, str | ToolResult] | None = None
+    ) -> None:
         events = list(events)
         steps = step_events(events)[:at_step]
         self.at_step = len(steps)
@@ -49,17 +51,7 @@ class Recorded:
                 self.turns.append(step)
             else:
                 if step.call_id in replaced:
-                    text = replaced.pop(step.call_id)
-                    step = step.model_copy(
-                        update={
-                            "result": ToolResult.of_text(text),
-                            "error": None,
-                            "error_type": None,
-                            "intercepted": False,
-                            "result_ref": None,
-                            "result_bytes": len(text),
-                        }
-                    )
+                    step = _replaced(step, replaced.pop(step.call_id))
                 self.calls[_call_key(step.agent, step.call_id, step.tool, step.arguments)] = step
         if replaced:
             raise ForkError(f"no tool call with id {', '.join(sorted(replaced))} among the first {at_step} steps")
@@ -75,6 +67,24 @@ class Recorded:
     def model(self, live: Model) -> ReplayModel:
         """A model serving these turns, then `live`."""
         return ReplayModel(self.turns, live=live)
+
+
+def _replaced(step: ToolCall, value: str | ToolResult) -> ToolCall:
+    """`step` answered with `value` instead: a text, or a `ToolResult` (`ToolResult.error(...)` recorded as the
+    server's error would be)."""
+    result = value if isinstance(value, ToolResult) else ToolResult.of_text(value)
+    text = result.text()
+    error = (text[:500] or "the tool reported an error") if result.is_error else None
+    return step.model_copy(
+        update={
+            "result": result,
+            "error": error,
+            "error_type": "tool_error" if result.is_error else None,
+            "intercepted": False,
+            "result_ref": None,
+            "result_bytes": len(text.encode()),
+        }
+    )
 
 
 class ReusingToolbox:

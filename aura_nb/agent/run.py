@@ -26,6 +26,7 @@ from aura_nb.agent.loop import LoopLimits
 from aura_nb.agent.reuse import ForkControl, Recorded
 from aura_nb.agent.setup import Setup
 from aura_nb.agent.single import DEFAULT_SYSTEM, execute_single_agent
+from aura_nb.content import ToolResult
 from aura_nb.contracts import Plan, RunStatus
 from aura_nb.errors import ForkError
 from aura_nb.events import Control, EventBase, Fork, RunStarted
@@ -106,7 +107,7 @@ class Run(RunRecord):
         system: str | Mapping[str, str] | None = None,
         message: str | None = None,
         model: Model | None = None,
-        tool_result: Mapping[str, str] | None = None,
+        tool_result: Mapping[str, str | ToolResult] | None = None,
         setup: Setup | None = None,
         runs_dir: Path | None = None,
     ) -> Run:
@@ -225,7 +226,7 @@ async def fork_run(
     plan: Plan | None = None,
     system: str | Mapping[str, str] | None = None,
     message: str | None = None,
-    tool_result: Mapping[str, str] | None = None,
+    tool_result: Mapping[str, str | ToolResult] | None = None,
     runs_dir: Path | None = None,
 ) -> Run:
     """A new run reusing `parent`'s first `at` steps, then live with the edits applied.
@@ -233,7 +234,8 @@ async def fork_run(
     `system` replaces the system prompt of the role of step `at`'s agent (or, as
     a mapping, of each role named); `message` is an analyst instruction every
     agent receives at its first live turn; `tool_result` replaces recorded
-    results by call id; `plan` replaces the plan (unchanged tasks still reuse
+    results by call id (a text, or a `ToolResult`: `ToolResult.error("...")` is
+    a server's error); `plan` replaces the plan (unchanged tasks still reuse
     their recorded steps).
     """
     base = setup or parent.setup
@@ -251,7 +253,7 @@ async def fork_run(
             "system": system,
             "message": message,
             "model": model.name if model else None,
-            "tool_result": dict(tool_result) if tool_result else None,
+            "tool_result": _recordable(tool_result) if tool_result else None,
         }.items()
         if value is not None
     }
@@ -261,6 +263,11 @@ async def fork_run(
     run.control = ForkControl(reusing, message=message, systems=_systems(parent, at, system))
     run.recorder.subscribe(_announce_fork(run.recorder, parent.id, at, edits))
     return await _drive(run, parent.question, base, plan=plan, reuse=Reuse(recorded, reusing, parent.dir))
+
+
+def _recordable(results: Mapping[str, str | ToolResult]) -> dict[str, Any]:
+    """The replaced results as the `fork` event records them (a `ToolResult` as its JSON)."""
+    return {k: v.model_dump(mode="json") if isinstance(v, ToolResult) else v for k, v in results.items()}
 
 
 def _announce_fork(recorder: Recorder, parent_id: str, at: int, edits: dict[str, Any]) -> Callable[[EventBase], None]:

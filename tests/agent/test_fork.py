@@ -11,6 +11,7 @@ from policies import Orchestrated, orchestrated_model, plan, results
 
 from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup
+from aura_nb.content import ToolResult
 from aura_nb.contracts import Plan
 from aura_nb.events import Fork, Instruction, ModelCall, PlanEdited, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool
@@ -99,6 +100,26 @@ async def test_fork_replacing_a_tool_result(pool: McpPool, counter: Counter, tmp
     b_result = next(e for e in fork.events if isinstance(e, TaskFinished) and e.task_id == "b").outcome.result
     assert b_result is not None and "the cache is empty" in b_result.summary
     assert fork.answer != parent.answer
+
+
+async def test_fork_replacing_a_tool_result_by_a_server_error(pool: McpPool, tmp_path: Path) -> None:
+    parent, model = await parent_run(pool, tmp_path)
+    b_call = next(e for e in parent.events if isinstance(e, ToolCall) and e.arguments.get("label") == "b1")
+    at = step_of(parent, "worker:b", PROBE)
+    asked = len(model.requests)
+
+    fork = await parent.fork(at, tool_result={b_call.call_id: ToolResult.error("b: connection refused")})
+
+    served = next(e for e in fork.events if isinstance(e, ToolCall) and e.call_id == b_call.call_id)
+    assert served.replayed and served.result.is_error and served.error_type == "tool_error"
+    assert served.error == "b: connection refused"
+    read = [b for r in model.requests[asked:] if r.agent == "worker:b" for b in results(r)]
+    assert [(b.content, b.is_error) for b in read if b.tool_use_id == b_call.call_id] == [
+        ("b: connection refused", True)
+    ]
+    (fork_event,) = [e for e in fork.events if isinstance(e, Fork)]
+    assert fork_event.edits["tool_result"][b_call.call_id]["is_error"] is True
+    assert Run.load(fork.dir).steps() == fork.steps()  # type: ignore[arg-type]
 
 
 async def test_fork_errors_name_the_problem(pool: McpPool, tmp_path: Path) -> None:
