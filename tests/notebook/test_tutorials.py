@@ -44,3 +44,32 @@ def test_the_scratchpad_tutorial_keeps_the_dump_out_and_compares_with_it_off(
         False,
     ]
     assert rows.loc["scratchpad=off", "total_input_tokens"] > 4 * rows.loc["offline", "total_input_tokens"]
+
+
+def test_the_fork_tutorial_replaces_a_result_by_an_error_and_edits_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = execute("03-fork-counterfactuals.ipynb", tmp_path, monkeypatch)
+
+    served = re.search(
+        r"(\d+) model turns and tool calls served from the record, (\d+) steps run live",
+        text(cell(notebook, "down = await")),
+    )
+    assert served and int(served[1]) > 0 and int(served[2]) > 0
+    assert "changes were not read" in text(cell(notebook, "down = await"))
+    handed = text(cell(notebook, "def handed_back"))
+    assert "change(s) in the window" in handed.splitlines()[0] and "change(s)" not in handed.splitlines()[1]
+    reused = text(cell(notebook, "before_evidence = "))
+    counts = {
+        line.split()[0]: line.split()[1:] for line in reused.splitlines() if line.startswith(("worker:", "planner"))
+    }
+    assert "worker:changes" not in counts
+    assert int(counts["worker:alerts"][1]) > 0 and int(counts["worker:topology"][1]) > 0
+    assert counts["worker:evidence"][1] == "0"
+
+    paths = text(cell(notebook, "def row("))
+    rows = {line.split("  ")[0]: line for line in reversed(paths.splitlines())}  # the first block has the conclusions
+    recorded, down, blind = rows["as recorded"], rows["changes server down"], rows["plan without changes"]
+    assert "chg-" in recorded and "NaN" in down and "NaN" in blind
+    findings = text(cell(notebook, "found = run.findings()"))
+    assert "swallowed_error" not in findings
