@@ -218,11 +218,36 @@ class ModelSettings(_Section):
 
 
 class Limits(_Section):
+    """How far a run may go: turns, tokens, tasks, iterations, and how the coordinator may route."""
+
     max_turns: int = Field(default=24, ge=1)
+    """Model turns per agent (a worker, the single agent)."""
     token_budget: int | None = Field(default=None, ge=1)
+    """Tokens (input + output) for the whole run, every agent together; reached, the run stops with what it has."""
     max_parallel: int = Field(default=4, ge=1)
+    """Tasks running at once."""
     plan_repairs: int = Field(default=2, ge=0)
+    """How many times a rejected plan goes back to the coordinator to be fixed."""
     max_iterations: int = Field(default=2, ge=1)
+    """Plans per run: after a plan's tasks, the coordinator concludes or, below this bound, plans again."""
+    max_tasks: int = Field(default=12, ge=1)
+    """Tasks per plan; a bigger plan is rejected with the reason."""
+    direct_answers: bool = True
+    """Whether the coordinator may answer without a plan (`answer_directly`)."""
+    clarification: bool = True
+    """Whether the coordinator may end the run asking the analyst a question (`ask_clarification`)."""
+    wrap_up_turns: int = Field(default=2, ge=0)
+    """When this many turns (or fewer) remain, a worker is told to wrap up and submit (0: never)."""
+    loop_guidance: int = Field(default=3, ge=2)
+    """Identical calls with identical outputs after which the agent is told it is looping."""
+    loop_stop: int = Field(default=5, ge=2)
+    """Identical calls with identical outputs after which the agent is stopped."""
+
+    @model_validator(mode="after")
+    def _check_loop_guard(self) -> Limits:
+        if self.loop_stop <= self.loop_guidance:
+            raise ValueError(f"loop_stop ({self.loop_stop}) must be above loop_guidance ({self.loop_guidance})")
+        return self
 
 
 class ScratchpadSettings(_Section):
@@ -263,11 +288,16 @@ class SecretsSettings(_Section):
 
 
 class WorkerSpec(_Section):
-    """A named specialist worker: its own prompt, tool subset and model."""
+    """A named specialist worker (`[workers.NAME]`): what it does, its prompt, its tools and its model."""
 
+    description: str = ""
+    """What the specialist is for, as the coordinator sees it when it assigns tasks."""
     prompt: str = ""
+    """Its own instructions, ahead of the worker's hand-back rules in its system prompt."""
     tools: list[str] = Field(default_factory=list)
+    """Globs over `server.tool` names; an empty list grants no server tool (the Scratchpad's still)."""
     model: str | None = None
+    """`provider[:name]` for this specialist's turns (default: the run's model)."""
 
 
 class Settings(_Section):
@@ -280,6 +310,13 @@ class Settings(_Section):
     approvals: list[str] = Field(default_factory=list)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     source: Path | None = None
+
+    @field_validator("approvals")
+    @classmethod
+    def _no_approvals_yet(cls, patterns: list[str]) -> list[str]:
+        if patterns:  # accepted but not enforced would let gated calls run without a human decision
+            raise ValueError("approval gates are not supported yet: remove `approvals` (no call would be held)")
+        return patterns
 
     def redactor(self, environ: Mapping[str, str] | None = None, servers: Iterable[ServerSpec] = ()) -> Redactor:
         """What a run with these settings masks: the built-in patterns and `[secrets] patterns`, the values of
@@ -374,7 +411,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     if "runs_dir" in raw and path is not None:
         raw["runs_dir"] = (path.parent / str(raw["runs_dir"])).resolve()
     try:
-        settings = Settings(**raw, source=path)
+        settings = Settings(**raw)
     except ValidationError as exc:
         key, msg = _describe(exc)
         raise ConfigError(f"{source}: {key}: {msg}") from exc

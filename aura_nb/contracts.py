@@ -13,14 +13,19 @@ model provider, the orchestrator, the notebook and the graders all read the same
 
 Iterations: a plan knows its `iteration` (1 for the first plan of a run; a coordinator that plans again
 after seeing the results writes 2, 3 … up to `limits.max_iterations`); a task names the `worker` that
-carries it out (a named specialist, or None for a generic worker).
+carries it out (a named specialist, or None for a generic worker). Task ids are unique across a run's
+iterations, so a later plan's task may depend on an earlier iteration's task by id to reuse its outcome.
+
+Routing: the coordinator decides by tool call (`Route`): it answers directly (`DirectAnswer`), submits a
+plan, asks the analyst (`Clarification`), concludes from the results (`Conclusion`), or the orchestrator
+ends the run with the raw task results (a bound, the token budget, provider errors).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -97,6 +102,7 @@ ToolErrorType = Literal[
     "malformed_result",
     # from the harness
     "not_allowed",
+    "correction_only",
     "duplicate_call",
     "invalid_tool_input",
     "harness_error",
@@ -116,20 +122,32 @@ ToolErrorType = Literal[
 ]
 """Why a tool call failed (`ToolCall.error_type`). The MCP pool: `unknown_tool`, `server_unavailable`,
 `timeout`, `server_crashed` (died during the call; not repeated), `tool_error` (the tool reported an
-error), `malformed_result`. The harness: `not_allowed` (outside the task's tools), `duplicate_call` (refused
-by the loop guard), `invalid_tool_input` (the model's input was not a JSON object, even after a retry; not
-run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back tool rejected its
-arguments). The Scratchpad: `scratchpad_store_failed` and `scratchpad_<ExtractionErrorCode>`."""
+error), `malformed_result`. The harness: `not_allowed` (outside the task's tools), `correction_only` (not run: in
+a correction turn only the agent's hand-back tool runs), `duplicate_call` (refused as a repeat, in logs written
+before the loop guard judged by outcome), `invalid_tool_input` (the model's input was not a JSON object, even
+after a retry; not run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back
+tool rejected its arguments). The Scratchpad: `scratchpad_store_failed` and `scratchpad_<ExtractionErrorCode>`."""
 
 Severity = Literal["info", "warning", "error"]
 """How bad a behaviour finding is."""
 
-REFUSED_ERROR_TYPES: frozenset[str] = frozenset({"duplicate_call", "not_allowed", "invalid_tool_input"})
+REFUSED_ERROR_TYPES: frozenset[str] = frozenset(
+    {"duplicate_call", "not_allowed", "correction_only", "invalid_tool_input"}
+)
 """`error_type`s of calls the harness refused without running them."""
 
-HANDBACK_TOOLS: frozenset[str] = frozenset({"submit_plan", "submit_result", "submit_answer"})
-"""The orchestrator's hand-back tools: a planner, worker or synthesizer ends by calling one; they do no
-work, so their calls are counted apart from tool calls (`submissions`)."""
+HANDBACK_TOOLS: frozenset[str] = frozenset(
+    {"submit_plan", "submit_result", "submit_answer", "answer_directly", "ask_clarification"}
+)
+"""The orchestrator's hand-back tools: a planner, worker or synthesizer ends by calling one (the
+coordinator's routing tools among them); they do no work, so their calls are counted apart from tool calls
+(`submissions`)."""
+
+Route = Literal["answer", "plan", "clarify", "conclude", "end"]
+"""What the coordinator decided: `answer` (directly, without a plan), `plan` (a plan for the next
+iteration), `clarify` (the run ends asking the analyst), `conclude` (an answer from the task results); `end`:
+the orchestrator ended the run with the raw task results (iteration bound or token budget reached, every
+failure a provider error, or no decision from the coordinator)."""
 
 
 PLANNER, SYNTHESIZER, WORKER_PREFIX = "planner", "synthesizer", "worker:"
@@ -189,17 +207,38 @@ class Plan(_Contract):
     def task(self, task_id: str) -> Task:
         return next(t for t in self.tasks if t.id == task_id)
 
-    def problems(self, tool_names: Collection[str] | None = None, worker_names: Collection[str] = ()) -> list[str]:
+    def problems(
+        self,
+        tool_names: Collection[str] | None = None,
+        worker_names: Collection[str] = (),
+        *,
+        earlier: Collection[str] = (),
+        max_tasks: int | None = None,
+        worker_tools: Mapping[str, Collection[str]] | None = None,
+    ) -> list[str]:
         """Everything that makes this plan unexecutable, as sentences; empty when it is valid.
 
-        `tool_names` (when given) are the tools that exist; `worker_names` the named specialists that do.
+        `tool_names` (when given) are the tools that exist; `worker_names` the named specialists that do, and
+        `worker_tools` (when given) the tools each may use. `earlier` are the task ids of the run's earlier
+        iterations (a task may depend on them; none may reuse their ids); `max_tasks` caps the plan's size.
         """
         found: list[str] = []
+        if max_tasks is not None and len(self.tasks) > max_tasks:
+            found.append(
+                f"the plan has {len(self.tasks)} tasks but at most {max_tasks} are allowed (limits.max_tasks): "
+                "merge related tasks"
+            )
         ids = [t.id for t in self.tasks]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             found.append(f"duplicate task ids: {', '.join(duplicated)}")
-        known = set(ids)
+        reused = sorted(set(ids) & set(earlier))
+        if reused:
+            found.append(
+                f"task id(s) {', '.join(map(repr, reused))} were used by an earlier iteration: give new tasks new ids "
+                "(depend on an earlier task's id to reuse its result)"
+            )
+        known = set(ids) | set(earlier)
         for task in self.tasks:
             dangling = [d for d in task.depends_on if d not in known]
             if dangling:
@@ -213,6 +252,14 @@ class Plan(_Contract):
             if task.worker is not None and task.worker not in worker_names:
                 offered = ", ".join(sorted(worker_names)) or "none are configured"
                 found.append(f"task {task.id!r} names an unknown worker {task.worker!r} ({offered})")
+            elif task.worker is not None and worker_tools is not None and task.worker in worker_tools:
+                allowed = worker_tools[task.worker]
+                outside = [name for name in task.tools if name not in allowed]
+                if outside:
+                    found.append(
+                        f"task {task.id!r} gives worker {task.worker!r} tool(s) outside its allow-list: "
+                        f"{', '.join(map(repr, outside))} (it may use {', '.join(allowed) or 'no server tools'})"
+                    )
         cycle = self._cycle()
         if cycle:
             found.append(f"dependency cycle: {' -> '.join(cycle)}")
@@ -273,14 +320,25 @@ class TaskResult(_Contract):
 
 
 class TaskOutcome(_Contract):
-    """How a task ended: its status, its result when it has one, and why it failed otherwise."""
+    """How a task ended: its status, its result when it has one, and why it failed otherwise.
+
+    A failed task may still carry a `result`: what its worker gathered before it failed (its last text and
+    the tool results it saw), flagged `submitted: False` in `data` — a *soft failure*.
+    """
 
     status: TaskEnd
     """`finished`, `failed` or `stopped`."""
     result: TaskResult | None = None
-    """The submitted result (a worker that answered in prose instead gets a flagged, low-confidence one)."""
+    """The submitted result, or for a soft failure what the worker gathered."""
     error: str | None = None
-    """Why the task did not finish, for people and for the synthesis."""
+    """Why the task did not finish, for people and for the coordinator."""
+    agent_status: AgentStatus | None = None
+    """How the worker's loop ended (`model_error`: the provider failed; `duplicate_calls`: stopped looping …)."""
+
+    @property
+    def soft_failed(self) -> bool:
+        """Failed, but with what the worker gathered."""
+        return self.status == "failed" and self.result is not None
 
 
 class Conclusion(_Contract):
@@ -298,6 +356,26 @@ class Conclusion(_Contract):
     """How sure the synthesizer is, 0 to 1."""
     evidence: list[Evidence] = Field(default_factory=list)
     """The tool calls and blobs that back the conclusion."""
+
+
+class DirectAnswer(_Contract):
+    """The coordinator's answer without a plan (`answer_directly`)."""
+
+    answer: str = Field(min_length=1)
+    """The answer, in prose."""
+    rationale: str = ""
+    """Why no investigation was needed."""
+
+
+class Clarification(_Contract):
+    """The coordinator's question to the analyst (`ask_clarification`); the run ends `needs_input`."""
+
+    question: str = Field(min_length=1)
+    """What the analyst must say before the investigation can go on."""
+    options: list[str] = Field(default_factory=list)
+    """Suggested answers, when there are a few obvious ones."""
+    rationale: str = ""
+    """Why the question cannot be investigated as asked."""
 
 
 # --- what the chaos proxy reports (it is a separate process, reached over MCP) -----------------------------
@@ -333,6 +411,17 @@ class ToolBrief(_Contract):
     """The first sentence of the tool's description."""
 
 
+class SpecialistBrief(_Contract):
+    """A named specialist as the coordinator sees it: name, what it is for, the tools it may use."""
+
+    name: str
+    """The `[workers.NAME]` it is configured as."""
+    description: str = ""
+    """What it is for."""
+    tools: list[str] = Field(default_factory=list)
+    """The tools its allow-list grants (resolved from its globs)."""
+
+
 class PlannerBrief(_Contract):
     """The payload of a planner's first message."""
 
@@ -342,6 +431,8 @@ class PlannerBrief(_Contract):
     """The tools the workers can use."""
     iteration: int = Field(default=1, ge=1)
     """Which plan the planner is asked for (1: the first)."""
+    workers: list[SpecialistBrief] = Field(default_factory=list)
+    """The named specialists a task may be assigned to (none: every task goes to a generic worker)."""
 
 
 class WorkerBrief(_Contract):
@@ -354,14 +445,26 @@ class WorkerBrief(_Contract):
 
 
 class SynthesisBrief(_Contract):
-    """The payload of a synthesizer's first message."""
+    """The payload of the coordinator's message after an iteration's tasks (the continuation brief)."""
 
     question: str
     """The investigation's question."""
     plan: Plan
-    """The plan that was carried out."""
+    """The plan that was carried out (this iteration's)."""
     results: dict[str, TaskOutcome] = Field(default_factory=dict)
-    """Every task's outcome, by task id (failed tasks included)."""
+    """Every task's outcome in this iteration, by task id (failed tasks included)."""
+    iteration: int = Field(default=1, ge=1)
+    """This iteration's number."""
+    max_iterations: int = Field(default=1, ge=1)
+    """The bound on iterations (`limits.max_iterations`)."""
+    can_plan: bool = False
+    """Whether the coordinator may plan another iteration (`submit_plan`) instead of concluding."""
+    earlier: dict[str, TaskOutcome] = Field(default_factory=dict)
+    """The outcomes of earlier iterations' tasks, by task id (a new plan may depend on them)."""
+    tools: list[ToolBrief] = Field(default_factory=list)
+    """The tools workers can use, when the coordinator may plan again."""
+    workers: list[SpecialistBrief] = Field(default_factory=list)
+    """The named specialists, when the coordinator may plan again."""
 
 
 Brief = TypeVar("Brief", bound=BaseModel)

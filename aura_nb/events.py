@@ -22,11 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from aura_nb.content import Message, ModelResponse, ToolResult, Usage
 from aura_nb.contracts import (
     AgentStatus,
+    Clarification,
     Conclusion,
     Injection,
     ModelErrorKind,
     Plan,
     Role,
+    Route,
     RunStatus,
     TaskEnd,
     TaskOutcome,
@@ -109,6 +111,8 @@ class TaskStarted(EventBase):
     iteration: int = 1
     goal: str = ""
     depends_on: list[str] = Field(default_factory=list)
+    worker: str | None = None
+    """The named specialist carrying the task out (None: a generic worker)."""
 
 
 class TaskFinished(EventBase):
@@ -122,6 +126,48 @@ class TaskFinished(EventBase):
     @property
     def status(self) -> TaskEnd:
         return self.outcome.status
+
+
+class IterationStarted(EventBase):
+    """Iteration `iteration` begins: its plan's tasks run, then the coordinator decides; its span is `span_id`."""
+
+    kind: Literal["iteration_started"] = "iteration_started"
+    iteration: int = 1
+
+
+class IterationFinished(EventBase):
+    """Iteration `iteration` ended (closing its span): how many of its tasks finished and failed."""
+
+    kind: Literal["iteration_finished"] = "iteration_finished"
+    iteration: int = 1
+    finished: int = 0
+    failed: int = 0
+
+
+class Routed(EventBase):
+    """A coordinator decision (`route`) at the start (`iteration` 0) or after iteration `iteration`.
+
+    `reason` is the coordinator's rationale, or why the orchestrator ended the run itself (`end`).
+    """
+
+    kind: Literal["routed"] = "routed"
+    iteration: int = 0
+    route: Route
+    reason: str = ""
+
+
+class HarnessNote(EventBase):
+    """A note the harness added to `agent`'s conversation before its next turn.
+
+    `reason`: `wrap_up` (few turns left), `loop_guidance` / `loop_stop` (identical calls with identical
+    outputs), `correction` (it ended without handing back its result).
+    """
+
+    kind: Literal["harness_note"] = "harness_note"
+    reason: Literal["wrap_up", "loop_guidance", "loop_stop", "correction"]
+    text: str
+    call_id: str = ""
+    """The tool call the note is about (the loop guard's notes)."""
 
 
 class ModelCall(EventBase):
@@ -255,6 +301,8 @@ class RunFinished(EventBase):
     answer: str = ""
     conclusion: Conclusion | None = None
     """The synthesizer's structured answer (None for a single agent, or a run without one)."""
+    clarification: Clarification | None = None
+    """The question a `needs_input` run asks the analyst."""
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
 
@@ -267,6 +315,10 @@ Event = Annotated[
     | PlanEdited
     | TaskStarted
     | TaskFinished
+    | IterationStarted
+    | IterationFinished
+    | Routed
+    | HarnessNote
     | ModelCall
     | ModelDelta
     | ToolCall

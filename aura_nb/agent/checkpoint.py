@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from aura_nb.content import ContentBlock, Message, TextBlock, ToolResultBlock, ToolUseBlock
+from aura_nb.agent.conversation import append_text, instruction_text
+from aura_nb.content import Message, ToolResultBlock, ToolUseBlock
 from aura_nb.contracts import Plan, Role, TaskOutcome, TaskState
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
     Event,
+    HarnessNote,
     Instruction,
     ModelCall,
     PlanCreated,
@@ -60,14 +62,6 @@ class RunState:
     blobs: list[str] = field(default_factory=list)
 
 
-def _with_text(messages: list[Message], text: str) -> None:
-    added: list[ContentBlock] = [TextBlock(text=f"Instruction from the analyst: {text}")]
-    if messages and messages[-1].role == "user":
-        messages[-1] = Message(role="user", content=[*messages[-1].content, *added])
-    else:
-        messages.append(Message(role="user", content=added))
-
-
 def _deliver(agent: AgentState) -> None:
     """Once every call of the last turn has its result, they become the next user message (in call order)."""
     if agent.pending and all(use.id in agent.results for use in agent.pending):
@@ -103,7 +97,9 @@ def _apply(state: RunState, event: Event) -> None:
     elif agent is None:
         return
     elif isinstance(event, Instruction):
-        _with_text(agent.messages, event.text)
+        append_text(agent.messages, [instruction_text(event.text)])
+    elif isinstance(event, HarnessNote):
+        append_text(agent.messages, [event.text])
     elif isinstance(event, ModelCall) and event.response is not None:
         agent.messages.append(event.response.as_message())
         agent.pending = event.response.tool_uses

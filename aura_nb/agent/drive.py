@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from aura_nb.agent.budget import TokenBudget
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
 from aura_nb.agent.masking import MaskedOutput
-from aura_nb.agent.orchestrator import PLANNER, Orchestrator
+from aura_nb.agent.orchestrator import Orchestrator
 from aura_nb.agent.reuse import Recorded, ReusingToolbox
 from aura_nb.agent.setup import Setup
 from aura_nb.agent.single import execute_single_agent
@@ -42,6 +43,7 @@ async def drive(
     run_dir: Path | None,
     plan: Plan | None = None,
     reuse: Reuse | None = None,
+    answer: tuple[str, str] | None = None,
 ) -> None:
     """Execute `question` into `recorder` (serving recorded steps first when `reuse` is given).
 
@@ -49,7 +51,8 @@ async def drive(
     images stored as blobs, the Scratchpad, and the reuse of recorded calls (fork, resume).
 
     `run_dir` is where the Scratchpad and the images a tool returns keep their blobs (a temporary directory for
-    an in-memory run).
+    an in-memory run); `answer` is `(agent, text)`, the analyst's answer to the clarification `agent` asked (a
+    fork continuing it).
     """
     model: Model = setup.model
     recorder.redact_also(setup.redactor)
@@ -70,13 +73,25 @@ async def drive(
     model = CalibratingModel(model, counter)
     config = setup.recorded()
     if setup.plan:
-        replan = reuse is not None and reuse.recorded.has_turns(PLANNER)
+        specialists = setup.specialists
+        if reuse is not None:  # each specialist's own model replays its workers' recorded turns first
+            specialists = {
+                name: replace(s, model=reuse.model.with_live(s.model)) if s.model is not None else s
+                for name, s in specialists.items()
+            }
         orchestrator = Orchestrator(
-            recorder, control, model=model, toolbox=toolbox, limits=setup.limits, plan=plan, replan=replan
+            recorder,
+            control,
+            model=model,
+            toolbox=toolbox,
+            limits=setup.limits,
+            specialists=specialists,
+            plan=plan,
+            replays=reuse.recorded.has_turns if reuse is not None else None,
+            answer=answer,
         )
         await orchestrator.execute(question, config)
     else:
-        limits = LoopLimits(max_turns=setup.limits.max_turns, token_budget=setup.limits.token_budget)
         await execute_single_agent(
             recorder,
             control,
@@ -84,6 +99,7 @@ async def drive(
             model=model,
             toolbox=toolbox,
             system=setup.system,
-            limits=limits,
+            limits=LoopLimits.of(setup.limits),
+            budget=TokenBudget(setup.limits.token_budget),
             config={"mode": "single"} | config,
         )

@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aura_nb.content import Usage
-from aura_nb.contracts import Conclusion, RunStatus
+from aura_nb.contracts import Clarification, Conclusion, RunStatus
 from aura_nb.events import AgentFinished, ErrorEvent, RunFinished, RunStarted
 from aura_nb.trace.recorder import Recorder
 
-Ending = tuple[RunStatus, str, Conclusion | None, str | None]
-"""How a run's body ended: status, answer, conclusion, error."""
+
+@dataclass(frozen=True)
+class Ending:
+    """How a run's body ended: its status, answer, conclusion, error, and the question a `needs_input` run asks."""
+
+    status: RunStatus
+    answer: str = ""
+    conclusion: Conclusion | None = None
+    error: str | None = None
+    clarification: Clarification | None = None
 
 
 def finish_run(
@@ -24,6 +33,7 @@ def finish_run(
     answer: str = "",
     conclusion: Conclusion | None = None,
     error: str | None = None,
+    clarification: Clarification | None = None,
 ) -> None:
     """Record `run_finished` (closing `started`'s span) with the usage of every agent of the run."""
     usage = sum((e.usage for e in recorder.events if isinstance(e, AgentFinished)), Usage())
@@ -35,6 +45,7 @@ def finish_run(
             status=status,
             answer=answer,
             conclusion=conclusion,
+            clarification=clarification,
             usage=usage,
             error=error,
         )
@@ -59,7 +70,7 @@ async def run_framed(
     """
     started = recorder.emit(RunStarted(agent="run", question=question, model=model, config=config))
     try:
-        status, answer, conclusion, error = await body(started.span_id)
+        ending = await body(started.span_id)
     except asyncio.CancelledError:
         finish_run(recorder, started, "interrupted", error="interrupted by the user")
         raise
@@ -67,4 +78,12 @@ async def run_framed(
         recorder.emit(ErrorEvent(agent="run", message=repr(exc), error_type=type(exc).__name__, recoverable=False))
         finish_run(recorder, started, "failed", error=repr(exc))
         raise
-    finish_run(recorder, started, status, answer=answer, conclusion=conclusion, error=error)
+    finish_run(
+        recorder,
+        started,
+        ending.status,
+        answer=ending.answer,
+        conclusion=ending.conclusion,
+        error=ending.error,
+        clarification=ending.clarification,
+    )

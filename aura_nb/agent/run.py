@@ -29,7 +29,7 @@ from aura_nb.agent.single import DEFAULT_SYSTEM, execute_single_agent
 from aura_nb.content import ToolResult
 from aura_nb.contracts import Plan, RunStatus
 from aura_nb.errors import ForkError
-from aura_nb.events import Control, EventBase, Fork, RunStarted
+from aura_nb.events import Control, EventBase, Fork, Routed, RunStarted
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.scratchpad.explore import Explorer
@@ -124,6 +124,11 @@ class Run(RunRecord):
             runs_dir=runs_dir,
         )
 
+    async def answer_clarification(self, text: str, *, setup: Setup | None = None, runs_dir: Path | None = None) -> Run:
+        """Continue a run that ended `needs_input` with the analyst's answer, as a fork of its whole record
+        (nothing it did runs again): the coordinator that asked reads `text` and goes on."""
+        return await fork_run(self, len(self.steps()), answer=text, setup=setup, runs_dir=runs_dir)
+
     def replay(self, subscriber: Callable[[EventBase], None] | None = None) -> Run:
         """Re-emit this run's events in order to `subscriber`, calling no model and no tool."""
         return replay_run(self, subscriber=subscriber)
@@ -143,11 +148,19 @@ def new_run(runs_dir: Path | None, *, trace: bool = True) -> Run:
     return run
 
 
-async def _drive(run: Run, question: str, setup: Setup, *, plan: Plan | None = None, reuse: Reuse | None = None) -> Run:
+async def _drive(
+    run: Run,
+    question: str,
+    setup: Setup,
+    *,
+    plan: Plan | None = None,
+    reuse: Reuse | None = None,
+    answer: tuple[str, str] | None = None,
+) -> Run:
     """Drive `run` to its end and close its log."""
     run.setup = setup
     try:
-        await drive(run.recorder, run.control, question, setup, run_dir=run.dir, plan=plan, reuse=reuse)
+        await drive(run.recorder, run.control, question, setup, run_dir=run.dir, plan=plan, reuse=reuse, answer=answer)
     finally:
         run.recorder.close()
     return run
@@ -227,6 +240,7 @@ async def fork_run(
     system: str | Mapping[str, str] | None = None,
     message: str | None = None,
     tool_result: Mapping[str, str | ToolResult] | None = None,
+    answer: str | None = None,
     runs_dir: Path | None = None,
 ) -> Run:
     """A new run reusing `parent`'s first `at` steps, then live with the edits applied.
@@ -235,8 +249,9 @@ async def fork_run(
     a mapping, of each role named); `message` is an analyst instruction every
     agent receives at its first live turn; `tool_result` replaces recorded
     results by call id (a text, or a `ToolResult`: `ToolResult.error("...")` is
-    a server's error); `plan` replaces the plan (unchanged tasks still reuse
-    their recorded steps).
+    a server's error); `plan` replaces the plan of iteration `plan.iteration`
+    (unchanged tasks still reuse their recorded steps); `answer` answers the
+    question a `needs_input` parent asked (the coordinator that asked reads it).
     """
     base = setup or parent.setup
     if base is None:
@@ -244,6 +259,7 @@ async def fork_run(
     check_fork_point(parent, at)
     if model is not None:
         base = replace(base, model=model)
+    asked = (_asked(parent), answer) if answer is not None else None
     recorded = Recorded(parent.events, at, tool_results=tool_result)
     reusing = recorded.model(base.model)
     edits = {
@@ -254,6 +270,7 @@ async def fork_run(
             "message": message,
             "model": model.name if model else None,
             "tool_result": _recordable(tool_result) if tool_result else None,
+            "answer": answer,
         }.items()
         if value is not None
     }
@@ -262,7 +279,20 @@ async def fork_run(
     run = new_run(runs_dir)
     run.control = ForkControl(reusing, message=message, systems=_systems(parent, at, system))
     run.recorder.subscribe(_announce_fork(run.recorder, parent.id, at, edits))
-    return await _drive(run, parent.question, base, plan=plan, reuse=Reuse(recorded, reusing, parent.dir))
+    reuse = Reuse(recorded, reusing, parent.dir)
+    return await _drive(run, parent.question, base, plan=plan, reuse=reuse, answer=asked)
+
+
+def check_answerable(parent: RunRecord) -> None:
+    """A ForkError unless `parent` ended asking the analyst a question (`needs_input`)."""
+    if parent.status != "needs_input":
+        raise ForkError(f"run {parent.id} did not end asking a question ({parent.status}): there is nothing to answer")
+
+
+def _asked(parent: RunRecord) -> str:
+    """The agent whose question a `needs_input` run ended on."""
+    check_answerable(parent)
+    return next(e.agent for e in reversed(parent.events) if isinstance(e, Routed) and e.route == "clarify")
 
 
 def _recordable(results: Mapping[str, str | ToolResult]) -> dict[str, Any]:

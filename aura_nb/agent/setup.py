@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_nb.agent.single import DEFAULT_SYSTEM
+from aura_nb.agent.specialists import Specialist
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, Settings
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
@@ -26,6 +27,8 @@ class Setup:
     """None: no Scratchpad (every tool output goes to the model as it is)."""
     system: str = DEFAULT_SYSTEM
     """The single agent's system prompt."""
+    specialists: dict[str, Specialist] = field(default_factory=dict)
+    """Named specialist workers (`[workers.NAME]`) the coordinator may assign tasks to."""
     config: dict[str, Any] = field(default_factory=dict)
     """Recorded in `run_started` (e.g. the server specs and model settings `aura-nb fork` rebuilds from)."""
     redactor: Redactor = field(default_factory=Redactor.from_environment)
@@ -40,6 +43,7 @@ class Setup:
             "plan": self.plan,
             "limits": self.limits.model_dump(),
             "scratchpad": self.scratchpad.model_dump() if self.scratchpad else None,
+            "workers": {name: s.spec.model_dump() for name, s in self.specialists.items()},
             **self.config,
         }
 

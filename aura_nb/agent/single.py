@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aura_nb.agent.budget import TokenBudget
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.frame import Ending, run_framed
 from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
@@ -20,14 +21,19 @@ DEFAULT_SYSTEM = (
 _RUN_STATUS: dict[AgentStatus, RunStatus] = {
     "answered": "finished",
     "stopped": "stopped",
-    "model_error": "failed",
     "interrupted": "interrupted",
+}
+_WHY = {
+    "max_turns": "the agent used all its turns without answering",
+    "duplicate_calls": "the agent was stopped looping without answering",
 }
 
 
-def _run_status(result: AgentResult) -> RunStatus:
-    """A run that hit a limit still finished: its answer says what it found."""
-    return _RUN_STATUS.get(result.status, "finished")
+def _ending(result: AgentResult) -> Ending:
+    """Finished only with an answer: a limit, a loop or a provider error fails the run, saying why."""
+    status = _RUN_STATUS.get(result.status, "failed")
+    error = None if status != "failed" else (result.error or _WHY.get(result.status, result.status))
+    return Ending(status, result.answer, None, error)
 
 
 async def execute_single_agent(
@@ -39,6 +45,7 @@ async def execute_single_agent(
     toolbox: Toolbox,
     system: str = DEFAULT_SYSTEM,
     limits: LoopLimits | None = None,
+    budget: TokenBudget | None = None,
     config: dict[str, Any] | None = None,
 ) -> None:
     """Drive one agent over `question`, framing it with `run_started` / `run_finished`."""
@@ -51,10 +58,11 @@ async def execute_single_agent(
             name="agent",
             system=system,
             limits=limits,
+            budget=budget,
             parent_span_id=span_id,
             control=control,
         )
         result = await loop.run([Message.user(question)])
-        return _run_status(result), result.answer, None, result.error
+        return _ending(result)
 
     await run_framed(recorder, question, model.name, config or {}, body)

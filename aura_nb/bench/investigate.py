@@ -16,8 +16,9 @@ from typing import Any
 from aura_nb.agent.run import Run, launch
 from aura_nb.agent.setup import Setup, run_config, secret_handling
 from aura_nb.agent.single import DEFAULT_SYSTEM
+from aura_nb.agent.specialists import specialists_from
 from aura_nb.bench.runconfig import RunConfig, combine_chaos
-from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, load_settings
+from aura_nb.config import ModelSettings, ScratchpadSettings, ServerSpec, Settings, load_settings
 from aura_nb.errors import McpError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
@@ -50,14 +51,18 @@ async def investigate_servers(
     chaos: str | dict[str, Any] | None = None,
     model: Model | None = None,
     on_event: Subscriber | None = None,
+    settings: Settings | None = None,
 ) -> Run:
     """Run `question` over `servers` (each behind `chaos` too, when given) under `config`.
 
     `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour); `on_event` sees
-    every event as it happens. A server that does not start fails the run before the model is asked anything.
+    every event as it happens; `settings` (an aura.toml) gives the model's connections, the limits and the
+    named specialists. A server that does not start fails the run before the model is asked anything.
     """
-    settings = config.model_settings(configured_model())
-    model = model or make_model(settings)  # a model that cannot be built fails before a server starts
+    configured = settings or Settings()
+    model_settings = config.model_settings(settings.model if settings is not None else configured_model())
+    model = model or make_model(model_settings)  # a model that cannot be built fails before a server starts
+    specialists = specialists_from(configured.workers, model_settings)
     specs = [behind(spec, chaos) for spec in servers]
     async with McpPool(specs) as pool:
         down = {name: status["error"] for name, status in pool.status().items() if not status["up"]}
@@ -68,10 +73,12 @@ async def investigate_servers(
             model,
             pool,
             plan=config.plan,
+            limits=configured.limits,
             scratchpad=ScratchpadSettings() if config.scratchpad else None,
             system=config.system or DEFAULT_SYSTEM,
-            config=run_config(specs, settings) | {"bench": config.model_dump()},
-            **secret_handling(load_settings(), specs),
+            specialists=specialists,
+            config=run_config(specs, model_settings) | {"bench": config.model_dump()},
+            **secret_handling(settings if settings is not None else load_settings(), specs),
         )
         run = launch(question, setup, runs_dir=runs_dir)
         if on_event is not None:
@@ -89,12 +96,15 @@ async def investigate_case(
     chaos: str | dict[str, Any] | None = None,
     model: Model | None = None,
     on_event: Subscriber | None = None,
+    settings: Settings | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """Run `question` over the sandbox incident (`scenario`, `seed`) under `config` (its server behind `chaos`
-    when given); returns (run, ground truth)."""
+    when given, `settings` as for `investigate_servers`); returns (run, ground truth)."""
     data_dir = default_data_dir(scenario, seed, scrub=True)
     command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
     spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=CONNECT_TIMEOUT)
-    run = await investigate_servers([spec], question, config, runs_dir, chaos=chaos, model=model, on_event=on_event)
+    run = await investigate_servers(
+        [spec], question, config, runs_dir, chaos=chaos, model=model, on_event=on_event, settings=settings
+    )
     truth = load_ground_truth(data_dir).model_dump(mode="json")
     return run, truth

@@ -1,7 +1,9 @@
 """`aura-nb demo`: an orchestrated investigation of a sandbox incident, offline by default, watched as it runs.
 
 The model is the offline investigator — a deterministic baseline, labelled as such — unless a model is
-configured or `--model` names one. The run is one benchmark case (`aura_nb.bench.investigate_case`): it
+configured or `--model` names one. `--config` takes an aura.toml (limits, named specialists), `--chaos`
+puts the sandbox behind the chaos proxy (`examples/first-plan-fails.toml` makes the first plan fail, so the
+coordinator plans a second iteration). The run is one benchmark case (`aura_nb.bench.investigate_case`): it
 goes to the runs directory and its answer is graded against the ground truth, which only the harness
 reads. The report prints the plan, the steps, the Scratchpad's savings and the grade.
 """
@@ -22,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.bench.suite import QUESTION
 from aura_nb.cli.common import add_dir_option
-from aura_nb.config import load_settings, resolve_runs_dir
-from aura_nb.events import EventBase, PlanCreated, TaskFinished, TaskStarted, ToolCall
+from aura_nb.config import Settings, load_settings, read_toml, resolve_runs_dir
+from aura_nb.errors import ConfigError
+from aura_nb.events import EventBase, PlanCreated, Routed, TaskFinished, TaskStarted, ToolCall
 from aura_nb.sandbox.faults import FAULTS
 from aura_nb.trace.recorder import Subscriber
 
@@ -55,7 +58,10 @@ def progress_printer(started: float) -> Subscriber:
     def show(event: EventBase) -> None:
         stamp = f"[{time.time() - started:6.1f}s]"
         if isinstance(event, PlanCreated):
-            print(f"{stamp} plan: {', '.join(t.id for t in event.plan.tasks)}", file=sys.stderr)
+            tasks = ", ".join(f"{t.id} ({t.worker})" if t.worker else t.id for t in event.plan.tasks)
+            print(f"{stamp} plan {event.plan.iteration}: {tasks}", file=sys.stderr)
+        elif isinstance(event, Routed) and event.route in ("plan", "end") and event.iteration:
+            print(f"{stamp} after iteration {event.iteration}: {event.route} — {event.reason}", file=sys.stderr)
         elif isinstance(event, TaskStarted):
             print(f"{stamp} task {event.task_id} started", file=sys.stderr)
         elif isinstance(event, TaskFinished):
@@ -68,24 +74,49 @@ def progress_printer(started: float) -> Subscriber:
     return show
 
 
-def model_spec(model: str | None) -> str:
-    """`--model`, else the configured model (aura.toml, the environment), else the offline baseline."""
+def model_spec(model: str | None, settings: Settings | None = None) -> str:
+    """`--model`, else the configured model (`settings`, else aura.toml, the environment), else the offline
+    baseline."""
     if model:
         return model
-    configured = load_settings().model
+    configured = (settings or load_settings()).model
     if not configured.provider:
         return "offline"
     return configured.provider + (f":{configured.name}" if configured.name else "")
 
 
-async def run_demo(scenario: str, seed: int, runs_dir: Path, model: str, *, progress: bool = True) -> DemoResult:
-    """Investigate a fresh sandbox incident; returns the run, the ground truth and the graded outcome."""
+def chaos_config(value: str | None) -> str | dict[str, Any] | None:
+    """`--chaos`: a profile name as it is, or a chaos TOML file (docs/chaos.md: a [chaos] table or top level)."""
+    if value is None or not value.endswith(".toml"):
+        return value
+    table = read_toml(Path(value), ConfigError)
+    chaos: dict[str, Any] = table.get("chaos", table)
+    return chaos
+
+
+async def run_demo(
+    scenario: str,
+    seed: int,
+    runs_dir: Path,
+    model: str,
+    *,
+    progress: bool = True,
+    settings: Settings | None = None,
+    chaos: str | dict[str, Any] | None = None,
+) -> DemoResult:
+    """Investigate a fresh sandbox incident; returns the run, the ground truth and the graded outcome.
+
+    `settings` (an aura.toml) gives the limits and the named specialists; `chaos` puts the sandbox behind the
+    chaos proxy (a profile name or a table).
+    """
     from aura_nb.bench.investigate import investigate_case  # the MCP and provider SDKs: only for a run
     from aura_nb.bench.runconfig import RunConfig
 
     on_event = progress_printer(time.time()) if progress else None
     config = RunConfig(name="demo", model=model)
-    run, truth = await investigate_case(scenario, seed, QUESTION, config, runs_dir, on_event=on_event)
+    run, truth = await investigate_case(
+        scenario, seed, QUESTION, config, runs_dir, chaos=chaos, settings=settings, on_event=on_event
+    )
     return DemoResult(run, truth, grade_outcome(run.conclusion, run.answer, truth))
 
 
@@ -116,10 +147,13 @@ def report(result: DemoResult) -> str:
     run = result.run.projection()
     lines = [run.summary_line(), ""]
     if run.plan is not None:
-        lines.append("plan:")
-        for task in run.plan.tasks:
-            after = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
-            lines.append(f"  {task.id:<10} {task.state:<9} {task.goal}{after}")
+        iterations = run.plan.iterations
+        for view in iterations:
+            lines.append(f"plan {view.iteration} of {len(iterations)}:" if len(iterations) > 1 else "plan:")
+            for task in (t for t in run.plan.tasks if t.iteration == view.iteration):
+                after = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
+                worker = f" [{task.worker}]" if task.worker else ""
+                lines.append(f"  {task.id:<12} {task.state:<9} {task.goal}{after}{worker}")
     tools = Counter(run.tools())
     lines += ["", "tools: " + ", ".join(f"{name} ×{count}" for name, count in sorted(tools.items()))]
     pad = run.scratchpad
@@ -139,10 +173,20 @@ def report(result: DemoResult) -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    runs_dir = resolve_runs_dir(args.dir)
+    settings = load_settings(Path(args.config)) if args.config else None
+    runs_dir = resolve_runs_dir(args.dir, settings)
+    demo = run_demo(
+        args.scenario,
+        args.seed,
+        runs_dir,
+        model_spec(args.model, settings),
+        progress=not args.quiet,
+        settings=settings,
+        chaos=chaos_config(args.chaos),
+    )
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # a directory that cannot be made fails before the run
-    result = asyncio.run(run_demo(args.scenario, args.seed, runs_dir, model_spec(args.model), progress=not args.quiet))
+    result = asyncio.run(demo)
     run_dir, notebook = export(result, Path(args.out) if args.out else None)
     run = result.run
     if args.json:
@@ -159,6 +203,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "correct": result.outcome.correct,
             "outcome": result.outcome.as_dict(),
             "plan": run.plan.model_dump(mode="json") if run.plan else None,
+            "plans": [plan.model_dump(mode="json") for plan in run.plans.values()],
             "steps": projection.step_rows(),
             "totals": projection.totals.model_dump(mode="json"),
             "scratchpad": result.scratchpad(),
@@ -176,6 +221,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo.add_argument("--scenario", default="bad_deploy", choices=list(FAULTS), help="the fault to simulate")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--model", help="provider[:name] instead of the configured model or the offline baseline")
+    demo.add_argument(
+        "--config", help="an aura.toml for the model, limits and named specialists (e.g. examples/specialists.toml)"
+    )
+    demo.add_argument(
+        "--chaos",
+        metavar="PROFILE|FILE.toml",
+        help="run the sandbox behind the chaos proxy (e.g. examples/first-plan-fails.toml makes the first plan fail)",
+    )
     demo.add_argument("--out", help="also copy the run and write its executed notebook into this directory")
     demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_dir_option(demo)

@@ -1,8 +1,10 @@
-"""`aura-nb replay RUN_ID` and `aura-nb fork RUN_ID --at STEP`: both work from the run directory alone.
+"""`aura-nb replay RUN_ID`, `aura-nb fork RUN_ID --at STEP`, `aura-nb answer RUN_ID TEXT`: from the run directory.
 
 A fork rebuilds what drove the run from its `run_started` config (the model
-and its limits, the names of its MCP servers), optionally with another model
-(`--model provider[:name]`), and prints the new run's id and steps.
+and its limits, the named specialists, the names of its MCP servers),
+optionally with another model (`--model provider[:name]`), and prints the new
+run's id and steps. `answer` continues a run that ended asking a question
+(`needs_input`) with the analyst's answer, as a fork of its whole record.
 
 A run directory may come from anyone, so nothing in its log is trusted to act:
 the servers are the current configuration's servers of the names the run
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shlex
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +34,7 @@ from aura_nb.config import (
     ScratchpadSettings,
     ServerSpec,
     Settings,
+    WorkerSpec,
     load_settings,
     resolve_runs_dir,
 )
@@ -85,40 +90,57 @@ def fork_servers(run_id: str, recorded: list[ServerSpec], settings: Settings, *,
     return [settings.servers[spec.name].model_copy(update={"name": spec.name}) for spec in recorded]
 
 
-async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
-    from aura_nb.agent.run import Run, check_fork_point  # the MCP and provider SDKs: only for a fork
-    from aura_nb.agent.setup import Setup, secret_handling
+@contextlib.asynccontextmanager
+async def _recorded_setup(parent: Any, model: str | None, *, trust: bool) -> AsyncIterator[Any]:
+    """What drove `parent`, rebuilt from its `run_started` config (its servers connected for the block)."""
+    from aura_nb.agent.setup import Setup, secret_handling  # the MCP and provider SDKs: only for a fork
+    from aura_nb.agent.specialists import specialists_from
     from aura_nb.mcp.pool import McpPool
     from aura_nb.models.factory import make_model, parse_model
 
-    parent = Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
-    check_fork_point(parent, args.at)  # before any server starts
-    config = next((e.config for e in parent.events if e.kind == "run_started"), {})
+    config: dict[str, Any] = next((e.config for e in parent.events if e.kind == "run_started"), {})
     if "servers" not in config:
         raise ConfigError(f"run {parent.id} did not record its servers; fork it from Python with Run.fork(setup=...)")
     current = load_settings()
     recorded_servers = [_recorded(ServerSpec, spec, parent.id, "servers") for spec in config["servers"]]
-    servers = fork_servers(parent.id, recorded_servers, current, trust=args.trust_recorded_servers)
+    servers = fork_servers(parent.id, recorded_servers, current, trust=trust)
     # the model and limits as recorded; where requests go and which key they carry from this configuration
     recorded = _recorded(ModelSettings, config.get("model") or {}, parent.id, "model")
     recorded = recorded.with_connections_of(current.model)
-    settings = parse_model(args.model, recorded) if args.model else recorded
-    model = make_model(settings)
+    settings = parse_model(model, recorded) if model else recorded
+    workers = {n: _recorded(WorkerSpec, w, parent.id, f"workers.{n}") for n, w in (config.get("workers") or {}).items()}
+    built = make_model(settings)
+    specialists = specialists_from(workers, settings)
     scratchpad = config.get("scratchpad")
     async with McpPool(servers) as pool:
-        setup = Setup(
-            model,
+        yield Setup(
+            built,
             pool,
             plan=bool(config.get("plan", True)),
             limits=_recorded(Limits, config.get("limits") or {}, parent.id, "limits"),
             scratchpad=_recorded(ScratchpadSettings, scratchpad, parent.id, "scratchpad") if scratchpad else None,
+            specialists=specialists,
             config={
                 "servers": [spec.recorded() for spec in servers],
-                "servers_from": "recorded" if args.trust_recorded_servers else "configuration",
+                "servers_from": "recorded" if trust else "configuration",
                 "model": settings.model_dump(),
             },
             **secret_handling(current, servers),
         )
+
+
+def _parent(args: argparse.Namespace) -> Any:
+    from aura_nb.agent.run import Run
+
+    return Run.load(find_run_dir(resolve_runs_dir(args.dir), args.run_id))
+
+
+async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
+    from aura_nb.agent.run import check_fork_point
+
+    parent = _parent(args)
+    check_fork_point(parent, args.at)  # before any server starts
+    async with _recorded_setup(parent, args.model, trust=args.trust_recorded_servers) as setup:
         fork = await parent.fork(args.at, message=args.message, setup=setup)
     return parent, fork
 
@@ -127,6 +149,31 @@ def _cmd_fork(args: argparse.Namespace) -> int:
     parent, fork = asyncio.run(_fork(args))
     print_steps(fork.id, fork.steps(), args.json, parent=parent.id, at=args.at, status=fork.status, answer=fork.answer)
     return 0 if fork.status == "finished" else 1
+
+
+async def _answer(args: argparse.Namespace) -> tuple[Any, Any]:
+    from aura_nb.agent.run import check_answerable
+
+    parent = _parent(args)
+    check_answerable(parent)  # before any server starts
+    async with _recorded_setup(parent, args.model, trust=args.trust_recorded_servers) as setup:
+        answered = await parent.answer_clarification(args.text, setup=setup)
+    return parent, answered
+
+
+def _cmd_answer(args: argparse.Namespace) -> int:
+    parent, run = asyncio.run(_answer(args))
+    print_steps(run.id, run.steps(), args.json, parent=parent.id, status=run.status, answer=run.answer)
+    return 0 if run.status == "finished" else 1
+
+
+def _add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-recorded-servers",
+        action="store_true",
+        help="start the server commands and open the URLs the run's log records (default: the configured "
+        "servers of the same names; a run directory may come from anyone)",
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,12 +188,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fork.add_argument("--at", type=at_least(0), required=True, metavar="STEP", help="reuse steps 1..STEP")
     fork.add_argument("--message", help="an instruction every agent receives at its first live turn")
     fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-5-5")
-    fork.add_argument(
-        "--trust-recorded-servers",
-        action="store_true",
-        help="start the server commands and open the URLs the run's log records (default: the configured "
-        "servers of the same names; a run directory may come from anyone)",
-    )
+    _add_trust_option(fork)
     add_dir_option(fork)
     fork.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, at, status, steps")
     fork.set_defaults(func=_cmd_fork)
+
+    answer = sub.add_parser("answer", help="answer the question a run ended on (needs_input) and let it go on")
+    answer.add_argument("run_id")
+    answer.add_argument("text", help="the analyst's answer")
+    answer.add_argument("--model", help="continue with another model: provider[:name]")
+    _add_trust_option(answer)
+    add_dir_option(answer)
+    answer.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, status, steps")
+    answer.set_defaults(func=_cmd_answer)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from aura_nb.content import ToolResult, ToolSpec
 from aura_nb.contracts import ToolErrorType
-from aura_nb.events import EventBase
+from aura_nb.events import EventBase, HarnessNote
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class ToolOutcome:
     terminal: bool = False
     """A successful terminal call (e.g. `submit_result`) ends the calling agent's loop."""
     replayed: bool = False
+    notes: tuple[HarnessNote, ...] = ()
+    """Notes for the model from the harness (e.g. the loop guard's), added after the turn's results."""
 
     @staticmethod
     def failure(message: str, error_type: ToolErrorType, server: str = "") -> ToolOutcome:

@@ -31,6 +31,13 @@ class ReplayModel:
             if isinstance(turn, ModelCall):
                 self._turns[turn.agent].append(turn)
 
+    def with_live(self, live: Model) -> ReplayModel:
+        """The same recorded turns, consumed in common with this model, in front of another live model (an
+        agent with a model of its own, e.g. a specialist worker, replays through it)."""
+        twin = ReplayModel((), live=live)
+        twin._turns = self._turns
+        return twin
+
     def remaining(self, agent: str) -> int:
         """How many recorded turns `agent` has left (0 once it went live)."""
         return len(self._turns.get(agent, ()))

@@ -64,8 +64,9 @@ class WireNames:
         return self._to_wire.get(name) or wire_tool_name(name)
 
     def name(self, wire: str) -> str:
-        """The tool a wire name stands for; a name the request did not offer comes back unchanged."""
-        return self._to_name.get(wire, wire)
+        """The tool a wire name stands for; a name the request did not offer is read back as the plain mapping
+        would have written it (`bad__count` -> `bad.count`), so a refusal can name the tool it was not offered."""
+        return self._to_name.get(wire) or wire.replace("__", ".")
 
 
 def image_refusal(image: ImageContent, max_bytes: int) -> str | None:

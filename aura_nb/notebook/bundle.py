@@ -51,8 +51,11 @@ def run_document(
 
 
 def run_text(projection: RunProjection) -> str:
-    """The plain-text form: one summary line (as `Run.summary()`), then the answer."""
-    return projection.summary_line() + ("\n\n" + projection.answer if projection.answer else "")
+    """The plain-text form: one summary line (as `Run.summary()`), the question it asks if any, the answer."""
+    text = projection.summary_line()
+    if projection.clarification is not None:
+        text += f"\n\nThe run needs input: {projection.clarification.question}"
+    return text + ("\n\n" + projection.answer if projection.answer else "")
 
 
 def bundle_of(projection: RunProjection) -> dict[str, Any]:

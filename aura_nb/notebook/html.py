@@ -271,6 +271,11 @@ def _scratchpad(doc: dict[str, Any]) -> str:
 
 
 def _answer(doc: dict[str, Any]) -> str:
+    asked = doc.get("clarification")
+    if asked:
+        options = f" (options: {', '.join(asked['options'])})" if asked["options"] else ""
+        body = _tag("div", _tag("b", "The run needs input: ") + _e(asked["question"] + options))
+        return _section("Question for the analyst", body + _tag("div", "answer it with %aura answer RUN TEXT"))
     body = _tag("div", _e(doc["answer"]) or _tag("i", "no answer"), "white-space: pre-wrap")
     if doc["error"]:
         body += _tag("div", "error: " + _e(doc["error"]), f"color: {ERROR_COLOR}")

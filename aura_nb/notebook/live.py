@@ -21,6 +21,7 @@ import traitlets
 from IPython.core.getipython import get_ipython
 from IPython.display import DisplayHandle, display
 
+from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
@@ -155,6 +156,7 @@ class LiveRun:
             self.plan_editor.layout.display = "block"
             return
         if self._fork_with is not None:
-            plan = Plan.model_validate_json(self.plan_editor.value)
-            at = max((s["step"] for s in self.run.steps() if s["agent"] == "planner"), default=0)
+            plan = Plan.model_validate_json(self.plan_editor.value)  # its `iteration` says which plan it replaces
+            author = planner_of(plan.iteration)
+            at = max((s["step"] for s in self.run.steps() if s["agent"] == author), default=0)
             self._fork_with(self.run, at, plan=plan)

@@ -15,7 +15,7 @@ import difflib
 import os
 import shlex
 import textwrap
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
@@ -40,6 +40,7 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura runs                              the runs of this kernel
 %aura pause|resume|stop [RUN]           control a run (default: the latest)
 %aura fork RUN:STEP [--message TEXT] [--edit-plan]   fork a run at a step and continue live
+%aura answer RUN TEXT                   answer the question a run ended on (needs_input); it goes on as a fork
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura help                              this help"""
@@ -296,19 +297,40 @@ class AuraMagics(Magics):
         """Start a fork in the background; its record replaces a placeholder in the cell that asked for it."""
         if parent.setup is None:
             raise UsageError(f"run {parent.id} was not started in this kernel; fork it with `aura-nb fork`")
-        handle = display({"text/plain": f"forking {parent.id} at step {at}…"}, raw=True, display_id=True)
+        self._continue(
+            f"forking {parent.id} at step {at}…",
+            f"the fork of {parent.id} at step {at}",
+            lambda: parent.fork(at, runs_dir=self.session.runs_dir, **edits),
+        )
+
+    def _cmd_answer(self, rest: list[str]) -> None:
+        if len(rest) < 2:
+            raise UsageError("%aura answer: expected RUN TEXT, e.g. %aura answer 20261129-101500-ab12cd the EU shop")
+        parent, text = self.session.find(rest[0]), " ".join(rest[1:])
+        if parent.clarification is None:
+            raise UsageError(f"%aura answer: run {parent.id} did not end asking a question ({parent.status})")
+
+        async def answered() -> Run:
+            setup = parent.setup or await self.session.setup_factory()()  # a run from disk: this kernel's servers
+            return await parent.answer_clarification(text, setup=setup, runs_dir=self.session.runs_dir)
+
+        self._continue(f"answering {parent.id}: {parent.clarification.question}…", f"answering {parent.id}", answered)
+
+    def _continue(self, placeholder: str, what: str, start: Callable[[], Awaitable[Run]]) -> None:
+        """Run `start` in the background; the run's record replaces `placeholder` in the cell that asked."""
+        handle = display({"text/plain": placeholder}, raw=True, display_id=True)
         origin = contextvars.copy_context()
 
         async def go() -> None:
             try:
-                fork = await parent.fork(at, runs_dir=self.session.runs_dir, **edits)
+                run = await start()
             except Exception as exc:
-                failed = {"text/plain": f"aura: the fork of {parent.id} at step {at} failed: {exc}"}
+                failed = {"text/plain": f"aura: {what} failed: {exc}"}
                 publish_to_both_cells(lambda: handle.update(failed, raw=True), origin)
                 return
-            self.session.remember(fork)
-            self._bind(fork, None)
-            bundle, metadata = run_mimebundle(fork)
+            self.session.remember(run)
+            self._bind(run, None)
+            bundle, metadata = run_mimebundle(run)
             publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), origin)
 
         self.forks.append(asyncio.ensure_future(go()))

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from aura_nb.agent.run import Run, investigate, launch
 from aura_nb.agent.setup import Setup, run_config, secret_handling
+from aura_nb.agent.specialists import specialists_from
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.errors import McpError, RunLogError, UsageError
 from aura_nb.mcp.pool import McpPool
@@ -88,6 +89,7 @@ class NotebookSession:
         settings = self.model_settings(model)
         built: Model = make_model(settings)
         limits = self.settings.limits.model_copy(update={"token_budget": budget} if budget else {})
+        specialists = specialists_from(self.settings.workers, settings)
 
         async def prepare() -> Setup:
             pool = await self.ensure_connected()
@@ -100,6 +102,7 @@ class NotebookSession:
                 plan=plan,
                 limits=limits,
                 scratchpad=self.settings.scratchpad,
+                specialists=specialists,
                 config=config,
                 **secret_handling(self.settings, self.servers.values()),
             )

@@ -1,7 +1,8 @@
 """OpenTelemetry spans derived from events, named by the GenAI semantic conventions.
 
 Spans: `invoke_workflow` (the run) -> `invoke_agent {agent}` -> `chat {model}` /
-`execute_tool {tool}`. Parents come from the events' explicit span ids, so
+`execute_tool {tool}`; an orchestrated run's workers and the coordinator deciding after their
+tasks sit in an `iteration {n}` span under the run. Parents come from the events' explicit span ids, so
 concurrent asyncio tasks never mix their spans up. The process has one
 TracerProvider; it is created on first use and reused afterwards (also
 across `%reload_ext`). Export is opt-in through the standard
@@ -23,6 +24,8 @@ from aura_nb.events import (
     AgentFinished,
     AgentStarted,
     EventBase,
+    IterationFinished,
+    IterationStarted,
     ModelCall,
     RunFinished,
     RunStarted,
@@ -79,6 +82,10 @@ class SpanBridge:
             if event.task_id:
                 attrs["aura.task_id"] = event.task_id
             self._open(event, f"invoke_agent {event.agent}", attrs)
+        elif isinstance(event, IterationStarted):
+            self._open(event, f"iteration {event.iteration}", {"aura.iteration": event.iteration})
+        elif isinstance(event, IterationFinished):
+            self._close(event.span_id, event.ts, None)
         elif isinstance(event, AgentFinished | RunFinished):
             self._close(event.span_id, event.ts, event.error)
         elif isinstance(event, ModelCall):

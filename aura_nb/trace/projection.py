@@ -34,10 +34,12 @@ from aura_nb.contracts import (
     HANDBACK_TOOLS,
     REFUSED_ERROR_TYPES,
     AgentStatus,
+    Clarification,
     Conclusion,
     ModelErrorKind,
     Plan,
     Role,
+    Route,
     RunStatus,
     Severity,
     TaskState,
@@ -55,6 +57,7 @@ from aura_nb.events import (
     ModelCall,
     PlanCreated,
     PlanEdited,
+    Routed,
     RunFinished,
     RunStarted,
     ScratchpadExtracted,
@@ -181,6 +184,8 @@ class TaskView(_View):
     tools: list[str]
     worker: str | None
     """The named specialist carrying it out (None: a generic worker)."""
+    iteration: int
+    """The iteration whose plan holds the task (task ids are unique across a run's iterations)."""
     state: TaskState
     summary: str | None
     confidence: float | None
@@ -191,14 +196,40 @@ class TaskView(_View):
     """All the tokens its worker's model calls used."""
 
 
-class PlanView(_View):
-    """The latest plan (as created or edited), with the state of every task."""
+class Decision(_View):
+    """A coordinator decision: at the start (`iteration` 0) or after iteration `iteration`."""
+
+    agent: str
+    iteration: int
+    route: Route
+    """answer, plan, clarify, conclude, or end (the run ended with the raw task results)."""
+    reason: str
+
+
+class IterationView(_View):
+    """One iteration's plan (the last one: an edit replaces what was created) and the decision after it."""
 
     iteration: int
     rationale: str
+    edited: bool
+    tasks: list[str]
+    """Its task ids."""
+    decision: Decision | None
+    """The coordinator's decision after it (None while it runs)."""
+
+
+class PlanView(_View):
+    """Every iteration's plan (as created or edited), with the state of every task."""
+
+    iteration: int
+    """The latest iteration with a plan (1: the first)."""
+    rationale: str
+    """The latest plan's rationale."""
     edits: int
-    """How often the plan was replaced (a fork with an edited plan)."""
+    """How often a plan was replaced (a fork with an edited plan)."""
     tasks: list[TaskView]
+    """The tasks of every iteration's plan, in order, plus any task only seen running."""
+    iterations: list[IterationView]
 
 
 class AgentView(_View):
@@ -356,6 +387,10 @@ class RunProjection(_View):
     findings: list[FindingView]
     """Behaviour findings (`Run.findings()`), most severe first; empty until the run is analysed (a live
     record has none)."""
+    decisions: list[Decision]
+    """Every coordinator decision, in order (empty for a single agent)."""
+    clarification: Clarification | None
+    """The question a `needs_input` run asks the analyst (answer it with `%aura answer RUN TEXT`)."""
 
     def step_rows(self) -> list[dict[str, Any]]:
         """One plain dict per step with the table's columns (`STEP_COLUMNS`)."""
@@ -482,13 +517,19 @@ def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Total
     )
 
 
+def _decision(event: Routed) -> Decision:
+    return Decision(agent=event.agent, iteration=event.iteration, route=event.route, reason=_clip(event.reason))
+
+
 def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
-    """The latest plan's tasks (plus any task only seen running) with their states."""
-    plans = [e for e in events if isinstance(e, PlanCreated | PlanEdited)]
+    """Every iteration's tasks (plus any task only seen running) with their states."""
+    plans: dict[int, PlanCreated | PlanEdited] = {}
+    for e in events:
+        if isinstance(e, PlanCreated | PlanEdited):
+            plans[e.plan.iteration] = e
     started = [e for e in events if isinstance(e, TaskStarted)]
     if not plans and not started:
         return None
-    plan: Plan | None = plans[-1].plan if plans else None
     states: dict[str, dict[str, Any]] = {}
     for event in events:
         if isinstance(event, TaskStarted):
@@ -501,11 +542,15 @@ def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
                 "confidence": result.confidence if result is not None else None,
                 "error": _clip(error, PREVIEW_CHARS) if error else None,
             }
-    planned = [(t.id, t.goal, t.depends_on, t.tools, t.worker) for t in (plan.tasks if plan else [])]
+    planned = [
+        (t.id, t.goal, t.depends_on, t.tools, t.worker, iteration)
+        for iteration, event in sorted(plans.items())
+        for t in event.plan.tasks
+    ]
     known = {task_id for task_id, *_ in planned}
-    planned += [(e.task_id, e.goal, e.depends_on, [], None) for e in started if e.task_id not in known]
+    planned += [(e.task_id, e.goal, e.depends_on, [], e.worker, e.iteration) for e in started if e.task_id not in known]
     tasks = []
-    for task_id, goal, depends_on, tools, worker in planned:
+    for task_id, goal, depends_on, tools, worker, iteration in planned:
         own = [s for s in steps if s.task_id == task_id]
         state = states.get(task_id, {"state": "pending", "summary": None, "confidence": None, "error": None})
         tasks.append(
@@ -515,16 +560,29 @@ def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
                 depends_on=list(depends_on),
                 tools=list(tools),
                 worker=worker,
+                iteration=iteration,
                 steps=len(own),
                 total_tokens=sum(s.total_input_tokens + s.output_tokens for s in own),
                 **state,
             )
         )
+    after = {e.iteration: _decision(e) for e in events if isinstance(e, Routed)}
+    latest = plans[max(plans)].plan if plans else None
     return PlanView(
-        iteration=plan.iteration if plan is not None else 1,
-        rationale=plan.rationale if plan is not None else "",
-        edits=sum(1 for e in plans if isinstance(e, PlanEdited)),
+        iteration=latest.iteration if latest is not None else 1,
+        rationale=latest.rationale if latest is not None else "",
+        edits=sum(1 for e in events if isinstance(e, PlanEdited)),
         tasks=tasks,
+        iterations=[
+            IterationView(
+                iteration=iteration,
+                rationale=event.plan.rationale,
+                edited=isinstance(event, PlanEdited),
+                tasks=[t.id for t in event.plan.tasks],
+                decision=after.get(iteration),
+            )
+            for iteration, event in sorted(plans.items())
+        ],
     )
 
 
@@ -666,6 +724,8 @@ def project(
             if isinstance(e, Instruction)
         ],
         findings=finding_views(findings),
+        decisions=[_decision(e) for e in events if isinstance(e, Routed)],
+        clarification=finished.clarification if finished is not None else None,
     )
 
 

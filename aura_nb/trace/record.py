@@ -14,7 +14,7 @@ from typing import Any, Self
 import pandas as pd
 
 from aura_nb.content import Usage
-from aura_nb.contracts import Conclusion, Plan, RunStatus
+from aura_nb.contracts import Clarification, Conclusion, Plan, RunStatus
 from aura_nb.events import Event, ModelCall, PlanCreated, PlanEdited, RunFinished, RunStarted
 from aura_nb.trace.compare import Comparison, compare
 from aura_nb.trace.findings import Finding, analyse
@@ -88,6 +88,12 @@ class RunRecord:
         return finished.answer if finished else ""
 
     @property
+    def error(self) -> str | None:
+        """Why the run did not finish as asked (a limit, a provider error, a bad plan …), None when it did."""
+        finished = self._finished()
+        return finished.error if finished else None
+
+    @property
     def conclusion(self) -> Conclusion | None:
         """The synthesizer's structured answer (root cause, fault type, change, confidence), if any."""
         finished = self._finished()
@@ -95,9 +101,20 @@ class RunRecord:
 
     @property
     def plan(self) -> Plan | None:
-        """The latest plan (as created or edited), None for a single agent."""
+        """The latest plan (as created or edited: the last iteration's), None for a single agent."""
         plans = [e.plan for e in self.events if isinstance(e, PlanCreated | PlanEdited)]
         return plans[-1] if plans else None
+
+    @property
+    def plans(self) -> dict[int, Plan]:
+        """Each iteration's plan (as created or edited), by iteration number."""
+        return {e.plan.iteration: e.plan for e in self.events if isinstance(e, PlanCreated | PlanEdited)}
+
+    @property
+    def clarification(self) -> Clarification | None:
+        """The question a `needs_input` run asks the analyst (answer it with `Run.answer_clarification`)."""
+        finished = self._finished()
+        return finished.clarification if finished else None
 
     @property
     def usage(self) -> Usage:
@@ -143,4 +160,7 @@ class RunRecord:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """Plain text; with `%load_ext aura_nb` a notebook shows the run's full record instead."""
         text = self.summary()
+        asked = self.clarification
+        if asked is not None:
+            text += f"\n\nThe run needs input: {asked.question}"
         return {"text/plain": text + ("\n\n" + self.answer if self.answer else "")}

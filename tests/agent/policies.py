@@ -50,7 +50,10 @@ class Orchestrated:
         if request.agent == "synthesizer":
             brief = read_brief(request.messages[0].text(), SynthesisBrief)
             assert brief is not None
-            parts = [f"{task}={o.result.summary if o.result else o.status}" for task, o in brief.results.items()]
+            parts = [
+                f"{task}={o.result.summary if o.result and o.status == 'finished' else o.status}"
+                for task, o in brief.results.items()
+            ]
             return _uses(request, [("submit_answer", {"answer": f"{self.answer_prefix}: " + "; ".join(parts)})])
         return say("single agent: nothing to do")
 

@@ -15,7 +15,8 @@ from mcp_servers import Counter, misbehaving_spec
 
 from aura_nb.agent.run import investigate
 from aura_nb.agent.setup import Setup, run_config
-from aura_nb.config import ModelSettings, ServerSpec
+from aura_nb.agent.specialists import specialists_from
+from aura_nb.config import ModelSettings, ServerSpec, WorkerSpec
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.factory import make_model
 
@@ -86,3 +87,53 @@ async def test_replay_and_fork_from_the_command_line(tmp_path: Path, monkeypatch
     assert missing.returncode == 2 and "nope" in missing.stderr
     too_far = cli("fork", parent.id, "--at", "99", runs=runs, cwd=here)
     assert too_far.returncode == 2 and "has steps 0..5" in too_far.stderr
+
+
+ASKING = [  # a coordinator that asks which shop, then plans one probe once told; specialists recorded too
+    {
+        "when": {"messages_contain": "decide after each round"},
+        "respond": {"tool_calls": [{"name": "submit_answer", "arguments": {"answer": "Root cause: the EU probe."}}]},
+    },
+    {
+        "when": {"messages_contain": "Task eu:", "tool_result_contains": "eu: call"},
+        "respond": {"tool_calls": [{"name": "submit_result", "arguments": {"summary": "probed"}}]},
+    },
+    {
+        "when": {"messages_contain": "Task eu:"},
+        "respond": {"tool_calls": [{"name": "bad__probe", "arguments": {"label": "eu"}}]},
+    },
+    {
+        "when": {"messages_contain": "The analyst answered: the EU shop"},
+        "respond": {
+            "tool_calls": [
+                {"name": "submit_plan", "arguments": {"tasks": [{"id": "eu", "goal": "probe it", "worker": "probe"}]}}
+            ]
+        },
+    },
+    {
+        "when": {"messages_contain": "route the question"},
+        "respond": {"tool_calls": [{"name": "ask_clarification", "arguments": {"question": "Which shop?"}}]},
+    },
+]
+
+
+async def test_answer_a_run_that_asked_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = Counter(tmp_path / "calls.txt")
+    runs = tmp_path / "runs"
+    spec = misbehaving_spec(counter.path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    with fakellm_server(ASKING) as url:
+        settings = ModelSettings(provider="anthropic", name="claude-test", base_url=url, max_retries=0)
+        workers = specialists_from({"probe": WorkerSpec(description="probes", tools=["bad.probe"])}, settings)
+        async with McpPool([spec]) as pool:
+            setup = Setup(make_model(settings), pool, specialists=workers, config=run_config([spec], settings))
+            asked = await investigate("Is the shop slow?", setup, runs_dir=runs)
+        assert asked.status == "needs_input" and counter.labels() == []
+
+        here = configure(tmp_path / "here", spec)
+        answered = cli("answer", asked.id, "the EU shop", "--json", runs=runs, llm=url, cwd=here)
+    assert answered.returncode == 0, answered.stderr
+    out = json.loads(answered.stdout)
+    assert out["parent"] == asked.id and out["status"] == "finished" and out["answer"] == "Root cause: the EU probe."
+    assert counter.labels() == ["eu"]
+    assert cli("answer", out["run_id"], "again", runs=runs).returncode == 2, "a finished run asks nothing"

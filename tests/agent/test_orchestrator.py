@@ -13,7 +13,7 @@ from policies import Orchestrated, orchestrated_model, plan
 from aura_nb.agent.run import Run, investigate, launch
 from aura_nb.agent.setup import Setup
 from aura_nb.contracts import WorkerBrief, read_brief
-from aura_nb.events import AgentStarted, ErrorEvent, PlanCreated, TaskFinished, ToolCall
+from aura_nb.events import AgentStarted, ErrorEvent, HarnessNote, PlanCreated, TaskFinished, ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.trace.otel import tracer_provider
 
@@ -59,7 +59,11 @@ async def test_independent_workers_overlap_and_dependants_get_their_results(
     ]
     ours = [s for s in finished if s.context.trace_id == workflow.context.trace_id and s.name != "invoke_workflow"]
     agents = [s for s in ours if s.name.startswith("invoke_agent")]
-    assert all(s.parent is not None and s.parent.span_id == workflow.context.span_id for s in agents)
+    (iteration,) = [s for s in ours if s.name == "iteration 1"]
+    assert iteration.parent is not None and iteration.parent.span_id == workflow.context.span_id
+    parents = {s.name.removeprefix("invoke_agent "): s.parent.span_id for s in agents if s.parent is not None}
+    assert parents.pop("planner") == workflow.context.span_id  # the planner routes before any iteration
+    assert set(parents.values()) == {iteration.context.span_id}  # workers and the decision after them
     assert sorted(s.name.removeprefix("invoke_agent ") for s in agents) == [
         "planner",
         "synthesizer",
@@ -103,9 +107,14 @@ async def test_a_failed_worker_reaches_the_synthesis(pool: McpPool) -> None:
     run = await investigate("why?", Setup(orchestrated_model(policy), pool))
 
     outcomes = {e.task_id: e for e in run.events if isinstance(e, TaskFinished)}
-    assert outcomes["a"].status == "failed" and "identical tool call" in (outcomes["a"].outcome.error or "")
+    failed = outcomes["a"].outcome
+    assert failed.status == "failed" and failed.agent_status == "duplicate_calls"
+    assert "bad.fail({}) returned the same output 5 times in a row" in (failed.error or "")
+    assert failed.soft_failed and failed.result is not None and len(failed.result.evidence) == 6  # what it saw
     refused = [e.error_type for e in run.events if isinstance(e, ToolCall) and e.tool == "bad.fail"]
-    assert refused == ["not_allowed", "duplicate_call", "duplicate_call"]
+    assert refused == ["not_allowed"] * 5 + ["correction_only"]  # the allow-list, then the correction turn
+    notes = [e.reason for e in run.events if isinstance(e, HarnessNote) and e.agent == "worker:a"]
+    assert notes == ["loop_guidance", "loop_guidance", "loop_stop", "correction"]
     assert "a=failed" in run.answer and run.status == "finished"
 
 

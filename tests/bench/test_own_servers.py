@@ -241,14 +241,15 @@ tools = "echo"
 message = "upstream returned 503"
 """
 ANSWER = "The sum of 17 and 25 is 42, from everything.get-sum."
-RULES = [  # fakellm: the first matching rule answers; each orchestrator role is told apart by its tools
+RULES = [  # fakellm: the first matching rule answers; each orchestrator role is told apart by its tools (the
+    # coordinator deciding after the tasks may also plan again: it is the one offered submit_answer)
     {"name": "judge", "when": {"tools_include": "verdict"},
      "respond": {"tool_calls": [{"name": "verdict", "arguments": {"passed": True, "score": 0.9, "reason": "42."}}]}},
+    {"name": "synthesizer", "when": {"tools_include": "submit_answer"},
+     "respond": {"tool_calls": [{"name": "submit_answer", "arguments": {"answer": ANSWER, "confidence": 0.9}}]}},
     {"name": "planner", "when": {"tools_include": "submit_plan"},
      "respond": {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": [
          {"id": "sum", "goal": "Add 17 and 25, echo it", "tools": ["everything.get-sum", "everything.echo"]}]}}]}},
-    {"name": "synthesizer", "when": {"tools_include": "submit_answer"},
-     "respond": {"tool_calls": [{"name": "submit_answer", "arguments": {"answer": ANSWER, "confidence": 0.9}}]}},
     {"name": "worker-done", "when": {"tools_include": "submit_result", "previous_message_role": "assistant"},
      "respond": {"tool_calls": [{"name": "submit_result", "arguments": {"summary": ANSWER, "confidence": 0.9}}]}},
     {"name": "worker", "when": {"tools_include": "submit_result"},

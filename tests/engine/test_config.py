@@ -21,7 +21,6 @@ def test_full_file_is_read(tmp_path: Path) -> None:
         tmp_path / "aura.toml",
         """
 runs_dir = "runs"
-approvals = ["k8s.restart"]
 [model]
 provider = "openai"
 name = "llama3"
@@ -39,8 +38,10 @@ args = ["-m", "aura_nb.sandbox", "serve"]
 url = "http://127.0.0.1:9000/mcp"
 timeout = 5
 [workers.logs]
+description = "reads and mines logs"
 prompt = "You read logs."
-tools = ["sandbox.search_logs"]
+tools = ["sandbox.search_logs", "sandbox.dump_*"]
+model = "anthropic:claude-haiku-4-5"
 """,
     )
     settings = load_settings(path, env={})
@@ -50,8 +51,9 @@ tools = ["sandbox.search_logs"]
     assert settings.scratchpad.overrides == {"sandbox.dump_logs": 100, "time": 0}
     assert settings.servers["sandbox"].transport == "stdio"
     assert settings.servers["remote"].transport == "http" and settings.servers["remote"].timeout == 5
-    assert settings.workers["logs"].tools == ["sandbox.search_logs"]
-    assert settings.approvals == ["k8s.restart"]
+    logs = settings.workers["logs"]
+    assert logs.tools == ["sandbox.search_logs", "sandbox.dump_*"] and logs.model == "anthropic:claude-haiku-4-5"
+    assert logs.description == "reads and mines logs"
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,10 @@ tools = ["sandbox.search_logs"]
         ("[servers.broken]\nargs = ['x']\n", "servers.broken", "needs `command`"),
         ("[servers.web]\ntransport = 'http'\n", "servers.web", "needs `url`"),
         ("[servers.web]\nurl = 'http://x/mcp'\ntimeout = 'soon'\n", "servers.web.timeout", "valid number"),
+        ("[limits]\nloop_guidance = 5\nloop_stop = 5\n", "limits", "loop_stop (5) must be above loop_guidance (5)"),
+        ("[limits]\nmax_tasks = 0\n", "limits.max_tasks", "greater than or equal to 1"),
+        ("[workers.logs]\ntool = ['x']\n", "workers.logs.tool", "Extra inputs are not permitted"),
+        ("approvals = ['k8s.*']\n", "approvals", "not supported yet"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str, key: str, problem: str) -> None:

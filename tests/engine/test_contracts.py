@@ -14,6 +14,7 @@ from aura_nb.contracts import (
     Plan,
     Task,
     TaskOutcome,
+    TaskResult,
     ToolErrorType,
     WorkerBrief,
     extraction_error_type,
@@ -35,6 +36,25 @@ def test_a_plan_names_only_workers_that_exist() -> None:
     assert plan.problems(worker_names=["logs"]) == []
     assert plan.problems() == ["task 'a' names an unknown worker 'logs' (none are configured)"]
     assert plan.iteration == 1
+
+
+def test_a_later_plan_reuses_earlier_tasks_by_id_and_stays_within_its_caps() -> None:
+    later = Plan(tasks=[Task(id="a-2", goal="again", depends_on=["a"], worker="logs", tools=["s.grep"])], iteration=2)
+    assert (
+        later.problems(["s.grep", "s.dump"], {"logs": ["s.grep"]}, earlier=["a"], worker_tools={"logs": ["s.grep"]})
+        == []
+    )
+    assert later.problems(worker_names=["logs"]) == ["task 'a-2' depends on unknown task(s) 'a'"]
+    reused = Plan(tasks=[Task(id="a", goal="again")])
+    assert "task id(s) 'a' were used by an earlier iteration" in reused.problems(earlier=["a"])[0]
+    outside = later.problems(worker_names=["logs"], earlier=["a"], worker_tools={"logs": ["s.dump"]})
+    assert outside == ["task 'a-2' gives worker 'logs' tool(s) outside its allow-list: 's.grep' (it may use s.dump)"]
+    big = Plan(tasks=[Task(id=f"t{i}", goal="g") for i in range(13)])
+    assert big.problems(max_tasks=12) == [
+        "the plan has 13 tasks but at most 12 are allowed (limits.max_tasks): merge related tasks"
+    ]
+    outcome = TaskOutcome(status="failed", error="x", agent_status="max_turns")
+    assert not outcome.soft_failed and outcome.model_copy(update={"result": TaskResult(summary="s")}).soft_failed
 
 
 def test_a_brief_round_trips_and_a_foreign_block_reads_as_none() -> None:

@@ -57,3 +57,38 @@ def test_demo_json_runs_offline_and_writes_the_run_and_its_notebook(tmp_path: Pa
     record = next(o for o in outputs if "application/vnd.aura.run+json" in o.get("data", {}))
     assert record["data"]["application/vnd.aura.run+json"]["run_id"] == report["run_id"]
     assert not [o for o in outputs if o.output_type == "error"]
+
+
+@pytest.mark.slow
+def test_demo_with_specialists_whose_first_plan_fails_plans_a_second_iteration(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "AURA_RUNS_DIR": str(tmp_path / "runs")}
+    env.pop("ANTHROPIC_API_KEY", None)
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    argv = [sys.executable, "-m", "aura_nb.cli", "demo", "--config", str(examples / "specialists.toml")]
+    argv += ["--chaos", str(examples / "first-plan-fails.toml"), "--json", "--quiet"]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=400)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["status"] == "finished" and report["correct"]
+    first, second = report["plans"]
+    assert {t["id"]: t["worker"] for t in first["tasks"]} == {
+        "alerts": "triage",
+        "changes": "triage",
+        "topology": "topology",
+        "evidence": "forensics",
+    }
+    assert [t["id"] for t in second["tasks"]] == ["changes-2", "evidence-2"] and second["iteration"] == 2
+
+    run = Run.load(Path(report["run_dir"]))
+    outcomes = {e.task_id: e.outcome for e in run.events if e.kind == "task_finished"}
+    assert outcomes["changes"].status == "failed" and "change feed is unavailable" in (outcomes["changes"].error or "")
+    assert all(o.status == "finished" for task, o in outcomes.items() if task != "changes")
+    injected = [e for e in run.events if e.kind == "chaos_injected"]
+    assert sorted(e.tool for e in injected) == ["sandbox.get_k8s_events", "sandbox.list_changes"]
+    routes = [(e.agent, e.route) for e in run.events if e.kind == "routed"]
+    assert routes == [("planner", "plan"), ("synthesizer", "plan"), ("synthesizer:2", "conclude")]
+    notebook = nbformat.read(report["notebook"], as_version=4)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    record = next(o for o in outputs if "application/vnd.aura.run+json" in o.get("data", {}))
+    iterations = record["data"]["application/vnd.aura.run+json"]["plan"]["iterations"]
+    assert [(i["iteration"], i["decision"]["route"]) for i in iterations] == [(1, "plan"), (2, "conclude")]

@@ -15,7 +15,7 @@ from aura_nb.content import (
     ToolUseBlock,
     Usage,
 )
-from aura_nb.contracts import Conclusion, Evidence, Plan, Task, TaskOutcome, TaskResult
+from aura_nb.contracts import Clarification, Conclusion, Evidence, Plan, Task, TaskOutcome, TaskResult
 from aura_nb.events import (
     EVENT_ADAPTER,
     AgentFinished,
@@ -26,12 +26,16 @@ from aura_nb.events import (
     ErrorEvent,
     Event,
     Fork,
+    HarnessNote,
     Injection,
     Instruction,
+    IterationFinished,
+    IterationStarted,
     ModelCall,
     ModelDelta,
     PlanCreated,
     PlanEdited,
+    Routed,
     RunFinished,
     RunStarted,
     ScratchpadExtracted,
@@ -70,7 +74,11 @@ def one_of_each() -> list[Event]:
         AgentStarted(role="worker", task_id="t-1", system="sys", messages=messages, tools=["a.b"]),
         PlanCreated(plan=Plan(tasks=[Task(id="t-1", goal="g")])),
         PlanEdited(plan=Plan(tasks=[Task(id="t-2", goal="h", worker="logs")], iteration=2), reason="analyst"),
-        TaskStarted(task_id="t-1", goal="g", depends_on=["t-0"]),
+        TaskStarted(task_id="t-1", goal="g", depends_on=["t-0"], iteration=2, worker="logs"),
+        IterationStarted(iteration=2),
+        Routed(iteration=1, route="plan", reason="the evidence task failed"),
+        HarnessNote(reason="loop_guidance", text="[loop guard] …", call_id="toolu_1"),
+        IterationFinished(iteration=2, finished=3, failed=1),
         ModelCall(
             provider="anthropic",
             model="m",
@@ -124,9 +132,15 @@ def one_of_each() -> list[Event]:
         ErrorEvent(message="server crashed", error_type="server_crashed", where="tool", recoverable=True),
         TaskFinished(
             task_id="t-1",
-            outcome=TaskOutcome(status="failed", result=TaskResult(summary="s", confidence=0.4), error="turns"),
+            outcome=TaskOutcome(
+                status="failed",
+                result=TaskResult(summary="s", confidence=0.4),
+                error="turns",
+                agent_status="max_turns",
+            ),
         ),
         AgentFinished(status="answered", answer="a", turns=3, usage=USAGE),
+        RunFinished(status="needs_input", clarification=Clarification(question="which shop?", options=["eu", "us"])),
         RunFinished(
             status="finished",
             answer="root cause: payment",

@@ -15,12 +15,21 @@ import pytest_asyncio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from aura_nb.agent.briefs import planner_brief, synthesis_brief, worker_brief
+from aura_nb.agent.briefs import continuation_brief, planner_brief, worker_brief
 from aura_nb.agent.run import Run, run_agent
 from aura_nb.agent.submit import inline_schema
 from aura_nb.config import ServerSpec
 from aura_nb.content import Message, ModelResponse, ToolResultBlock, ToolSpec
-from aura_nb.contracts import Conclusion, Plan, Task, TaskOutcome, TaskResult
+from aura_nb.contracts import (
+    Clarification,
+    Conclusion,
+    DirectAnswer,
+    Plan,
+    SpecialistBrief,
+    Task,
+    TaskOutcome,
+    TaskResult,
+)
 from aura_nb.events import ToolCall
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Delta, ModelRequest
@@ -305,7 +314,7 @@ async def test_workers_hand_findings_on_and_the_synthesizer_concludes() -> None:
 
 async def synthesize(plan: Plan, outcomes: dict[str, TaskOutcome]) -> Conclusion:
     request = ModelRequest(
-        messages=[Message.user(synthesis_brief(QUESTION, plan, outcomes))],
+        messages=[Message.user(continuation_brief(QUESTION, plan, outcomes))],
         tools=[submit_spec("submit_answer", Conclusion)],
         agent="synthesizer",
     )
@@ -320,3 +329,98 @@ async def test_without_sandbox_tools_it_says_it_cannot_tell() -> None:
     response = await turn(request)
     assert not response.tool_uses
     assert response.text().startswith(LABEL + "No root cause could be determined")
+
+
+# --- the new roles: routing, specialists, iterations ----------------------------------------------------------
+
+
+def routing_specs(*names: str) -> list[ToolSpec]:
+    kinds = {"submit_plan": Plan, "answer_directly": DirectAnswer, "ask_clarification": Clarification}
+    return [submit_spec(name, kinds[name]) for name in names]
+
+
+async def plan_for(question: str, tools: list[ToolSpec], workers: list[SpecialistBrief] | None = None) -> Any:
+    request = ModelRequest(
+        messages=[Message.user(planner_brief(question, tools, workers))],
+        tools=routing_specs("submit_plan", "answer_directly", "ask_clarification"),
+        agent="planner",
+    )
+    return request, await turn(request)
+
+
+async def test_the_planner_asks_when_the_question_names_nothing_and_plans_once_answered() -> None:
+    request, response = await plan_for("help", specs(*TOOL_NAMES))
+    (asked,) = response.tool_uses
+    assert asked.name == "ask_clarification" and Clarification.model_validate(asked.input).question.startswith("What")
+
+    answered_request = request.model_copy(
+        update={"messages": answered(request.messages, response, {"ask_clarification": "The analyst answered: x"})}
+    )
+    (planned,) = (await turn(answered_request)).tool_uses
+    assert planned.name == "submit_plan" and Plan.model_validate(planned.input).tasks
+
+
+async def test_the_planner_answers_directly_when_there_is_nothing_to_investigate_with() -> None:
+    _, response = await plan_for(QUESTION, [])
+    (direct,) = response.tool_uses
+    assert direct.name == "answer_directly" and "no tools" in DirectAnswer.model_validate(direct.input).answer
+
+
+async def test_the_planner_assigns_each_task_to_the_specialist_whose_tools_cover_it() -> None:
+    tools = specs(*TOOL_NAMES, prefix="sandbox")
+    names = [t.name for t in tools]
+    workers = [
+        SpecialistBrief(name="triage", tools=[n for n in names if n.endswith(("_services", "_alerts", "_changes"))]),
+        SpecialistBrief(name="everything", tools=names),
+        SpecialistBrief(name="k8s", tools=["sandbox.get_k8s_events"]),
+    ]
+    _, response = await plan_for(QUESTION, tools, workers)
+    plan = Plan.model_validate(response.tool_uses[0].input)
+    by_task = {t.id: t.worker for t in plan.tasks}
+    assert by_task["alerts"] == "triage", "the narrowest specialist that covers the task's tools"
+    assert by_task["changes"] == "everything" and by_task["evidence"] == "everything"
+    allowed = {w.name: w.tools for w in workers}
+    assert plan.problems(names, allowed, worker_tools=allowed) == []
+
+
+async def test_a_worker_whose_every_call_failed_submits_nothing() -> None:
+    task = Task(id="changes", goal="changes", tools=["sandbox.list_changes", "sandbox.get_k8s_events"])
+    tools = [*specs("list_changes", "get_k8s_events", prefix="sandbox"), submit_spec("submit_result", TaskResult)]
+    request = ModelRequest(messages=[Message.user(worker_brief(QUESTION, task, {}))], tools=tools, agent="worker:x")
+    first = await turn(request)
+    assert {u.name for u in first.tool_uses} == {"sandbox.list_changes", "sandbox.get_k8s_events"}
+    failed = request.model_copy(update={"messages": answered(request.messages, first, {})})
+    reply = await turn(failed)
+    assert not reply.tool_uses and "every call it made failed" in reply.text() and "not available here" in reply.text()
+
+
+async def test_the_coordinator_redoes_what_failed_and_what_depended_on_it_then_concludes() -> None:
+    plan = Plan(
+        tasks=[
+            Task(id="alerts", goal="alerts", tools=["sandbox.get_alerts"]),
+            Task(id="changes", goal="changes", tools=["sandbox.list_changes"], worker="triage"),
+            Task(id="evidence", goal="evidence", depends_on=["alerts", "changes"], tools=["sandbox.get_trace"]),
+        ]
+    )
+    done = TaskOutcome(status="finished", result=TaskResult(summary="ok"))
+    outcomes = {"alerts": done, "changes": TaskOutcome(status="failed", error="feed down"), "evidence": done}
+    tools = [submit_spec("submit_answer", Conclusion), submit_spec("submit_plan", Plan)]
+    brief = continuation_brief(QUESTION, plan, outcomes, max_iterations=2, can_plan=True)
+    request = ModelRequest(messages=[Message.user(brief)], tools=tools, agent="synthesizer")
+    (again,) = (await turn(request)).tool_uses
+    redo = Plan.model_validate(again.input)
+    assert again.name == "submit_plan" and "feed down" in redo.rationale
+    assert [(t.id, t.depends_on, t.worker) for t in redo.tasks] == [
+        ("changes-2", [], "triage"),
+        ("evidence-2", ["alerts", "changes-2"], None),
+    ]
+    assert redo.problems(worker_names=["triage"], earlier=list(outcomes)) == [], "new ids, earlier tasks reused"
+
+    second = redo.model_copy(update={"iteration": 2})
+    final = continuation_brief(
+        QUESTION, second, {"changes-2": done, "evidence-2": done}, max_iterations=2, earlier=outcomes
+    )
+    last = ModelRequest(messages=[Message.user(final)], tools=tools[:1], agent="synthesizer:2")
+    (concluded,) = (await turn(last)).tool_uses
+    assert concluded.name == "submit_answer"
+    assert "did not finish" not in Conclusion.model_validate(concluded.input).answer, "the redone task counts"

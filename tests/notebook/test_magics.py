@@ -101,3 +101,28 @@ def test_a_run_in_the_background_paused_from_another_cell(tmp_path: Path, monkey
     fork_record = next(o for o in cells[14].outputs if RUN_MIME in o.get("data", {}))
     assert fork_record["data"][RUN_MIME]["fork"]["parent_run_id"] == document["run_id"]
     assert stdout(cells[15]).split() == ["True", "finished", "[5]"]
+
+
+def test_a_run_that_asks_a_question_goes_on_with_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serve = shlex.join(server_command("bad_deploy", 3, data_dir=tmp_path / "data"))
+    nb = notebook(
+        "%load_ext aura_nb",
+        f"%aura connect sandbox -- {serve}",
+        "%%aura --as asked\nhelp",  # names nothing to look at: the offline coordinator asks what is wrong
+        "await asked.wait()\nprint(asked.status, '|', asked.clarification.question)",
+        "%aura answer asked",
+        "%aura answer asked customers see errors at checkout since this morning",
+        "await get_ipython()._aura_magics.forks[-1]\nrun = _aura\n"
+        "print(run.status, run.id != asked.id, [e.edits for e in run.events if e.kind == 'fork'])",
+    )
+    cells = execute(nb, tmp_path, monkeypatch).cells
+
+    status, question = stdout(cells[3]).split(" | ")
+    assert status == "needs_input" and question.startswith("What is wrong, and where?")
+    record = next(o for o in cells[2].outputs if RUN_MIME in o.get("data", {}))
+    assert record["data"][RUN_MIME]["clarification"]["question"].startswith("What is wrong")
+    assert "expected RUN TEXT" in stdout(cells[4])
+    answered = next(o for o in cells[5].outputs if RUN_MIME in o.get("data", {}))
+    assert answered["data"][RUN_MIME]["status"] == "finished"
+    words = stdout(cells[6]).split()
+    assert words[:2] == ["finished", "True"] and "customers see errors at checkout" in stdout(cells[6])

@@ -15,6 +15,7 @@ from aura_nb.contracts import (
     Evidence,
     Plan,
     PlannerBrief,
+    SpecialistBrief,
     SynthesisBrief,
     Task,
     TaskOutcome,
@@ -93,15 +94,24 @@ _TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def build_plan(tool_names: list[str]) -> Plan:
-    """The triage DAG over the tools that exist: alerts and changes in parallel, then topology, then evidence."""
+def _specialist(tools: list[str], workers: list[SpecialistBrief]) -> str | None:
+    """The most specialised worker whose allow-list covers all of `tools` (None: a generic worker)."""
+    covering = [w for w in workers if set(tools) <= set(w.tools)]
+    return min(covering, key=lambda w: (len(w.tools), w.name)).name if covering else None
+
+
+def build_plan(tool_names: list[str], workers: list[SpecialistBrief] | None = None) -> Plan:
+    """The triage DAG over the tools that exist: alerts and changes in parallel, then topology, then evidence;
+    each task goes to the specialist whose tools cover it, if one does."""
     catalogue = Catalogue(tool_names)
     tasks: list[Task] = []
     for task_id, goal, depends, suffixes in _TASKS:
         tools = [name for name in (catalogue.find(s) for s in suffixes) if name is not None]
         if tools:
             known = {t.id for t in tasks}
-            tasks.append(Task(id=task_id, goal=goal, depends_on=[d for d in depends if d in known], tools=tools))
+            worker = _specialist(tools, workers or [])
+            deps = [d for d in depends if d in known]
+            tasks.append(Task(id=task_id, goal=goal, depends_on=deps, tools=tools, worker=worker))
     if not tasks:
         tasks = [Task(id="investigate", goal="Investigate the incident with the tools available.", tools=tool_names)]
     return Plan(
@@ -111,27 +121,57 @@ def build_plan(tool_names: list[str]) -> Plan:
     )
 
 
+CLARIFY_BELOW_WORDS = 3
+"""A question with fewer words names nothing to investigate: the planner asks what is wrong, and where."""
+
+
+def _answered(seen: list[Observation]) -> str | None:
+    """The analyst's answer to a clarification asked earlier in this conversation, if any."""
+    return next((o.text for o in seen if o.kind == "ask_clarification" and not o.is_error), None)
+
+
 def planner(request: ModelRequest) -> Turn:
-    """Submit the triage DAG; when it is rejected, replan without the refused tools or submit a one-task plan."""
+    """Route the question: ask what it means when it names nothing, answer directly when there are no tools to
+    investigate with, else submit the triage DAG; when the plan is rejected, replan without the refused tools
+    or submit a one-task plan."""
     seen = observations(request.messages)
-    submit = Catalogue(t.name for t in request.tools).find("submit_plan") or "submit_plan"
+    offered = Catalogue(t.name for t in request.tools)
+    submit = offered.find("submit_plan") or "submit_plan"
     brief = read_brief(first_user_text(request.messages), PlannerBrief)
     names = [t.name for t in brief.tools] if brief is not None else []
+    workers = brief.workers if brief is not None else []
+    question = brief.question if brief is not None else first_user_text(request.messages)
     rejected = _rejections(seen, "submit_plan")
+    if not rejected and _answered(seen) is None:
+        if offered.has("ask_clarification") and len(question.split()) < CLARIFY_BELOW_WORDS:
+            clarification = {
+                "question": "What is wrong, and where? Name the symptom (errors, latency, an alert), the service or "
+                "page affected, and since when.",
+                "rationale": f"the request {question!r} names nothing to investigate",
+            }
+            return LABEL + "asking what to investigate", [("ask_clarification", clarification)]
+        if offered.has("answer_directly") and not names:
+            answer = {
+                "answer": LABEL + "The connected servers offer no tools, so there is nothing to investigate with: "
+                "connect a telemetry server (e.g. the sandbox) and ask again.",
+                "rationale": "no tools",
+            }
+            return LABEL + "no tools to investigate with", [("answer_directly", answer)]
     if len(rejected) >= 2:
         return LABEL + "could not produce a plan the orchestrator accepts: " + rejected[-1].text, []
     if rejected:
         named = set(re.findall(r"'([^']+)'", rejected[-1].text))
         if named & set(names):  # it named tools it does not accept: plan again without them
-            fixed = build_plan([n for n in names if n not in named])
+            fixed = build_plan([n for n in names if n not in named], workers)
             return LABEL + "the plan used tools that are not allowed; replanning without them", [
                 (submit, fixed.model_dump(mode="json"))
             ]
         minimal = Plan(tasks=[Task(id="investigate", goal="Investigate the incident end to end.", tools=names)])
         plan_args = minimal.model_dump(mode="json")
         return LABEL + "the plan was rejected; submitting a minimal single-task plan", [(submit, plan_args)]
-    plan = build_plan(names)
-    return LABEL + "plan: " + ", ".join(t.id for t in plan.tasks), [(submit, plan.model_dump(mode="json"))]
+    plan = build_plan(names, workers)
+    assigned = ", ".join(f"{t.id} ({t.worker})" if t.worker else t.id for t in plan.tasks)
+    return LABEL + "plan: " + assigned, [(submit, plan.model_dump(mode="json"))]
 
 
 # --- worker ------------------------------------------------------------------------------------------------
@@ -171,6 +211,9 @@ def worker(request: ModelRequest) -> Turn:
     calls = next_calls(facts, seen, catalogue.without(*SUBMIT_TOOLS))
     if calls:
         return _turn(calls)
+    if seen and all(o.is_error for o in seen):  # nothing gathered: no result to submit, say why instead
+        errors = "; ".join(dict.fromkeys(f"{o.kind}: {o.text[:160]}" for o in seen))
+        return LABEL + f"task {task_id} has no result: every call it made failed ({errors})", []
     own = {o.call_id for o in seen}
     verdict = diagnose(facts)
     data = findings(facts, with_verdict=bool(facts.analysed or facts.templates))
@@ -192,18 +235,59 @@ def worker(request: ModelRequest) -> Turn:
 # --- synthesizer -------------------------------------------------------------------------------------------
 
 
+_ITERATION_SUFFIX = re.compile(r"-\d+$")
+
+
+def redo_plan(brief: SynthesisBrief) -> Plan | None:
+    """Another iteration for this one's failed tasks and every task that depended on one (they worked without
+    its findings), under new ids; finished tasks are reused by id. None when nothing failed."""
+    failed = {t for t, o in brief.results.items() if o.status != "finished"}
+    if not failed:
+        return None
+    redone: set[str] = set()
+    for task in brief.plan.tasks:  # the plan is in dependency order
+        if task.id in failed or redone & set(task.depends_on):
+            redone.add(task.id)
+    after = brief.iteration + 1
+
+    def new_id(task_id: str) -> str:
+        return f"{_ITERATION_SUFFIX.sub('', task_id)}-{after}"
+
+    tasks = [
+        task.model_copy(
+            update={"id": new_id(task.id), "depends_on": [new_id(d) if d in redone else d for d in task.depends_on]}
+        )
+        for task in brief.plan.tasks
+        if task.id in redone
+    ]
+    reasons = "; ".join(f"{t}: {brief.results[t].error or 'failed'}" for t in sorted(failed))
+    return Plan(tasks=tasks, rationale=f"redo what failed ({reasons}) and what depended on it; reuse the rest")
+
+
 def synthesizer(request: ModelRequest) -> Turn:
-    """Diagnose from the merged facts of every finished task; failed tasks lower the confidence and are named."""
+    """After an iteration: plan again for what failed while iterations remain, else diagnose from the merged
+    facts of every finished task (earlier iterations' too); tasks that never finished lower the confidence."""
     catalogue = Catalogue(t.name for t in request.tools)
     submit = catalogue.find("submit_answer") or "submit_answer"
     brief = read_brief(first_user_text(request.messages), SynthesisBrief)
-    results = brief.results if brief is not None else {}
+    seen = observations(request.messages)
+    if brief is not None and brief.can_plan and catalogue.has("submit_plan") and not _rejections(seen, "submit_plan"):
+        again = redo_plan(brief)
+        if again is not None:
+            ids = ", ".join(t.id for t in again.tasks)
+            return LABEL + f"iteration {brief.iteration} left gaps; planning {ids}", [
+                ("submit_plan", again.model_dump(mode="json"))
+            ]
+    latest: dict[str, tuple[str, TaskOutcome]] = {}  # a task redone later supersedes its earlier run
+    for task_id, outcome in {**brief.earlier, **brief.results}.items() if brief is not None else []:
+        latest[_ITERATION_SUFFIX.sub("", task_id)] = (task_id, outcome)
+    results = dict(latest.values())
     failed = sorted(t for t, r in results.items() if r.status != "finished")
     facts = dependency_facts(results)
     verdict = diagnose(facts)
     verdict.confidence = round(verdict.confidence * 0.75 ** len(failed), 2)
     answer = answer_text(verdict, facts, failed=failed)
-    rejected = _rejections(observations(request.messages), "submit_answer")
+    rejected = _rejections(seen, "submit_answer")
     if len(rejected) >= 2:
         return answer, []
     fields = conclusion_fields(verdict)
@@ -216,8 +300,10 @@ def synthesizer(request: ModelRequest) -> Turn:
 def role_of(request: ModelRequest) -> str:
     """planner | worker | synthesizer | agent, from the request's agent name (or its submit tool)."""
     agent = request.agent
-    if agent == "planner" or agent == "synthesizer":
+    if agent == "planner":
         return agent
+    if agent.startswith("synthesizer"):
+        return "synthesizer"
     if agent.startswith("worker"):
         return "worker"
     names = Catalogue(t.name for t in request.tools)

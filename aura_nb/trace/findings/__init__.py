@@ -13,6 +13,7 @@ look but costs nothing the agent controls (provider retries, a slow model turn).
 - `scratchpad`: `scratchpad_bypassed`, `blob_never_extracted`, `scratchpad_read_back`
 - `plan`: `tool_outside_plan`, `task_ignored`
 - `parallelism`: `serial_calls`, `needless_dependency`, `serial_tasks`
+- `iterations`: `task_redone` (a later iteration redoing a task an earlier one finished)
 
 "Used" is decided by data flow on values (`values`, `flow`), never by shared words. `analyse(events)` runs
 them all and returns `Findings` (a list that renders as a table); `findings_frame(findings)` tabulates.
@@ -26,6 +27,7 @@ from aura_nb.contracts import Severity
 from aura_nb.events import Event
 from aura_nb.trace.findings.base import Finding
 from aura_nb.trace.findings.errors import error_events, incomplete_agents, model_errors, model_retries, tool_errors
+from aura_nb.trace.findings.iterations import redone_tasks
 from aura_nb.trace.findings.latency import slow_steps
 from aura_nb.trace.findings.parallelism import needless_dependencies, serial_calls, serial_tasks
 from aura_nb.trace.findings.plan import ignored_tasks, tools_outside_plan
@@ -55,6 +57,7 @@ ANALYSERS: tuple[Analyser, ...] = (
     serial_calls,
     needless_dependencies,
     serial_tasks,
+    redone_tasks,
 )
 
 

@@ -54,9 +54,9 @@ async def swallowed_error_in_worker(env: Env) -> Run:
 
 @case("errors", Expect("agent_incomplete", last_step("worker:logs"), "error"))
 async def worker_runs_out_of_turns(env: Env) -> Run:
-    """A worker keeps paging through probes and never submits before its turn limit."""
+    """A worker keeps paging through probes and never submits before its turn limit (nor when corrected)."""
     work = plan(("logs", [], [PROBE, LOGS], "read checkout's logs"), ("deploys", [], [CHANGES], "list deploys"))
-    pages = [[(PROBE, {"label": f"page-{i}a"}), (PROBE, {"label": f"page-{i}b"})] for i in range(3)]
+    pages = [[(PROBE, {"label": f"page-{i}a"}), (PROBE, {"label": f"page-{i}b"})] for i in range(4)]
     orchestra = Orchestra(work, {"logs": Worker(pages), "deploys": Worker([[(CHANGES, {"kind": "deploy"})]])})
     return await orchestrated(env, "What do the logs say?", orchestra, limits=Limits(max_turns=3))
 

@@ -234,11 +234,12 @@ async def ho_clean_trace_retried_with_the_right_id(env: Env) -> Run:
 
 @case("errors", Expect("agent_incomplete", last_step("agent"), "error"), held_out=True)
 async def ho_single_agent_out_of_turns(env: Env) -> Run:
-    """A single agent keeps looking (two calls a turn) and runs out of turns before answering."""
+    """A single agent keeps looking (two calls a turn) and runs out of turns before answering (nor when corrected)."""
     turns = [
         [(ALERTS, {}), (CHANGES, {})],
         [(K8S, {"type": "Warning"}), (DEPENDENCIES, {})],
         [(TRACES, {"limit": 2}), (LOGS, {"level": "error", "limit": 2})],
+        [(TRACES, {"limit": 5})],
     ]
     return await single(env, "Why is checkout failing?", Agent(turns, "never reached"), limits=Limits(max_turns=3))
 

@@ -210,7 +210,7 @@ async def un_clean_error_returned_in_answer(env: Env) -> Run:
 
 @case("errors", Expect("agent_incomplete", last_step("worker:zones"), "error"), held_out=True)
 async def un_worker_out_of_turns(env: Env) -> Run:
-    """A worker reads clocks two at a time until its two turns are spent, never submitting."""
+    """A worker reads clocks two at a time until its two turns are spent, never submitting (nor when corrected)."""
     zones = ["Europe/Paris", "Europe/London", "Asia/Tokyo", "America/Denver", "Africa/Cairo", "Asia/Dubai"]
     turns = [[(NOW, {"timezone": zones[2 * i]}), (NOW, {"timezone": zones[2 * i + 1]})] for i in range(3)]
     work = plan(("zones", [], [NOW], "read the clocks"), ("alerts", [], [ALERTS], "list alerts"))
