@@ -37,7 +37,6 @@ from aura_nb.contracts import (
     Clarification,
     Conclusion,
     ModelErrorKind,
-    Plan,
     Role,
     Route,
     RunStatus,

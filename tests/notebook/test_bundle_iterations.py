@@ -18,6 +18,7 @@ from aura_nb.events import (
 )
 from aura_nb.notebook import run_document, run_html, run_schema
 from aura_nb.notebook.bundle import run_text
+from aura_nb.trace.projection import project
 
 
 def valid(document: dict[str, object]) -> dict[str, object]:
@@ -88,7 +89,7 @@ def test_a_run_that_asks_shows_the_question_first() -> None:
     ]
     document = valid(run_document(events))
     assert document["status"] == "needs_input" and document["plan"] is None
-    assert document["clarification"] == {"question": "Which shop: EU or US?", "options": ["EU", "US"]}
-    assert "The run needs input: Which shop: EU or US?" in run_text(document)
+    assert document["clarification"] == {"question": "Which shop: EU or US?", "options": ["EU", "US"], "rationale": ""}
+    assert "The run needs input: Which shop: EU or US?" in run_text(project(events))
     html = run_html(document)
     assert "The run needs input: </b>Which shop: EU or US? (options: EU, US)" in html and "%aura answer" in html

@@ -29,7 +29,7 @@ def test_the_committed_schema_is_the_one_generated_from_the_projection() -> None
 def test_every_field_is_documented_and_always_present() -> None:
     schema = run_schema()
     for name, definition in [("RunProjection", schema), *schema["$defs"].items()]:
-        if name in ("Conclusion", "Evidence"):  # contracts: a conclusion may leave optional fields out
+        if name in ("Conclusion", "Evidence", "Clarification"):  # contracts: they may leave optional fields out
             continue
         assert set(definition.get("required", [])) == set(definition["properties"]), name
         assert definition.get("description"), f"{name} has no docstring"
