@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from aura_nb.models.openai_compat import OpenAIModel
     from aura_nb.models.replay import ReplayModel
     from aura_nb.models.scripted import ScriptedModel
-    from aura_nb.notebook.call import call
+    from aura_nb.notebook.call import call, connect
     from aura_nb.notebook.session import NotebookSession, run_sync
     from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
     from aura_nb.scratchpad.explore import Explorer
@@ -120,6 +120,7 @@ _EXPORTS = {
     "run_config": "aura_nb.agent.setup",
     "run_sync": "aura_nb.notebook.session",
     "call": "aura_nb.notebook.call",
+    "connect": "aura_nb.notebook.call",
     "Explorer": "aura_nb.scratchpad.explore",
 }
 
@@ -196,6 +197,7 @@ __all__ = [
     "analyse",
     "bench",
     "call",
+    "connect",
     "event_from_json",
     "grade_outcome",
     "investigate",

@@ -1,5 +1,6 @@
 """`aura_nb.call("server.tool", {...})`: call a connected server's tool directly, through the Scratchpad as a
-run would, and explore a stored output the way the model does (`.grep(...)`, `.patterns()`, `.stats()`)."""
+run would, and explore a stored output the way the model does (`.grep(...)`, `.patterns()`, `.stats()`);
+`aura_nb.connect(spec)` connects a server built in Python (a `ServerSpec`), as `%aura connect` does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from aura_nb.config import ScratchpadSettings
+from aura_nb.config import ScratchpadSettings, ServerSpec
+from aura_nb.errors import McpError
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 from aura_nb.notebook.session import NotebookSession, blocking, current_session
 from aura_nb.scratchpad import Scratchpad
@@ -48,6 +50,19 @@ class Called:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         state = "error" if self.outcome.result.is_error else ("stored" if self.blob_id else "returned")
         return {"text/plain": f"{self.tool} ({state})\n{self.text}"}
+
+
+def connect(spec: ServerSpec, *, session: NotebookSession | None = None) -> int:
+    """Connect `spec` in the kernel's session (the one `%aura` uses) now, blocking, so that the next
+    investigation and `call` use it; returns its tool count. A server that cannot start raises `McpError`
+    with the reason (and is left out until connected again)."""
+    chosen = session or current_session()
+    chosen.connect(spec)
+    pool = blocking(chosen, chosen.ensure_connected)
+    if spec.name in chosen.problems:
+        raise McpError(f"{spec.name} could not start: {chosen.problems[spec.name]}")
+    tools: int = pool.status()[spec.name]["tools"]
+    return tools
 
 
 def call(

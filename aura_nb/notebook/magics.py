@@ -27,7 +27,7 @@ from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
 from aura_nb.notebook.bundle import run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
-from aura_nb.notebook.session import NotebookSession, blocking, run_sync
+from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
 from aura_nb.trace.record import RunRecord
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
@@ -116,7 +116,7 @@ class AuraMagics(Magics):
     @property
     def session(self) -> NotebookSession:
         if self._session is None:
-            self._session = NotebookSession()
+            self._session = current_session()  # shared with aura_nb.connect/call in the same kernel
         return self._session
 
     @cell_magic
