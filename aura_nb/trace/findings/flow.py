@@ -27,7 +27,7 @@ from functools import cached_property
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import result_text
-from aura_nb.trace.findings.values import Unit, Wanted, mentions, scanned, units
+from aura_nb.trace.findings.values import Unit, Wanted, is_empty, mentions, scanned, units
 from aura_nb.trace.findings.view import RunView, model_output
 
 FAILURE = re.compile(
@@ -84,9 +84,10 @@ class _Result:
     keys: frozenset[str]
     raw: frozenset[str]
     first_turn: int
+    empty: bool
 
 
-_NOTHING = _Result([], frozenset(), frozenset(), -1)
+_NOTHING = _Result([], frozenset(), frozenset(), -1, True)
 
 
 @dataclass(frozen=True)
@@ -160,12 +161,13 @@ class Flow:
                 result = read_before.get((text, read))
                 if result is None:
                     found = units(text, wanted) if read else []
-                    raw = scanned(text).raw() if text else frozenset()
-                    result = _Result(found, frozenset(k for u in found for k in u.keys), raw, turn.index)
+                    scan = scanned(text)
+                    keys = frozenset(k for u in found for k in u.keys)
+                    result = _Result(found, keys, scan.raw() if text else frozenset(), turn.index, scan.empty)
                     read_before[(text, read)] = result
                     for key in result.keys:
                         index.first_returned.setdefault(key, turn.index)
-                    for key in raw:
+                    for key in result.raw:
                         index.first_raw.setdefault(key, turn.index)
                 self._results[id(call)] = result
                 results.append(result)
@@ -184,6 +186,11 @@ class Flow:
             siblings = self._siblings.get(key)
             shared = self._shared[key] = _Shared.of(siblings) if siblings else _ALONE
         return shared
+
+    def empty(self, call: ToolCall) -> bool:
+        """Whether `call` came back with nothing (see `values.is_empty`)."""
+        result = self._results.get(id(call))
+        return result.empty if result is not None else is_empty(result_text(call))
 
     def result_units(self, call: ToolCall) -> list[Unit]:
         """The values of what `call` returned (as the model read it) that its agent writes somewhere."""

@@ -38,7 +38,6 @@ from aura_nb.trace.findings.base import (
     step_list,
 )
 from aura_nb.trace.findings.flow import flow
-from aura_nb.trace.findings.values import is_empty
 from aura_nb.trace.findings.view import RunView
 
 DUPLICATE_REFUSED = "duplicate_call"
@@ -222,7 +221,7 @@ def result_used(view: RunView, call: ToolCall) -> bool | None:
     turn = view.turn_of(call)
     if index.cites(call.agent, turn, call.call_id):
         return True
-    if is_empty(result_text(call)):
+    if index.empty(call):
         return None
     fresh, echoed = index.values(call)
     if any(index.written_after(call.agent, turn, unit) for unit in [*fresh, *echoed]):

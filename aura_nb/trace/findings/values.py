@@ -58,8 +58,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _JOINER = re.compile(r"[-./:@#/]")
 _JOINED = re.compile(r"([-./:@#/])")
-_JSON_KEY = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"\s*:')
-_JSON_STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
 _NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 CACHE = 1 << 16
 """Distinct tokens, strings and timestamps remembered across texts (a run repeats most of them)."""
@@ -464,9 +462,13 @@ class _Scanned:
     """The parsed JSON (None for a text result)."""
     strings: tuple[str, ...]
     """The distinct string values of a JSON result (keys left out)."""
+    bare: str
+    """The numbers, booleans and nulls of a JSON result, as written."""
     times: tuple[frozenset[str], ...]
     tokens: tuple[str, ...]
-    """The times and the distinct tokens of the text (a JSON result without its keys), times blanked."""
+    """The times and the distinct tokens of the text (of a JSON result's values), times blanked."""
+    empty: bool
+    """A negative result (see `is_empty`)."""
 
     def raw(self) -> frozenset[str]:
         """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
@@ -474,24 +476,49 @@ class _Scanned:
         return frozenset(words | {k for keys in self.times for k in keys if k[0] in "ft"})
 
 
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
 @lru_cache(maxsize=1024)
 def scanned(text: str) -> _Scanned:
-    """One result text read once: parsed, its JSON keys dropped, its times read out and its tokens listed."""
+    """One result text read once: parsed, its times read out and its tokens listed (a JSON result's leaves one
+    by one, so nothing is read across two of them and its keys are not read at all)."""
     value = parsed(text)
-    body = _JSON_KEY.sub(" ", text) if value is not None else text
-    strings = tuple(set(_JSON_STRING.findall(body))) if value is not None else ()
-    times, rest = _times(body, searched=False)
-    return _Scanned(value, strings, tuple(times), tuple(set(_TOKEN.findall(rest))))
+    if value is None:
+        times, rest = _times(text, searched=False)
+        return _Scanned(None, (), "", tuple(times), tuple(set(_TOKEN.findall(rest))), not text.strip())
+    strings: set[str] = set()
+    bare: list[str] = []
+    lists = filled = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            lists += 1
+            filled += bool(item)
+            stack.extend(item)
+        elif isinstance(item, bool) or item is None:
+            bare.append(_LITERALS[item])
+        else:
+            bare.append(repr(item))
+    times, timed = _times("\0".join(s for s in strings if ":" in s), searched=False)
+    plain = "\0".join([*(s for s in strings if ":" not in s), *bare])
+    tokens = set(_TOKEN.findall(timed)) | set(_TOKEN.findall(_THOUSANDS.sub("", plain) if "," in plain else plain))
+    return _Scanned(value, tuple(strings), " ".join(bare), tuple(times), tuple(tokens), lists > 0 and not filled)
 
 
-def _json_units(text: str, scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
+def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
     """A JSON result's values: each string value as a value whole or as a line (a short one also as a phrase),
     the numbers, and each object as a record. With `wanted`, only the strings holding a written token, and the
     objects with two written leaves, are read on."""
     if wanted is None:
         for string in scan.strings:
-            yield from _string_units(_unescaped(string), None)
-        yield from _bulk_units(_JSON_STRING.sub(" ", _JSON_KEY.sub(" ", text)), None)
+            yield from _string_units(string, None)
+        yield from _bulk_units(scan.bare, None)
         yield from _records(scan.value, None)
         return
     yield from (_time_unit(t) for t in scan.times if not t.isdisjoint(wanted.times))
@@ -504,13 +531,9 @@ def _json_units(text: str, scan: _Scanned, wanted: Wanted | None) -> Iterator[Un
     for string in scan.strings:
         low = string.lower()
         if any(hit in low for hit in hits):
-            yield from _string_units(_unescaped(string), wanted)
+            yield from _string_units(string, wanted)
     if len(relevant) >= 2:
         yield from _records(scan.value, wanted)
-
-
-def _unescaped(string: str) -> str:
-    return json.loads(f'"{string}"') if "\\" in string else string
 
 
 def clear_caches() -> None:
@@ -537,7 +560,7 @@ def units(text: str, wanted: Wanted | None = None) -> list[Unit]:
     with `wanted`, only those that hold something written (the others cannot be found again)."""
     scan = scanned(text)
     value = scan.value
-    found = list(_json_units(text, scan, wanted)) if value is not None else list(_text_units(text, wanted))
+    found = list(_json_units(scan, wanted)) if value is not None else list(_text_units(text, wanted))
     if value is None and len(text) <= MAX_VALUE_CHARS:
         atoms = _atoms(_TOKEN.findall(_times(text, searched=False)[1]))
         if 2 <= len(atoms) <= MAX_PHRASE_WORDS:  # a short answer is a value whole, however plain its words
@@ -559,21 +582,7 @@ def identifiers(value: Any) -> frozenset[str]:
 
 def is_empty(text: str) -> bool:
     """A negative result: JSON whose every list is empty (at least one list), or an empty text."""
-    value = scanned(text).value
-    if value is None:
-        return not text.strip()
-    lists = list(_lists(value))
-    return bool(lists) and not any(lists)
-
-
-def _lists(value: Any) -> Iterator[list[Any]]:
-    if isinstance(value, list):
-        yield value
-        for item in value:
-            yield from _lists(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _lists(item)
+    return scanned(text).empty
 
 
 VERBS = frozenset(
