@@ -10,7 +10,9 @@
     ├── ModelError            a provider call that failed for good, after any retries; `kind` a ModelErrorKind
     ├── McpError              an MCP server that cannot be reached or died (the pool turns these into tool
     │                         errors the model reads; they reach callers only from connecting)
-    └── ScratchpadError       a Scratchpad store or extraction that cannot be served; `kind` says which
+    ├── ScratchpadError       a Scratchpad store or extraction that cannot be served; `kind` says which
+    └── ReportError           a postmortem that cannot be written as asked (an unknown format, charts
+                              that cannot be exported as images)
 
 `str(error)` is the message for people (it names the file, key, run or tool concerned); `kind` is short
 and stable, for code. Errors that tools and models hit during a run do not raise: they become events
@@ -44,6 +46,7 @@ ErrorKind = Literal[
     ModelErrorKind,
     McpErrorKind,
     ScratchpadErrorKind,
+    "report",
 ]
 """Every `AuraError.kind`."""
 
@@ -123,3 +126,9 @@ class ScratchpadError(AuraError):
     """A Scratchpad store or extraction that cannot be served; `kind` says which."""
 
     kind: ScratchpadErrorKind = "store_failed"
+
+
+class ReportError(AuraError):
+    """A postmortem that cannot be written as asked: an unknown format, charts that cannot be exported."""
+
+    kind: ErrorKind = "report"

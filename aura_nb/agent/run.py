@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aura_nb.agent.checkpoint import RunState, state_at
 from aura_nb.agent.control import RunControl
@@ -39,6 +39,9 @@ from aura_nb.trace.record import RunRecord
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import EVENTS_FILE
 
+if TYPE_CHECKING:
+    from aura_nb.report import Postmortem
+
 
 def new_run_id() -> str:
     """Sortable, readable and unique: `YYYYmmdd-HHMMSS-xxxxxx`."""
@@ -52,6 +55,13 @@ class Run(RunRecord):
     def scratchpad(self) -> Explorer:
         """The run's stored outputs, explored with the model's tools: `run.scratchpad.grep(blob_id, "ERROR")`."""
         return Explorer(self.dir)
+
+    def postmortem(self, *, model: Model | None = None) -> Postmortem:
+        """A postmortem of this run from its record (offline writer; with `model`, the LLM writer drafts the
+        prose, its citations checked): `run.postmortem().save("postmortem.md")`."""
+        from aura_nb.report import postmortem  # plotly: only when a postmortem is written
+
+        return postmortem(self, model=model)
 
     def __init__(self, recorder: Recorder, *, control: RunControl | None = None, directory: Path | None = None) -> None:
         super().__init__(recorder, directory=directory)

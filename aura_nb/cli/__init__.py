@@ -2,7 +2,7 @@
 
 One module per group of commands, each adding its subcommands with `register(subparsers)`: `runs`
 (runs, show), `demo`, `fork` (replay, fork), `bench`, `scratchpad` (patterns, scratchpad), `sandbox`,
-`chaos`. A command imports what it needs (pandas, the MCP and provider SDKs) only when it runs, so the
+`chaos`, `postmortem`. A command imports what it needs (pandas, the MCP and provider SDKs) only when it runs, so the
 command line starts fast.
 
 Nothing a user types ends in a traceback: a bad option is argparse's usage message (exit 2), an
@@ -20,11 +20,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO, cast
 
-from aura_nb.cli import bench, chaos, demo, fork, runs, sandbox, scratchpad
+from aura_nb.cli import bench, chaos, demo, fork, postmortem, runs, sandbox, scratchpad
 from aura_nb.cli.common import TerminalSafe, describe_os_error
 from aura_nb.errors import AuraError
 
-COMMANDS = (runs, demo, fork, bench, scratchpad, sandbox, chaos)
+COMMANDS = (runs, demo, fork, bench, scratchpad, sandbox, chaos, postmortem)
 BROKEN_PIPE = 141
 """The exit status of a command whose reader went away (128 + SIGPIPE, as the shell reports it)."""
 DEBUG_VARIABLE = "AURA_DEBUG"

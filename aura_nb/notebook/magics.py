@@ -16,6 +16,7 @@ import os
 import shlex
 import textwrap
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
@@ -25,9 +26,11 @@ from pydantic import ValidationError
 from aura_nb.agent.run import Run
 from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
+from aura_nb.models.factory import make_model
 from aura_nb.notebook.bundle import run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
+from aura_nb.report import format_of
 from aura_nb.trace.record import RunRecord
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
@@ -43,6 +46,7 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura answer RUN TEXT                   answer the question a run ended on (needs_input); it goes on as a fork
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
+%aura postmortem [RUN] [--format md|html|ipynb] [--out PATH] [--model PROVIDER[:NAME]]   write a postmortem
 %aura help                              this help"""
 
 
@@ -96,6 +100,11 @@ CONNECT.add_argument("--header", action="append", default=[], metavar="K=V")
 CONNECT.add_argument("--env", action="append", default=[], metavar="K=V")
 CONNECT.add_argument("--timeout", type=float, metavar="SECONDS")
 CONNECT_USAGE = CONNECT.format_usage().strip()
+POSTMORTEM = _parser("%aura postmortem")
+POSTMORTEM.add_argument("run", nargs="?")
+POSTMORTEM.add_argument("--format", choices=["md", "html", "ipynb"])
+POSTMORTEM.add_argument("--out")
+POSTMORTEM.add_argument("--model")
 
 FORK = _parser("%aura fork")
 FORK.add_argument("target", metavar="RUN:STEP")
@@ -343,6 +352,17 @@ class AuraMagics(Magics):
 
     def _cmd_trace(self, rest: list[str]) -> Any:
         return self.session.find(rest[0] if rest else None).frame()
+
+    def _cmd_postmortem(self, rest: list[str]) -> Any:
+        """Show the run's postmortem; with --out or --format also write it (Markdown charts as PNG beside it)."""
+        args = POSTMORTEM.parse_args(rest)
+        run = self.session.find(args.run)
+        model = make_model(self.session.model_settings(args.model)) if args.model else None
+        report = run.postmortem(model=model)
+        if args.out or args.format:
+            out = Path(args.out) if args.out else Path(f"postmortem-{run.id}.{args.format}")
+            print(f"aura: wrote {report.save(out, format_of(out, args.format))}")
+        return report
 
 
 def load_ipython_extension(shell: Any) -> None:

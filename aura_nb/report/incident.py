@@ -1,0 +1,197 @@
+"""What the tool results say about the incident: alerts, changes and error log lines, found by shape.
+
+Nothing here knows a particular MCP server. A record is an *alert* when it sits in a list under a key that
+names alerts (or carries an `alertname` label) and has a start time; a *change* when it sits under a key that
+names changes, deploys or releases, or its `kind`/`type` says deploy, config, flag, release, rollout,
+migration or rollback, and it has a time; an *error line* is a log line (in a tool's text, in a Scratchpad
+extraction, or a JSON log record) at an error level with a timestamp. Every fact keeps the step it came from
+and, for an extraction, the blob and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aura_nb.textdata.timestamps import TIME_FIELD, find_timestamp, parse_timestamp
+
+MAX_DEPTH = 6
+MAX_ITEMS = 2000
+MAX_LINES = 50_000
+"""Lines of one tool result scanned for error lines (a result past that is read up to it)."""
+
+START_KEYS = ("starts_at", "startsAt", "activeAt", "active_at", "fired_at", "firedAt", "started_at", "start", "since")
+END_KEYS = ("ends_at", "endsAt", "resolved_at", "resolvedAt", "ended_at", "end")
+TIME_KEYS = ("ts", "time", "timestamp", "at", "date", "datetime", "created_at", "started_at", "deployed_at")
+NAME_KEYS = ("name", "alertname", "alert", "title", "rule")
+SERVICE_KEYS = ("service", "service_name", "app", "application", "component", "job")
+SUMMARY_KEYS = ("summary", "description", "message", "title", "msg")
+ID_KEYS = ("id", "change_id", "key", "sha", "revision")
+CHANGE_KINDS = re.compile(r"deploy|config|flag|release|rollout|rollback|migration|infra|upgrade|scal", re.I)
+CHANGE_LISTS = re.compile(r"change|deploy|release|rollout|audit", re.I)
+ALERT_LISTS = re.compile(r"alert", re.I)
+ERROR_LEVEL = re.compile(
+    r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|PANIC|EMERG)\b|\blevel\W{1,3}(?:error|fatal|critical)\b", re.IGNORECASE
+)
+LEVEL_KEYS = ("level", "severity", "lvl", "log_level", "levelname")
+NUMBERED = re.compile(r"^\s*(?:e\.g\. )?(?:line )?(\d+)[:-]\s?(.*)$")
+"""An extraction's numbered line (`4987: text`, `e.g. line 4987: text`; grep's context lines use `-`)."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert a tool returned: its name, where, how bad, since when (epoch seconds), and the step."""
+
+    name: str
+    service: str | None
+    severity: str | None
+    state: str | None
+    starts: float
+    ends: float | None
+    summary: str
+    step: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change (deploy, configuration, flag …) a tool returned, with its time and the step."""
+
+    id: str | None
+    at: float
+    service: str | None
+    kind: str | None
+    summary: str
+    step: int
+
+    @property
+    def label(self) -> str:
+        return " ".join(part for part in (self.id, f"({self.summary})" if self.summary else "") if part) or "change"
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    """A log line at an error level, its time, the step that returned it and, for an extraction, the blob line."""
+
+    at: float
+    text: str
+    step: int
+    blob: str | None = None
+    line: int | None = None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _labels(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's fields with its `labels` and `annotations` (Prometheus/Alertmanager) folded in."""
+    merged = dict(record)
+    for key in ("labels", "annotations"):
+        nested = record.get(key)
+        if isinstance(nested, dict):
+            merged = {**nested, **merged}
+    return merged
+
+
+def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((_text(record[k]) for k in keys if _text(record.get(k))), None)
+
+
+def _time(record: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+    for key in keys:
+        if key in record:
+            found = parse_timestamp(record[key])
+            if found is not None:
+                return found
+    for key, value in record.items():
+        if isinstance(key, str) and TIME_FIELD.search(key):
+            found = parse_timestamp(value)
+            if found is not None:
+                return found
+    return None
+
+
+def records(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every dict in a list inside `value` (depth- and size-limited), with the key of its list."""
+
+    def walk(node: Any, key: str, depth: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        if depth > MAX_DEPTH:
+            return
+        if isinstance(node, list):
+            for item in node[:MAX_ITEMS]:
+                if isinstance(item, dict):
+                    yield key, item
+                yield from walk(item, key, depth + 1)
+        elif isinstance(node, dict):
+            for child_key, child in node.items():
+                if isinstance(child, list | dict):
+                    yield from walk(child, str(child_key), depth + 1)
+
+    yield from walk(value, "", 0)
+
+
+def alert_of(key: str, record: dict[str, Any], step: int) -> Alert | None:
+    fields = _labels(record)
+    if not (ALERT_LISTS.search(key) or "alertname" in fields):
+        return None
+    starts = _time(record, START_KEYS)
+    name = _first(fields, NAME_KEYS)
+    if starts is None or name is None:
+        return None
+    return Alert(
+        name=name,
+        service=_first(fields, SERVICE_KEYS),
+        severity=_first(fields, ("severity", "priority", "level")),
+        state=_first(record, ("state", "status")),
+        starts=starts,
+        ends=_time(record, END_KEYS),
+        summary=_first(fields, SUMMARY_KEYS) or "",
+        step=step,
+    )
+
+
+def change_of(key: str, record: dict[str, Any], step: int) -> Change | None:
+    kind = _first(record, ("kind", "type", "change_type", "category"))
+    if not (CHANGE_LISTS.search(key) or (kind is not None and CHANGE_KINDS.search(kind))):
+        return None
+    at = _time(record, TIME_KEYS)
+    if at is None:
+        return None
+    summary = _first(record, SUMMARY_KEYS) or ""
+    change_id = next((str(record[k]) for k in ID_KEYS if isinstance(record.get(k), str | int)), None)
+    return Change(change_id, at, _first(_labels(record), SERVICE_KEYS), kind, summary, step)
+
+
+def _record_error(record: dict[str, Any], step: int) -> ErrorLine | None:
+    level = _first(record, LEVEL_KEYS)
+    if level is None or not ERROR_LEVEL.search(f"level={level}"):
+        return None
+    at = _time(record, TIME_KEYS)
+    if at is None:
+        return None
+    message = _first(record, SUMMARY_KEYS) or ""
+    service = _first(record, SERVICE_KEYS)
+    return ErrorLine(at, f"{service}: {message}" if service else message, step)
+
+
+def error_lines(text: str, step: int, blob: str | None = None) -> Iterator[ErrorLine]:
+    """The error-level, timestamped lines of a tool's text; numbered lines (an extraction's) keep their number."""
+    for raw in text.splitlines()[:MAX_LINES]:
+        if not ERROR_LEVEL.search(raw):
+            continue
+        numbered = NUMBERED.match(raw) if blob is not None else None
+        line, body = (int(numbered.group(1)), numbered.group(2)) if numbered else (None, raw)
+        stamp = find_timestamp(body)
+        at = parse_timestamp(stamp) if stamp is not None else None
+        if at is not None:
+            yield ErrorLine(at, body.strip(), step, blob if line is not None else None, line)
+
+
+def json_error_lines(value: Any, step: int) -> Iterator[ErrorLine]:
+    """JSON log records (a level field at an error level, a time) in a tool result."""
+    for _, record in records(value):
+        found = _record_error(record, step)
+        if found is not None:
+            yield found
