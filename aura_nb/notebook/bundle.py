@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aura_nb.contracts import RunStatus
-from aura_nb.events import Event, RunStarted
+from aura_nb.events import Event, RunFinished, RunStarted
 from aura_nb.notebook.html import run_html
+from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.findings import Finding, analyse
 from aura_nb.trace.projection import VERSION, RunProjection, project, recorded_trace_id, run_schema
 from aura_nb.trace.record import RunRecord
@@ -72,15 +73,23 @@ def run_bundle(
     return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)))
 
 
-def run_metadata(events: Iterable[Event], *, trace_id: str | None = None) -> dict[str, Any]:
-    """Output metadata identifying the run: `{"aura": {run_id, trace_id, model, schema_version}}`."""
+def run_metadata(
+    events: Iterable[Event], *, trace_id: str | None = None, run_id: str | None = None, status: str | None = None
+) -> dict[str, Any]:
+    """Output metadata identifying the run: `{"aura": {run_id, trace_id, model, question, started, status,
+    schema_version}}` (`started` ISO 8601 UTC; `status` as read from the events unless given). `%%aura`
+    attaches it to its output, and the notebook keeps it in the cell's metadata (`aura_nb.notebook.provenance`)."""
     events = list(events)
     started = next((e for e in events if isinstance(e, RunStarted)), None)
+    finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
     return {
         "aura": {
-            "run_id": events[0].run_id if events else "",
+            "run_id": run_id or (events[0].run_id if events else ""),
             "trace_id": trace_id or recorded_trace_id(started),
             "model": started.model if started is not None else "",
+            "question": started.question if started is not None else "",
+            "started": format_epoch(started.ts) if started is not None else None,
+            "status": status or (finished.status if finished is not None else "interrupted"),
             "schema_version": SCHEMA_VERSION,
         }
     }
@@ -88,4 +97,4 @@ def run_metadata(events: Iterable[Event], *, trace_id: str | None = None) -> dic
 
 def run_mimebundle(run: RunRecord, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """How a notebook displays a run (registered by `%load_ext aura_nb`): its record and output metadata."""
-    return bundle_of(run.record()), run_metadata(run.events, trace_id=run.trace_id)
+    return bundle_of(run.record()), run_metadata(run.events, trace_id=run.trace_id, run_id=run.id, status=run.status)

@@ -25,7 +25,7 @@ from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
-from aura_nb.notebook.bundle import run_mimebundle
+from aura_nb.notebook.bundle import run_metadata, run_mimebundle
 from aura_nb.notebook.charts import figure_bundle
 
 STATIC = Path(__file__).parent / "static"
@@ -106,7 +106,8 @@ class LiveRun:
     def show(self) -> LiveRun:
         """Display the view (and a slot for charts) in the current cell and follow the run."""
         self.origin = contextvars.copy_context()
-        self.handle = display(self.box, display_id=True)
+        metadata = run_metadata(self.run.events, run_id=self.run.id, status=self.run.status)
+        self.handle = display(self.box, display_id=True, metadata=metadata)
         self.charts = display({"text/plain": ""}, raw=True, display_id=True)
         self.run.recorder.subscribe(self.on_event)
         if self.run.task is not None:

@@ -14,6 +14,8 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
+from aura_nb.notebook.provenance import stamp
+
 
 def record_notebook(run_dir: Path, title: str, intro: str = "") -> nbformat.NotebookNode:
     """The (unexecuted) notebook for the run stored in `run_dir`."""
@@ -48,6 +50,7 @@ def write_record_notebook(run_dir: Path, path: Path, title: str, intro: str = ""
         finally:
             if kernel.has_kernel:
                 kernel.shutdown_kernel(now=True)
+    stamp(notebook)  # the run's provenance into the cell's metadata: it survives clearing the outputs
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
