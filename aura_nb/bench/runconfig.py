@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aura_nb.config import ModelSettings, read_toml
 from aura_nb.errors import ConfigError
+from aura_nb.mcp.chaos import check_chaos  # validates in the proxy's own process
 
 DEFAULT_MODEL = "offline"
 CASE_TIMEOUT = 900.0
@@ -90,8 +91,6 @@ def parse_variant(spec: str, base: RunConfig) -> RunConfig:
 
 def _chaos(value: str, spec: str) -> str | dict[str, Any] | None:
     """A `chaos=` value: `off`, a profile (`a+b` for several), or `@file` (TOML: a [chaos] table or top level)."""
-    from aura_nb.mcp.chaos import check_chaos  # validates in the proxy's own process
-
     if value.lower() in ("off", "none", "no"):
         return None
     chaos: str | dict[str, Any]

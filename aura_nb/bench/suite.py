@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from aura_nb.config import ServerSpec, error_location, load_settings, read_toml
 from aura_nb.contracts import Severity
 from aura_nb.errors import ConfigError, SuiteError
+from aura_nb.mcp.chaos import check_chaos
 from aura_nb.sandbox.faults import FAULTS
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -311,8 +312,6 @@ def _servers(path: Path, raw: Any) -> dict[str, ServerSpec]:
 
 def _check_chaos(path: Path, cases: list[Case], servers: Mapping[str, ServerSpec]) -> None:
     """Validate every distinct chaos table once, the way the proxy will (it runs as its own process)."""
-    from aura_nb.mcp.chaos import check_chaos
-
     places = [(f"servers.{name}.chaos", spec.chaos) for name, spec in servers.items() if spec.chaos is not None]
     places += [(f"cases[{i}] (id {c.id!r}): chaos", c.chaos) for i, c in enumerate(cases) if c.chaos is not None]
     checked: set[str] = set()

@@ -16,6 +16,7 @@ from aura_nb.config import REPLAY_REFUSED, ModelSettings
 from aura_nb.errors import ConfigError
 from aura_nb.models.anthropic import DEFAULT_MODEL, AnthropicModel
 from aura_nb.models.base import Model
+from aura_nb.models.offline import OfflineInvestigator
 from aura_nb.models.openai_compat import OpenAIModel
 
 Builder = Callable[[ModelSettings], Model]
@@ -67,8 +68,6 @@ def build_openai(settings: ModelSettings) -> Model:
 
 def build_offline(settings: ModelSettings) -> Model:
     """The deterministic offline investigator (a baseline for the built-in sandbox; needs no key, no network)."""
-    from aura_nb.models.offline import OfflineInvestigator
-
     return OfflineInvestigator()
 
 
