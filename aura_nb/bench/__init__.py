@@ -16,16 +16,18 @@ from aura_nb.lazy import lazy_getattr
 if TYPE_CHECKING:
     from aura_nb.bench.api import bench
     from aura_nb.bench.grade import Grade, grade_run
-    from aura_nb.bench.investigate import investigate_case
+    from aura_nb.bench.investigate import investigate_case, investigate_servers
     from aura_nb.bench.report import html_report, summary
     from aura_nb.bench.runconfig import RunConfig
     from aura_nb.bench.runner import run_suite
-    from aura_nb.bench.suite import Case, Rubric, Suite, load_suite
+    from aura_nb.bench.suite import Case, Fact, Judge, Rubric, Suite, load_suite
     from aura_nb.errors import SuiteError
 
 _EXPORTS = {
     "Case": "aura_nb.bench.suite",
+    "Fact": "aura_nb.bench.suite",
     "Grade": "aura_nb.bench.grade",
+    "Judge": "aura_nb.bench.suite",
     "Rubric": "aura_nb.bench.suite",
     "RunConfig": "aura_nb.bench.runconfig",
     "Suite": "aura_nb.bench.suite",
@@ -34,6 +36,7 @@ _EXPORTS = {
     "grade_run": "aura_nb.bench.grade",
     "html_report": "aura_nb.bench.report",
     "investigate_case": "aura_nb.bench.investigate",
+    "investigate_servers": "aura_nb.bench.investigate",
     "load_suite": "aura_nb.bench.suite",
     "run_suite": "aura_nb.bench.runner",
     "summary": "aura_nb.bench.report",
@@ -56,7 +59,9 @@ sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "Case",
+    "Fact",
     "Grade",
+    "Judge",
     "Outcome",
     "Rubric",
     "RunConfig",
@@ -67,6 +72,7 @@ __all__ = [
     "grade_run",
     "html_report",
     "investigate_case",
+    "investigate_servers",
     "load_suite",
     "run_suite",
     "summary",
