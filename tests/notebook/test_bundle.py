@@ -44,6 +44,7 @@ from aura_nb.notebook import (
     run_schema,
 )
 from aura_nb.scratchpad import Scratchpad
+from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.series import MAX_POINTS, find_series
 
 QUESTION = "Why is checkout failing? <b>& friends</b>"
@@ -169,8 +170,17 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
     assert bundle["text/plain"] == run.summary() + "\n\n" + ANSWER
 
     # the output metadata
+    started = next(e for e in run.events if isinstance(e, RunStarted))
     assert metadata == {
-        "aura": {"run_id": run.id, "trace_id": doc["trace_id"], "model": "scripted", "schema_version": 2}
+        "aura": {
+            "run_id": run.id,
+            "trace_id": doc["trace_id"],
+            "model": "scripted",
+            "question": started.question,
+            "started": format_epoch(started.ts),
+            "status": run.status,
+            "schema_version": 2,
+        }
     }
     # and the record read back from the run log is the same story
     loaded = run_document(Run.load(run.dir).events)  # type: ignore[arg-type]
