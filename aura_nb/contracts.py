@@ -107,6 +107,7 @@ ToolErrorType = Literal[
     "invalid_tool_input",
     "harness_error",
     "invalid_submission",
+    "outcome_unknown",
     # from the Scratchpad: `scratchpad_<ExtractionErrorCode>`, and an output it could not store
     "scratchpad_store_failed",
     "scratchpad_bad_argument",
@@ -126,13 +127,15 @@ error), `malformed_result`. The harness: `not_allowed` (outside the task's tools
 a correction turn only the agent's hand-back tool runs), `duplicate_call` (refused as a repeat, in logs written
 before the loop guard judged by outcome), `invalid_tool_input` (the model's input was not a JSON object, even
 after a retry; not run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back
-tool rejected its arguments). The Scratchpad: `scratchpad_store_failed` and `scratchpad_<ExtractionErrorCode>`."""
+tool rejected its arguments), `outcome_unknown` (a resumed run's call that had started before the crash and left
+no result: it may have run, so it is not run again). The Scratchpad: `scratchpad_store_failed` and
+`scratchpad_<ExtractionErrorCode>`."""
 
 Severity = Literal["info", "warning", "error"]
 """How bad a behaviour finding is."""
 
 REFUSED_ERROR_TYPES: frozenset[str] = frozenset(
-    {"duplicate_call", "not_allowed", "correction_only", "invalid_tool_input"}
+    {"duplicate_call", "not_allowed", "correction_only", "invalid_tool_input", "outcome_unknown"}
 )
 """`error_type`s of calls the harness refused without running them."""
 

@@ -25,9 +25,10 @@ from typing import Literal
 
 from aura_nb.contracts import ExtractionErrorCode, ModelErrorKind
 
-RunLogErrorKind = Literal["no_log", "corrupt_log", "unknown_run", "ambiguous_run"]
+RunLogErrorKind = Literal["no_log", "corrupt_log", "unknown_run", "ambiguous_run", "run_in_use"]
 """`no_log` (no events.jsonl where one should be), `corrupt_log` (a line that is not a valid event),
-`unknown_run` (no run with that id or prefix), `ambiguous_run` (a prefix that matches several)."""
+`unknown_run` (no run with that id or prefix), `ambiguous_run` (a prefix that matches several),
+`run_in_use` (another writer holds the run: a concurrent resume, or the run is still running)."""
 
 McpErrorKind = Literal["server_unavailable", "authentication_failed", "server_crashed"]
 """`server_unavailable` (cannot start or connect), `authentication_failed` (a remote server refused the

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
 from aura_nb.content import Message, ModelResponse, ToolResult, Usage
 from aura_nb.contracts import (
@@ -55,6 +55,12 @@ class EventBase(BaseModel):
     agent: str = ""
     ts: float = Field(default_factory=time.time)
     duration: float = 0.0
+    _unknown_fields: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def unknown_fields(self) -> dict[str, Any]:
+        """Fields of the logged event this version does not know (a newer writer's), by dotted path; kept unread."""
+        return self._unknown_fields
 
 
 class RunStarted(EventBase):
@@ -214,6 +220,16 @@ class ToolCall(EventBase):
     error_type: ToolErrorType | None = None
 
 
+class ToolStarted(EventBase):
+    """Tool call `call_id` is about to execute: written before the call, so a run resumed after a crash
+    knows a call without its `tool_call` may have run (its outcome is unknown) and does not run it again."""
+
+    kind: Literal["tool_started"] = "tool_started"
+    tool: str
+    call_id: str = ""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
 class ToolProgress(EventBase):
     kind: Literal["tool_progress"] = "tool_progress"
     call_id: str = ""
@@ -295,6 +311,19 @@ class ErrorEvent(EventBase):
     recoverable: bool = True
 
 
+class UnknownEvent(EventBase):
+    """A logged event this version cannot read (a kind or a shape from a newer writer), kept as written.
+
+    `written_kind` is the kind it was logged with, `reason` why it could not be read, `data` the whole
+    logged object; the base fields (seq, agent, ts, ...) are taken from it where they are readable.
+    """
+
+    kind: Literal["unknown"] = "unknown"
+    written_kind: str = ""
+    reason: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunFinished(EventBase):
     kind: Literal["run_finished"] = "run_finished"
     status: RunStatus = "finished"
@@ -321,6 +350,7 @@ Event = Annotated[
     | HarnessNote
     | ModelCall
     | ModelDelta
+    | ToolStarted
     | ToolCall
     | ToolProgress
     | ChaosInjected
@@ -331,6 +361,7 @@ Event = Annotated[
     | Instruction
     | Control
     | ErrorEvent
+    | UnknownEvent
     | RunFinished,
     Field(discriminator="kind"),
 ]

@@ -32,6 +32,7 @@ from aura_nb.events import (
     ModelCall,
     ModelDelta,
     ToolCall,
+    ToolStarted,
     new_span_id,
 )
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
@@ -353,6 +354,11 @@ class AgentLoop:
         if self._correcting and block.name not in self.handback:
             message = f"{block.name} did not run: this is the correction turn, in which {self.finish}"
             return ToolOutcome.failure(message, "correction_only", server="aura")
+        self.recorder.emit(  # before it runs: a resume knows a call without a result may have run
+            ToolStarted(
+                parent_span_id=ctx.span_id, agent=self.name, tool=block.name, call_id=block.id, arguments=block.input
+            )
+        )
         try:
             return await self.toolbox.call_tool(block.name, block.input, ctx)
         except Exception as exc:  # a toolbox must not raise; if one does, the model still gets an answer

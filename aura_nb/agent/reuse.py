@@ -19,7 +19,7 @@ from typing import Any
 from aura_nb.agent.control import RunControl
 from aura_nb.content import ToolResult, call_fingerprint
 from aura_nb.errors import ForkError
-from aura_nb.events import Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall
+from aura_nb.events import ErrorEvent, Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall, ToolStarted
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
@@ -55,6 +55,13 @@ class Recorded:
                 self.calls[_call_key(step.agent, step.call_id, step.tool, step.arguments)] = step
         if replaced:
             raise ForkError(f"no tool call with id {', '.join(sorted(replaced))} among the first {at_step} steps")
+        ended = {(e.agent, e.call_id) for e in events if isinstance(e, ToolCall)}
+        self.unfinished: dict[CallKey, ToolStarted] = {
+            _call_key(e.agent, e.call_id, e.tool, e.arguments): e
+            for e in events
+            if isinstance(e, ToolStarted) and (e.agent, e.call_id) not in ended
+        }
+        """Calls that started and left no result (the process died during them): their outcome is unknown."""
         kept = {step.call_id for step in self.calls.values()}
         self.scratchpad_events: dict[str, list[ScratchpadStored | ScratchpadExtracted]] = defaultdict(list)
         for event in events:
@@ -110,7 +117,10 @@ class ReusingToolbox:
         return await self.inner.list_tools()
 
     async def call_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        step = self.recorded.calls.pop(_call_key(ctx.agent, ctx.call_id, name, arguments), None)
+        key = _call_key(ctx.agent, ctx.call_id, name, arguments)
+        if key in self.recorded.unfinished:
+            return _outcome_unknown(self.recorded.unfinished.pop(key), ctx)
+        step = self.recorded.calls.pop(key, None)
         if step is None:
             return await self.inner.call_tool(name, arguments, ctx)
         if step.result_ref and self.scratchpad is not None and self.blobs_from is not None:
@@ -130,6 +140,20 @@ class ReusingToolbox:
             intercepted=step.intercepted,
             replayed=True,
         )
+
+
+def _outcome_unknown(started: ToolStarted, ctx: ToolContext) -> ToolOutcome:
+    """A call the interrupted run started but never saw end: reported, not run again (it may have run)."""
+    message = (
+        f"outcome unknown: {started.tool} was called before the run was interrupted and no result was recorded; "
+        "it may have run (with any side effects), so it was not run again. Check its effect before repeating it."
+    )
+    ctx.emit(
+        ErrorEvent(
+            parent_span_id=ctx.span_id, agent=ctx.agent, message=message, error_type="outcome_unknown", where="tool"
+        )
+    )
+    return ToolOutcome.failure(message, "outcome_unknown")
 
 
 class ForkControl(RunControl):

@@ -37,6 +37,7 @@ from aura_nb.trace.frames import step_events
 from aura_nb.trace.otel import SpanBridge
 from aura_nb.trace.record import RunRecord
 from aura_nb.trace.recorder import Recorder
+from aura_nb.trace.runlock import RunLock
 from aura_nb.trace.runlog import EVENTS_FILE
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class Run(RunRecord):
     def unfinished_status(self) -> RunStatus:
         if self.control.paused:
             return "paused"
-        return "running" if self.task is not None and not self.task.done() else "interrupted"
+        if self.task is None:  # not driven by this process: running while another writes it
+            return super().unfinished_status()
+        return "running" if not self.task.done() else "interrupted"
 
     def pause(self) -> None:
         """Hold every agent at its next step boundary."""
@@ -325,21 +328,33 @@ def _announce_fork(recorder: Recorder, parent_id: str, at: int, edits: dict[str,
 async def resume_crashed(run: RunRecord, setup: Setup) -> Run:
     """Continue a run whose process died, in place: recorded steps are reused, the rest runs live.
 
-    The interrupted log is kept as `events.interrupted-N.jsonl`; the new log holds the whole run.
+    The resume holds the run's lock from the start, so a second resume of the same run (or one of a run
+    still being written elsewhere) fails with `RunLogError(kind="run_in_use")` instead of running its
+    calls again. A call that had started but left no result is not run again: its outcome is unknown,
+    and the agent is told so. The interrupted log is kept as `events.interrupted-N.jsonl`; the new log
+    holds the whole run.
     """
-    if run.dir is None:
+    run_dir = run.dir
+    if run_dir is None:
         raise ForkError("only a run with a directory can be resumed")
-    if run.status in ("finished", "failed", "stopped"):
-        raise ForkError(f"run {run.id} already ended ({run.status}); fork it instead")
-    events = list(run.events)
-    at = len(step_events(events))
-    number = len(list(run.dir.glob("events.interrupted-*.jsonl"))) + 1
-    (run.dir / EVENTS_FILE).rename(run.dir / f"events.interrupted-{number}.jsonl")
+    lock = RunLock.take(run_dir)
+    try:
+        run = RunRecord.load(run_dir)  # as it is now, under the lock: an earlier resume may have ended it
+        if run.status in ("finished", "failed", "stopped"):
+            raise ForkError(f"run {run.id} already ended ({run.status}); fork it instead")
+        events = list(run.events)
+        at = len(step_events(events))
+        number = len(list(run_dir.glob("events.interrupted-*.jsonl"))) + 1
+        (run_dir / EVENTS_FILE).rename(run_dir / f"events.interrupted-{number}.jsonl")
+        recorder = Recorder(run.id, run_dir, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
     recorded = Recorded(events, at)
     reusing = recorded.model(setup.model)
-    resumed = Run(Recorder(run.id, run.dir), control=ForkControl(reusing, message=None, systems={}))
+    resumed = Run(recorder, control=ForkControl(reusing, message=None, systems={}))
     resumed.recorder.subscribe(_announce_fork(resumed.recorder, run.id, at, {"resume": True}))
-    return await _drive(resumed, run.question, setup, reuse=Reuse(recorded, reusing, run.dir))
+    return await _drive(resumed, run.question, setup, reuse=Reuse(recorded, reusing, run_dir))
 
 
 def replay_run(run: RunRecord, *, subscriber: Callable[[EventBase], None] | None = None) -> Run:

@@ -64,9 +64,12 @@ from aura_nb.events import (
     TaskFinished,
     TaskStarted,
     ToolCall,
+    UnknownEvent,
 )
 from aura_nb.trace.findings import Finding
 from aura_nb.trace.frames import STEP_COLUMNS, step_events
+from aura_nb.trace.lenient import unread_summary
+from aura_nb.trace.runlog import LogProblem
 from aura_nb.trace.series import MAX_SERIES, find_alerts, find_series, result_json
 
 VERSION: Literal[2] = 2
@@ -664,11 +667,13 @@ def project(
     status: RunStatus | None = None,
     trace_id: str | None = None,
     findings: Sequence[Finding] = (),
+    log_problems: Sequence[LogProblem] = (),
 ) -> RunProjection:
     """The projection of a run's events.
 
     `status` overrides the status read from the events (a live run is "running" until it finishes);
-    `trace_id` is the OpenTelemetry trace of the run when known; `findings` are its behaviour findings.
+    `trace_id` is the OpenTelemetry trace of the run when known; `findings` are its behaviour findings;
+    `log_problems` what reading its log skipped (shown among the errors, as are events kept unread).
     """
     events = [e for e in events if not e.ephemeral]
     started = next((e for e in events if isinstance(e, RunStarted)), None)
@@ -716,7 +721,8 @@ def project(
             )
             for e in events
             if isinstance(e, ErrorEvent)
-        ],
+        ]
+        + _log_notes(events, log_problems),
         instructions=[
             InstructionNote(agent=e.agent, text=_clip(e.text, PREVIEW_CHARS), at_s=round(max(0.0, e.ts - (t0 or 0)), 6))
             for e in events
@@ -726,6 +732,22 @@ def project(
         decisions=[_decision(e) for e in events if isinstance(e, Routed)],
         clarification=finished.clarification if finished is not None else None,
     )
+
+
+def _log_notes(events: list[Event], problems: Sequence[LogProblem]) -> list[ErrorNote]:
+    """The parts of the log this version could not read: lines skipped, events and fields kept unread."""
+    notes = [
+        ErrorNote(agent="", message=str(p), error_type="unreadable_line", where="log", recoverable=True)
+        for p in problems
+        if p.skipped
+    ]
+    for event in events:
+        summary = unread_summary(event)
+        if summary is not None:
+            kind = "unknown_event" if isinstance(event, UnknownEvent) else "unknown_fields"
+            message = _clip(f"event {event.seq}: {summary}", PREVIEW_CHARS)
+            notes.append(ErrorNote(agent=event.agent, message=message, error_type=kind, where="log", recoverable=True))
+    return notes
 
 
 def finding_views(findings: Iterable[Finding]) -> list[FindingView]:

@@ -21,7 +21,8 @@ from aura_nb.trace.findings import Finding, analyse
 from aura_nb.trace.frames import steps_frame
 from aura_nb.trace.projection import RunProjection, finding_views, project
 from aura_nb.trace.recorder import Recorder
-from aura_nb.trace.runlog import read_events
+from aura_nb.trace.runlock import RunLock
+from aura_nb.trace.runlog import LogProblem, read_events
 
 
 class RunRecord:
@@ -32,11 +33,17 @@ class RunRecord:
         """The run's event stream (read-only for a loaded run)."""
         self._directory = directory
         self._projection: tuple[tuple[int, RunStatus], RunProjection] | None = None
+        self.log_problems: list[LogProblem] = []
+        """The lines of a loaded log that could not be read (skipped, or kept unread), each naming its line."""
 
     @classmethod
     def load(cls, run_dir: Path) -> Self:
-        """The run whose log is in `run_dir` (finished, or interrupted mid-way)."""
-        return cls(Recorder(run_dir.name, None, events=read_events(run_dir)), directory=run_dir)
+        """The run whose log is in `run_dir` (finished, or interrupted mid-way); lines that cannot be read
+        are skipped or kept unread with a `RunLogWarning` and listed in `log_problems`."""
+        problems: list[LogProblem] = []
+        record = cls(Recorder(run_dir.name, None, events=read_events(run_dir, problems)), directory=run_dir)
+        record.log_problems = problems
+        return record
 
     @property
     def id(self) -> str:
@@ -79,8 +86,8 @@ class RunRecord:
         return finished.status if finished is not None else self.unfinished_status()
 
     def unfinished_status(self) -> RunStatus:
-        """The status of a run without `run_finished`: its process ended first."""
-        return "interrupted"
+        """The status of a run without `run_finished`: running while a process writes it, else interrupted."""
+        return "running" if self.dir is not None and RunLock.held(self.dir) else "interrupted"
 
     @property
     def answer(self) -> str:
@@ -126,7 +133,10 @@ class RunRecord:
         findings (`record()` adds them); rebuilt only when the log or the status changed."""
         key = (len(self.events), self.status)
         if self._projection is None or self._projection[0] != key:
-            self._projection = key, project(self.events, status=key[1], trace_id=self.trace_id)
+            self._projection = (
+                key,
+                project(self.events, status=key[1], trace_id=self.trace_id, log_problems=self.log_problems),
+            )
         return self._projection[1]
 
     def record(self) -> RunProjection:

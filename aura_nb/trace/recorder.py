@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from aura_nb.events import Event, EventBase
 from aura_nb.redaction import Redactor
+from aura_nb.trace.runlock import RunLock
 from aura_nb.trace.runlog import RunLogWriter
 
 Subscriber = Callable[[EventBase], None]
@@ -29,7 +30,8 @@ class Recorder:
     """Masks secrets, assigns `run_id` and `seq`, persists non-ephemeral events, notifies subscribers.
 
     `redactor` defaults to the built-in patterns plus the values of the environment's secret variables;
-    a run's setup adds its own (the servers' env and headers, `[secrets]`) with `redact_also`.
+    a run's setup adds its own (the servers' env and headers, `[secrets]`) with `redact_also`. With a
+    `run_dir` it writes the log there, holding the run's `RunLock` (`lock`, or one taken here) until `close()`.
     """
 
     def __init__(
@@ -39,13 +41,14 @@ class Recorder:
         events: list[Event] | None = None,
         *,
         redactor: Redactor | None = None,
+        lock: RunLock | None = None,
     ) -> None:
         self.run_id = run_id
         self.redactor = redactor if redactor is not None else Redactor.from_environment()
         self.run_dir = run_dir
         self.events: list[Event] = list(events or [])
         self._next_seq = self.events[-1].seq + 1 if self.events else 0
-        self._writer = RunLogWriter(run_dir) if run_dir is not None else None
+        self._writer = RunLogWriter(run_dir, lock) if run_dir is not None else None
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
         self._once: set[str] = set()

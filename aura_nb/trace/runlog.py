@@ -2,32 +2,38 @@
 
 Each event is written with a single `write(2)` on an `O_APPEND` descriptor,
 so a reader sees whole lines while the writer runs, and a writer killed with
-SIGKILL loses at most the line it was writing. `read_events` skips a
-trailing partial line and names any corrupt line in the middle; a log of an
-older `LOG_VERSION` is upgraded as it is read (`aura_nb.trace.upgrade`).
+SIGKILL loses at most the line it was writing. A log outlives its version:
+an older `LOG_VERSION` is upgraded as it is read (`aura_nb.trace.upgrade`);
+an event a newer writer wrote (unknown kind or fields) is kept unread
+(`aura_nb.trace.lenient`); a line that is no event is skipped with a
+`RunLogWarning` naming the file and the line (a torn last line, which a live
+writer may still be finishing, silently).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import Any
 
 from aura_nb.errors import RunLogError
-from aura_nb.events import EVENT_ADAPTER, LOG_VERSION, Event, EventBase, event_from_json
+from aura_nb.events import LOG_VERSION, Event, EventBase, event_from_json
+from aura_nb.trace.lenient import lenient_event, unknown_event, unread_summary
+from aura_nb.trace.runlock import RunLock
 from aura_nb.trace.upgrade import log_version, upgrade
 
 EVENTS_FILE = "events.jsonl"
 
 
 class RunLogWriter:
-    """Appends events to a run's log as they happen."""
+    """Appends events to a run's log as they happen, holding the run's `RunLock` (taken here unless given)."""
 
-    def __init__(self, run_dir: Path) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, run_dir: Path, lock: RunLock | None = None) -> None:
+        self.lock = lock or RunLock.take(run_dir)
         self.path = run_dir / EVENTS_FILE
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._ensure_line_boundary()
@@ -49,6 +55,7 @@ class RunLogWriter:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+            self.lock.release()
 
     def __enter__(self) -> RunLogWriter:
         return self
@@ -57,39 +64,84 @@ class RunLogWriter:
         self.close()
 
 
-def iter_events(path: Path) -> Iterator[Event]:
-    """Yield the events of a log file in order, tolerating a torn last line.
+class RunLogWarning(UserWarning):
+    """Part of a run log could not be read: a line skipped, or events a newer version wrote kept unread."""
 
-    A line that does not parse is skipped when it is a torn tail (the last
-    line, or a line cut off by a later crash-restart); an unparsable line that
-    was terminated normally raises `RunLogError` naming the file and line.
+
+@dataclass(frozen=True)
+class LogProblem:
+    """What could not be read at `line` of the log at `path`: a line `skipped`, or an event kept unread."""
+
+    path: Path
+    line: int
+    message: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def iter_events(path: Path, problems: list[LogProblem] | None = None) -> Iterator[Event]:
+    """Yield the events of a log file in order; what cannot be read is added to `problems` and warned about.
+
+    A line that is not a JSON object with a `kind` is skipped (a torn last line silently: its writer may
+    still be finishing it); an event this version does not fully know is yielded as far as it can be read.
     """
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
-    last = len(lines) - 1
+    last = len(lines)
     version: int | None = None  # read from the first event
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+    unread: dict[str, list[int]] = {}
+
+    def note(line: int, message: str, *, skipped: bool = True) -> None:
+        problem = LogProblem(path, line, message, skipped)
+        if problems is not None:
+            problems.append(problem)
+        warnings.warn(RunLogWarning(str(problem)), stacklevel=3)
+
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
+        if version == LOG_VERSION:
+            try:
+                yield event_from_json(line)
+                continue
+            except ValueError:
+                pass  # read leniently below
         try:
-            if version is None:
-                version = log_version(json.loads(raw))
-            if version == LOG_VERSION:
-                yield event_from_json(raw)
-            else:
-                yield EVENT_ADAPTER.validate_python(upgrade(json.loads(raw), version))
-        except (ValidationError, ValueError) as exc:
-            if number - 1 == last or not raw.rstrip().endswith(b"}"):
-                continue  # a torn write: the writer died mid-line
-            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            raise RunLogError(f"{path}:{number}: not a valid event: {reason}") from exc
+            raw = json.loads(line)
+        except ValueError:
+            if number < last:
+                note(number, "skipped a line that is not JSON" + (" (cut off mid-write)" if line[:1] == b"{" else ""))
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
+            note(number, "skipped a line that is not an event (a JSON object with a kind)")
+            continue
+        if version is None:
+            version = log_version(raw)
+        event = lenient_event(raw) if version == LOG_VERSION else _upgraded(raw, version)
+        summary = unread_summary(event)
+        if summary is not None:
+            unread.setdefault(summary, []).append(number)
+        yield event
+    for summary, numbers in unread.items():
+        more = f" (and {len(numbers) - 1} more lines)" if len(numbers) > 1 else ""
+        note(numbers[0], summary + more, skipped=False)
 
 
-def read_events(run_dir: Path) -> list[Event]:
+def _upgraded(raw: dict[str, Any], version: int) -> Event:
+    try:
+        return lenient_event(upgrade(raw, version))
+    except (AttributeError, TypeError, KeyError):  # a shape the upgrade does not expect
+        return unknown_event(raw, f"an event of log version {version} that cannot be brought up to {LOG_VERSION}")
+
+
+def read_events(run_dir: Path, problems: list[LogProblem] | None = None) -> list[Event]:
+    """The events of the run in `run_dir` (see `iter_events` for what is skipped and added to `problems`)."""
     path = run_dir / EVENTS_FILE
     if not path.exists():
         raise RunLogError(f"no run log at {path}", kind="no_log")
-    return list(iter_events(path))
+    return list(iter_events(path, problems))
 
 
 def _is_run_dir(path: Path, root: Path) -> bool:

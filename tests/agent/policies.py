@@ -95,3 +95,17 @@ LONG = Orchestrated(
     },
 )
 """A run long enough to be killed in the middle: two sequential workers, four slow calls each."""
+
+
+IN_FLIGHT = Orchestrated(
+    plans=[plan(("a", [], ["bad.probe"]), ("b", ["a"], ["bad.probe"]))],
+    calls={
+        "a": [
+            [("bad.probe", {"label": "a0"})],
+            [("bad.probe", {"label": "a1", "seconds": 120})],
+            [("bad.probe", {"label": "a2"})],
+        ],
+        "b": [[("bad.probe", {"label": "b0"})]],
+    },
+)
+"""Task a's second call runs for two minutes: a process killed during it leaves a call with no result."""

@@ -44,6 +44,8 @@ from aura_nb.events import (
     TaskStarted,
     ToolCall,
     ToolProgress,
+    ToolStarted,
+    UnknownEvent,
     event_from_json,
 )
 
@@ -102,6 +104,7 @@ def one_of_each() -> list[Event]:
             intercepted=True,
             duration=0.5,
         ),
+        ToolStarted(tool="logs.search", call_id="toolu_1", arguments={"q": "ERROR"}),
         ToolProgress(call_id="toolu_1", progress=3, total=10, message="scanning"),
         ChaosInjected(
             call_id="toolu_1",
@@ -130,6 +133,7 @@ def one_of_each() -> list[Event]:
         Instruction(text="look at the cache first"),
         Control(action="pause"),
         ErrorEvent(message="server crashed", error_type="server_crashed", where="tool", recoverable=True),
+        UnknownEvent(written_kind="tool_sampled", reason="kind 'tool_sampled' is not known", data={"rate": 0.5}),
         TaskFinished(
             task_id="t-1",
             outcome=TaskOutcome(

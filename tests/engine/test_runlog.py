@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from aura_nb.errors import RunLogError
-from aura_nb.events import ErrorEvent, ToolCall
+from aura_nb.events import ErrorEvent, ToolCall, UnknownEvent
 from aura_nb.trace.recorder import Recorder
-from aura_nb.trace.runlog import EVENTS_FILE, RunLogWriter, read_events
+from aura_nb.trace.runlog import EVENTS_FILE, RunLogWarning, RunLogWriter, read_events
 
 WRITER = textwrap.dedent(
     """
@@ -76,7 +76,7 @@ def test_sigkill_loses_at_most_the_last_partial_line(tmp_path: Path) -> None:
     assert isinstance(again[-1], ErrorEvent)
 
 
-def test_torn_tail_is_tolerated_and_midfile_corruption_is_named(tmp_path: Path) -> None:
+def test_torn_tail_is_tolerated_and_an_unreadable_event_is_kept_and_named(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
     with RunLogWriter(run_dir) as writer:
         writer.append(ErrorEvent(message="one"))
@@ -85,8 +85,9 @@ def test_torn_tail_is_tolerated_and_midfile_corruption_is_named(tmp_path: Path) 
         f.write(b'{"kind": "error", "message": "to')
     assert [e.message for e in read_events(run_dir) if isinstance(e, ErrorEvent)] == ["one"]
     log.write_text(log.read_text().split("\n")[0] + '\n{"kind": "error", "bogus": 1}\n')
-    with pytest.raises(RunLogError, match=r"events.jsonl:2"):
-        read_events(run_dir)
+    with pytest.warns(RunLogWarning, match=r"events.jsonl:2: an event this version cannot read was kept unread"):
+        _, kept = read_events(run_dir)
+    assert isinstance(kept, UnknownEvent) and kept.written_kind == "error" and kept.data["bogus"] == 1
 
 
 def test_missing_log_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,9 +1,15 @@
-"""What every reliability case asserts about the run it caused."""
+"""What every reliability case asserts about the run it caused: a readable error event (`readable_errors`),
+an intact and contiguous events.jsonl (`read_intact_log`), nothing executed twice (`executed_once`), and a
+clean end (`clean_end`: no process of the case left behind)."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
+
+import psutil
 
 from aura_nb.events import ErrorEvent, Event, RunFinished, RunStarted, event_from_json
 from aura_nb.trace.runlog import EVENTS_FILE
@@ -28,3 +34,30 @@ def readable_errors(events: list[Event], where: str) -> list[ErrorEvent]:
         assert error.error_type and len(error.message.split()) >= 3, error
         assert "Traceback" not in error.message and "object at 0x" not in error.message, error
     return errors
+
+
+def executed_once(labels: list[str]) -> None:
+    """Every labelled server invocation (tests/mcp_servers.py `Counter.labels()`) happened at most once."""
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    assert not twice, f"executed more than once: {twice}"
+
+
+def processes_with(marker: str) -> list[psutil.Process]:
+    """Live processes whose command line or environment mentions `marker` (e.g. a test's counter file)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            alive = proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE
+            if alive and (marker in " ".join(proc.cmdline()) or marker in "".join(proc.environ().values())):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def clean_end(marker: str, timeout: float = 10.0) -> None:
+    """Within `timeout` no process mentioning `marker` is left (servers of a killed or finished run)."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"processes left behind: {[(p.pid, p.cmdline()) for p in left]}"
