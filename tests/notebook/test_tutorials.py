@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tutorials import cell, execute, text
+from tutorials import cell, data, execute, text
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +73,26 @@ def test_the_fork_tutorial_replaces_a_result_by_an_error_and_edits_the_plan(
     assert "chg-" in recorded and "NaN" in down and "NaN" in blind
     findings = text(cell(notebook, "found = run.findings()"))
     assert "swallowed_error" not in findings
+
+
+def test_the_benchmark_tutorial_runs_a_suite_under_three_configurations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = execute("05-behaviour-benchmarks.ipynb", tmp_path, monkeypatch)
+
+    (results,) = (tmp_path / "runs").glob("bench-*/results.csv")
+    rows = pd.read_csv(results).set_index(["case", "config"])
+    assert len(rows) == 6 and set(rows["status"]) == {"finished"}
+    assert (
+        rows.loc[("bad_deploy-7", "scratchpad=off"), "total_input_tokens"]
+        > 3 * rows.loc[("bad_deploy-7", "offline"), "total_input_tokens"]
+    )
+    chaos = rows.xs("chaos=flaky", level="config")
+    assert (chaos["chaos_injections"] > 0).all() and (chaos["tool_errors"] > 0).all()
+    assert (rows.xs("offline", level="config")[["chaos_injections", "tool_errors"]] == 0).all().all()
+
+    (figure,) = data(cell(notebook, "px.bar(long"), "application/vnd.plotly.v1+json")
+    assert isinstance(figure, dict)
+    assert {trace["xaxis"] for trace in figure["data"]} == {"x", "x2", "x3", "x4"}  # one panel per measure
+    told = text(cell(notebook, "events = aura_nb.RunRecord.load"))
+    assert re.findall(r"(\d+) injections over (\d+) server calls", told) and "the model saw tool_error" in told
