@@ -12,6 +12,7 @@ from corpus.script import Agent, Chat, Orchestra, Worker, plan
 from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup
 from aura_nb.config import Limits
+from aura_nb.content import ToolResult
 from aura_nb.contracts import TaskOutcome, TaskResult
 from aura_nb.events import AgentStarted, Event, ModelCall, RunStarted, TaskFinished, TaskStarted, ToolCall
 from aura_nb.mcp.pool import McpPool
@@ -19,7 +20,7 @@ from aura_nb.models.scripted import ScriptedModel, call
 from aura_nb.trace.findings import FINDING_COLUMNS, Finding, Findings, analyse, findings_frame
 from aura_nb.trace.frames import step_events
 
-PROBE, PROGRESS = "bad.probe", "bad.progress"
+PROBE, PROGRESS, FAIL = "bad.probe", "bad.progress", "bad.fail"
 
 
 def steps_of(run: Run, tool: str) -> list[int]:
@@ -133,6 +134,38 @@ async def test_a_different_non_default_argument_is_not_a_duplicate(pool: McpPool
 
     assert [r.result.text() for r in run.events if isinstance(r, ToolCall) and r.result] == ["done", "done"]
     assert analyse(run.events) == [], "steps=4 asks something else, even though the answer was the same"
+
+
+async def test_retrying_a_failed_call_is_not_a_duplicate_even_when_it_fails_again(
+    pool: McpPool, tmp_path: Path
+) -> None:
+    agent = Agent([[(FAIL, {})], [(FAIL, {})], [(PROBE, {"label": "x"})]], "bad.fail failed twice; probe said x")
+    run = await single(pool, agent, tmp_path)
+
+    assert [c.error is not None for c in run.events if isinstance(c, ToolCall)] == [True, True, False]
+    assert "duplicate_call" not in {f.kind for f in analyse(run.events)}
+
+
+def test_a_retry_that_succeeds_is_not_a_duplicate_but_asking_once_more_is() -> None:
+    def query(n: int, ok: bool) -> ToolCall:
+        result = ToolResult.of_text("3 rows") if ok else ToolResult.error("upstream returned 503")
+        error = None if ok else "upstream returned 503"
+        return ToolCall(
+            agent="agent",
+            tool="db.query",
+            call_id=f"c{n}",
+            arguments={"q": "rows"},
+            result=result,
+            error=error,
+            error_type=None if ok else "tool_error",
+            ts=float(n),
+            duration=0.1,
+        )
+
+    events: list[Event] = [RunStarted(agent="run", question="how many rows?", ts=0.0)]
+    events += [query(1, False), query(2, True), query(3, True)]
+    (duplicate,) = [f for f in analyse(events) if f.kind == "duplicate_call"]
+    assert duplicate.steps == [2, 3], "the retry after the 503 is the first answer; the third call repeats it"
 
 
 # --- errors, scheduling, the log --------------------------------------------------------------------------------------

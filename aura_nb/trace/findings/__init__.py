@@ -13,7 +13,8 @@ look but costs nothing the agent controls (provider retries, a slow model turn).
 - `scratchpad`: `scratchpad_bypassed`, `blob_never_extracted`, `scratchpad_read_back`
 - `plan`: `tool_outside_plan`, `task_ignored`
 - `parallelism`: `serial_calls`, `needless_dependency`, `serial_tasks`
-- `iterations`: `task_redone` (a later iteration redoing a task an earlier one finished)
+- `iterations`: `task_redone` (a later iteration redoing a task an earlier one finished; its repeats are not
+  `duplicate_call`s again)
 
 "Used" is decided by data flow on values (`values`, `flow`), never by shared words. `analyse(events)` runs
 them all and returns `Findings` (a list that renders as a table); `findings_frame(findings)` tabulates.
@@ -27,7 +28,7 @@ from aura_nb.contracts import Severity
 from aura_nb.events import Event
 from aura_nb.trace.findings.base import Finding
 from aura_nb.trace.findings.errors import error_events, incomplete_agents, model_errors, model_retries, tool_errors
-from aura_nb.trace.findings.iterations import redone_tasks
+from aura_nb.trace.findings.iterations import absorbed, redone_tasks
 from aura_nb.trace.findings.latency import slow_steps
 from aura_nb.trace.findings.parallelism import needless_dependencies, serial_calls, serial_tasks
 from aura_nb.trace.findings.plan import ignored_tasks, tools_outside_plan
@@ -62,10 +63,11 @@ ANALYSERS: tuple[Analyser, ...] = (
 
 
 def analyse(events: Iterable[Event], analysers: Iterable[Analyser] = ANALYSERS) -> Findings:
-    """Every analyser's findings for a run, errors first, then warnings, then info; by first step within each."""
+    """Every analyser's findings for a run, errors first, then warnings, then info; by first step within each (a
+    finding another one covers left out: a redone task's repeats are not duplicates again)."""
     view = RunView(events)
     findings = [finding for analyser in analysers for finding in analyser(view)]
-    return Findings(sorted(findings, key=Finding.sort_key))
+    return Findings(sorted(absorbed(findings), key=Finding.sort_key))
 
 
 __all__ = [

@@ -217,9 +217,11 @@ class RunView:
     def plan_at(self, event: EventBase) -> dict[str, dict[str, Any]]:
         """The tasks (by id) of the latest plan recorded before `event`."""
         index = bisect.bisect_left(self._plan_positions, self.position(event))
-        if index == 0:
-            return {}
-        return {t.id: t.model_dump() for t in self.plans[index - 1].plan.tasks}
+        return self._plan_tasks[index - 1] if index > 0 else {}
+
+    @cached_property
+    def _plan_tasks(self) -> list[dict[str, dict[str, Any]]]:
+        return [{t.id: t.model_dump() for t in p.plan.tasks} for p in self.plans]
 
     @cached_property
     def task_starts(self) -> dict[str, TaskStarted]:

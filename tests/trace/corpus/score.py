@@ -37,6 +37,7 @@ CATEGORY_OF = {
     "serial_tasks": "parallelism",
     "token_hotspot": "tokens",
     "context_growth": "tokens",
+    "task_redone": "iterations",
 }
 """The category a finding kind belongs to (a kind not listed here counts under its own name)."""
 

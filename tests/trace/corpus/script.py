@@ -131,10 +131,12 @@ class Worker:
 
 
 def answer_all(ignored: set[str] | frozenset[str] = frozenset()) -> Submission:
-    """The synthesizer's default: every task's summary (but the `ignored` ones) and all their evidence."""
+    """The coordinator's default: every task's summary, of every iteration (but the `ignored` ones), and all their
+    evidence."""
 
     def answer(chat: Chat) -> dict[str, Any]:
-        results = {t: o.get("result") for t, o in (chat.brief.get("results") or {}).items() if t not in ignored}
+        outcomes = {**(chat.brief.get("earlier") or {}), **(chat.brief.get("results") or {})}  # every iteration's
+        results = {t: o.get("result") for t, o in outcomes.items() if t not in ignored}
         used = {t: r for t, r in results.items() if r}
         return {
             "answer": "; ".join(f"{t}: {r['summary']}" for t, r in used.items()) or "nothing found",
@@ -147,17 +149,24 @@ def answer_all(ignored: set[str] | frozenset[str] = frozenset()) -> Submission:
 
 @dataclass
 class Orchestra:
-    """An orchestrated run: the planner submits `plan`, each task's `Worker` plays, the synthesizer `answer`s."""
+    """An orchestrated run: the planner submits `plan`, each task's `Worker` plays, the coordinator submits the
+    `later` plans one iteration after another, then `answer`s."""
 
     plan: dict[str, Any]
     workers: Mapping[str, Worker] = field(default_factory=dict)
     answer: Submission = field(default_factory=answer_all)
+    later: Sequence[dict[str, Any]] = ()
+    """The plans the coordinator submits after iterations 1, 2, … (then it answers)."""
 
     def __call__(self, request: ModelRequest) -> ModelResponse:
         chat = Chat(request)
         if request.agent == "planner":
             return uses(request, [("submit_plan", self.plan)])
-        if request.agent == "synthesizer":
+        if request.agent.startswith("synthesizer"):
+            _, _, number = request.agent.partition(":")
+            iteration = int(number or 1)
+            if iteration <= len(self.later):
+                return uses(request, [("submit_plan", self.later[iteration - 1])])
             return uses(request, [("submit_answer", self.answer(chat))])
         worker = self.workers.get(request.agent.removeprefix("worker:"), Worker())
         if chat.turn < len(worker.turns):
