@@ -167,8 +167,12 @@ def _wall_time(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: lis
     return m.duration_s <= budget, m.duration_s, f"{m.duration_s:.1f} s of a {budget:g} s budget"
 
 
+REPEATED_CALLS = frozenset({"duplicate_call", "task_redone"})
+"""Finding kinds whose `calls` cost counts repeated calls (a redone task's repeats are not duplicates again)."""
+
+
 def _duplicates(rubric: Rubric, events: Sequence[Event], m: RunProjection, f: list[Finding]) -> tuple[bool, Any, str]:
-    repeats = int(sum(x.cost.get("calls", 0.0) for x in f if x.kind == "duplicate_call"))
+    repeats = int(sum(x.cost.get("calls", 0.0) for x in f if x.kind in REPEATED_CALLS))
     return repeats == 0, repeats, f"{repeats} repeated call(s)"
 
 
