@@ -143,6 +143,7 @@ class NotebookSession:
 
 
 _latest: list[weakref.ref[NotebookSession]] = []
+_made: list[NotebookSession] = []
 
 
 def _session_loop(session: NotebookSession) -> asyncio.AbstractEventLoop:
@@ -155,7 +156,10 @@ def _session_loop(session: NotebookSession) -> asyncio.AbstractEventLoop:
 def current_session() -> NotebookSession:
     """The kernel's session: the one `%aura` made (the latest created), else a new one."""
     latest = _latest[0]() if _latest else None
-    return latest if latest is not None else NotebookSession()
+    if latest is None:
+        latest = NotebookSession()
+        _made[:] = [latest]  # nothing else may hold it (aura_nb.connect without %aura): it lives with the kernel
+    return latest
 
 
 def blocking(session: NotebookSession, go: Callable[[], Awaitable[T]], *, own_session: bool = False) -> T:
