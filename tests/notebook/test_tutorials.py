@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -96,3 +97,40 @@ def test_the_benchmark_tutorial_runs_a_suite_under_three_configurations(
     assert {trace["xaxis"] for trace in figure["data"]} == {"x", "x2", "x3", "x4"}  # one panel per measure
     told = text(cell(notebook, "events = aura_nb.RunRecord.load"))
     assert re.findall(r"(\d+) injections over (\d+) server calls", told) and "the model saw tool_error" in told
+
+
+def test_the_own_telemetry_tutorial_queries_a_real_prometheus_and_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = execute("06-bring-your-own-telemetry.ipynb", tmp_path, monkeypatch)
+
+    assert "MISSING" not in text(cell(notebook, "found = {")), "CI installs Prometheus and the third-party servers"
+    assert re.search(
+        r"Prometheus at http://127\.0\.0\.1:\d+; prometheus-mcp-server offers \d+ tools",
+        text(cell(notebook, "prom.start()")),
+    )
+    assert '"resultType":"vector"' in text(cell(notebook, "topk(3"))
+    ranged = text(cell(notebook, "execute_range_query"))
+    assert ranged.startswith("stored as sp_") and "Prometheus range vector (matrix)" in ranged
+    assert 'shop_disk_used_pct{service="queue"}' in text(cell(notebook, "ranged.stats()"))
+    logs = text(cell(notebook, '"duckdb.query"'))
+    assert "stored as sp_" in logs and "shape: Python repr" in logs
+    assert re.search(r"\d+ templates in [\d,]+ lines", text(cell(notebook, "logs.patterns")))
+    assert re.search(r"first 5 of [\d,]+ matching lines", text(cell(notebook, 'logs.grep("disk"')))
+    assert text(cell(notebook, "run_cell_magic")).startswith("skipped: no model API key is configured")
+    assert "Prometheus stopped" in text(cell(notebook, "prom.stop()"))
+
+
+def test_the_own_telemetry_tutorial_says_why_it_skips_a_missing_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AURA_THIRD_PARTY_VENV", str(tmp_path / "no-such-venv"))
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if "third-party" not in p)
+    )
+    notebook = execute("06-bring-your-own-telemetry.ipynb", tmp_path, monkeypatch)
+
+    assert "prometheus-mcp-server  MISSING — make third-party" in text(cell(notebook, "found = {"))
+    assert text(cell(notebook, "prom.start()")).startswith("skipped: Prometheus needs prometheus-mcp-server")
+    assert text(cell(notebook, '"duckdb.query"')).startswith("skipped: mcp-server-duckdb is missing")
+    assert text(cell(notebook, "ranged.stats()")) == "" and text(cell(notebook, "logs.patterns")) == ""
