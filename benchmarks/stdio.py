@@ -18,9 +18,11 @@ Setups:
   time is the transfer and the client's decoding alone;
 - `stdio-sdk`: the MCP SDK's Python server builds and serializes the reply during the call
   (most of the time is the server's);
-- `http-sdk`: the same SDK server over streamable HTTP (the SDK's client transport).
+- `http-sdk`: the same SDK server over streamable HTTP (the SDK's client transport);
+- `before-wire`: the wire server through the MCP SDK's own stdio client transport (what the
+  pool used before `aura_nb.mcp.stdio`), called on a bare `ClientSession`: the baseline.
 
-Run: python benchmarks/stdio.py [--sizes 10 50 100] [--setups stdio-wire stdio-sdk http-sdk]
+Run: python benchmarks/stdio.py [--sizes 10 50 100] [--setups stdio-wire stdio-sdk http-sdk before-wire]
 """
 
 from __future__ import annotations
@@ -32,20 +34,25 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import TextContent
+from aura_nb.mcp.environment import server_environment
 from aura_nb.mcp.pool import McpPool
 from aura_nb.mcp.toolbox import ToolContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_servers import MISBEHAVING, free_port, serving
 
-SETUPS = ("stdio-wire", "stdio-sdk", "http-sdk")
+SETUPS = ("stdio-wire", "stdio-sdk", "http-sdk", "before-wire")
 PROBE_INTERVAL = 0.005
 
 
@@ -79,28 +86,60 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
 
 
-async def _measure(spec: ServerSpec, megabytes: float, prepared: bool) -> dict[str, Any]:
+Call = Callable[[str, dict[str, Any]], Awaitable[list[str]]]
+"""Calls a tool of the server; its text blocks (`RuntimeError` when it failed)."""
+
+
+@asynccontextmanager
+async def _through_pool(spec: ServerSpec) -> AsyncIterator[Call]:
     ctx = ToolContext(agent="bench", span_id="s", call_id="c", emit=lambda event: None)
     async with McpPool([spec]) as pool:
+
+        async def call(tool: str, arguments: dict[str, Any]) -> list[str]:
+            outcome = await pool.call_tool(f"{spec.name}.{tool}", arguments, ctx)
+            if outcome.error is not None:
+                raise RuntimeError(outcome.error[:300])
+            return [part.text for part in outcome.result.content if isinstance(part, TextContent)]
+
+        yield call
+
+
+@asynccontextmanager
+async def _through_sdk_stdio(spec: ServerSpec) -> AsyncIterator[Call]:
+    assert spec.command is not None
+    params = StdioServerParameters(command=spec.command, args=spec.args, env=server_environment(spec))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+
+        async def call(tool: str, arguments: dict[str, Any]) -> list[str]:
+            result = await session.call_tool(tool, arguments, read_timeout_seconds=spec.timeout)
+            if getattr(result, "is_error", False):
+                raise RuntimeError(str(result)[:300])
+            return [block.text for block in getattr(result, "content", []) if block.type == "text"]
+
+        yield call
+
+
+async def _measure(connected: AbstractAsyncContextManager[Call], megabytes: float, prepared: bool) -> dict[str, Any]:
+    async with connected as call:
         if prepared:
-            ready = await pool.call_tool("bad.prepare", {"megabytes": megabytes}, ctx)
-            assert ready.error is None, ready.error
+            await call("prepare", {"megabytes": megabytes})
         else:
-            warm = await pool.call_tool("bad.big", {"megabytes": 0.01}, ctx)
-            assert warm.error is None, warm.error
+            await call("big", {"megabytes": 0.01})
         with LoopLagProbe() as idle:
             await asyncio.sleep(1.0)
         baseline = psutil.Process().memory_info().rss
         with LoopLagProbe() as probe:
             await asyncio.sleep(0.05)
             started = time.perf_counter()
-            outcome = await pool.call_tool("bad.big", {} if prepared else {"megabytes": megabytes}, ctx)
+            try:
+                texts = await call("big", {} if prepared else {"megabytes": megabytes})
+            except RuntimeError as exc:
+                return {"error": str(exc), "seconds": time.perf_counter() - started}
             seconds = time.perf_counter() - started
             await asyncio.sleep(0.05)
         peak = max(0, _peak_rss() - baseline)
-        if outcome.error is not None:
-            return {"error": outcome.error[:300], "seconds": seconds}
-        size = sum(len(part.text.encode()) for part in outcome.result.content if isinstance(part, TextContent))
+        size = sum(len(text.encode()) for text in texts)  # after the peak: encoding makes a copy
         return {
             "seconds": round(seconds, 3),
             "bytes": size,
@@ -116,14 +155,15 @@ def _one(setup: str, megabytes: float) -> dict[str, Any]:
     """One measurement in this process (the parent runs each in a fresh process so peaks do not mix)."""
     timeout = 60 + 10 * megabytes
     env = {"AURA_TEST_COUNTER": "/dev/null"}
-    if setup.startswith("stdio"):
-        mode = "wire" if setup == "stdio-wire" else "stdio"
-        spec = ServerSpec(name="bad", command=sys.executable, args=[str(MISBEHAVING), mode], env=env, timeout=timeout)
-        return asyncio.run(_measure(spec, megabytes, prepared=mode == "wire"))
-    port = free_port()
-    with serving([sys.executable, str(MISBEHAVING), "http", str(port)], port, env):
-        spec = ServerSpec(name="bad", transport="http", url=f"http://127.0.0.1:{port}/mcp", timeout=timeout)
-        return asyncio.run(_measure(spec, megabytes, prepared=False))
+    if setup == "http-sdk":
+        port = free_port()
+        with serving([sys.executable, str(MISBEHAVING), "http", str(port)], port, env):
+            spec = ServerSpec(name="bad", transport="http", url=f"http://127.0.0.1:{port}/mcp", timeout=timeout)
+            return asyncio.run(_measure(_through_pool(spec), megabytes, prepared=False))
+    mode = "stdio" if setup == "stdio-sdk" else "wire"
+    spec = ServerSpec(name="bad", command=sys.executable, args=[str(MISBEHAVING), mode], env=env, timeout=timeout)
+    connected = _through_sdk_stdio(spec) if setup == "before-wire" else _through_pool(spec)
+    return asyncio.run(_measure(connected, megabytes, prepared=mode == "wire"))
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from aura_nb.config import ServerSpec
@@ -45,6 +46,24 @@ def misbehaving_spec(counter: Path, name: str = "bad", timeout: float = 30.0) ->
         env={"AURA_TEST_COUNTER": str(counter)},
         timeout=timeout,
     )
+
+
+def wire_spec(counter: Path | None = None, name: str = "wire", timeout: float = 30.0) -> ServerSpec:
+    """The misbehaving server's hand-written wire mode over stdio: it writes what no SDK server would."""
+    env = {} if counter is None else {"AURA_TEST_COUNTER": str(counter)}
+    return ServerSpec(name=name, command=sys.executable, args=[str(MISBEHAVING), "wire"], env=env, timeout=timeout)
+
+
+def misbehaving_processes() -> list[psutil.Process]:
+    """The misbehaving servers this test process runs, at any depth (zombies excluded)."""
+    alive = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if str(MISBEHAVING) in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return alive
 
 
 class Counter:

@@ -3,7 +3,8 @@
 Run: `python misbehaving_server.py [stdio|sse PORT|http PORT|wire]`. `count` appends to
 the file named by `$AURA_TEST_COUNTER` so tests can prove a call ran or did not. Over
 HTTP or SSE with `$AURA_TEST_BEARER` set, every request must carry
-`Authorization: Bearer <that value>` (else 401), like a remote server behind a gateway.
+`Authorization: Bearer <that value>` (401 without one, 403 with a wrong one), like a remote
+server behind a gateway.
 
 `wire` is a hand-written stdio server (no SDK) for faults the SDK would never let a
 server write: invalid UTF-8, lines that are not JSON, a reply cut short; its `big`
@@ -245,14 +246,17 @@ class WireServer:
 
 
 def bearer_checked(app: Any, token: str) -> Any:
-    """`app` behind a check of `Authorization: Bearer <token>` (an ASGI middleware)."""
+    """`app` behind a check of `Authorization: Bearer <token>` (an ASGI middleware): 401 without credentials,
+    403 with other ones."""
     expected = f"Bearer {token}".encode()
 
     async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != expected:
+        given = dict(scope["headers"]).get(b"authorization") if scope["type"] == "http" else expected
+        if given != expected:
+            status, body = (401, b"missing bearer token") if given is None else (403, b"wrong bearer token")
             headers = [(b"www-authenticate", b'Bearer realm="test"'), (b"content-type", b"text/plain")]
-            await send({"type": "http.response.start", "status": 401, "headers": headers})
-            await send({"type": "http.response.body", "body": b"missing or wrong bearer token"})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return
         await app(scope, receive, send)
 

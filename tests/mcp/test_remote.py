@@ -50,11 +50,11 @@ async def test_headers_with_a_variable_reach_the_server(secured: str, monkeypatc
         assert counted.error is None and counted.result.text() == "call 1" and counted.server == "secure.v1"
 
 
-async def test_a_wrong_token_says_authentication_failed(secured: str) -> None:
+async def test_a_wrong_or_missing_token_says_authentication_failed(secured: str) -> None:
     spec = remote(secured, headers={"Authorization": "Bearer wrong"})
     async with McpPool([spec]) as pool:
         assert pool.status()["secure.v1"]["error"] == (
-            "authentication failed for server 'secure.v1' (HTTP 401): check the credentials in its `headers`"
+            "authentication failed for server 'secure.v1' (HTTP 403): check the credentials in its `headers`"
         )
         refused = await pool.call_tool("secure.v1.count", {"label": "x"}, context())
         assert refused.error_type == "server_unavailable"

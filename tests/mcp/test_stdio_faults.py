@@ -9,11 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mcp_servers import MISBEHAVING, Counter, misbehaving_spec
+from mcp_servers import Counter, misbehaving_processes, misbehaving_spec, wire_spec
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import ImageContent
@@ -25,22 +24,6 @@ pytestmark = pytest.mark.slow
 
 def context(call_id: str = "call-1") -> ToolContext:
     return ToolContext(agent="tester", span_id="span-1", call_id=call_id, emit=lambda event: None)
-
-
-def wire_spec(timeout: float = 30.0) -> ServerSpec:
-    return ServerSpec(name="wire", command=sys.executable, args=[str(MISBEHAVING), "wire"], timeout=timeout)
-
-
-def server_processes() -> list[psutil.Process]:
-    """The misbehaving servers this test process runs (zombies excluded)."""
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if str(MISBEHAVING) in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
-                found.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return found
 
 
 async def test_invalid_utf8_fails_that_call_readably_and_the_connection_goes_on() -> None:
@@ -102,7 +85,7 @@ async def test_concurrent_calls_across_a_crash_restart_it_once(counter: Counter)
     async def watch() -> None:
         nonlocal most
         while True:
-            most = max(most, len(server_processes()))
+            most = max(most, len(misbehaving_processes()))
             await asyncio.sleep(0.02)
 
     async with McpPool([misbehaving_spec(counter.path)]) as pool:
@@ -115,10 +98,10 @@ async def test_concurrent_calls_across_a_crash_restart_it_once(counter: Counter)
         assert all(o.error_type == "server_crashed" for o in outcomes)
         assert all("crashed during the call and was restarted" in (o.error or "") for o in outcomes)
         assert sorted(counter.labels()) == sorted(["crash", *(f"p{i}" for i in range(19))])  # each ran once
-        assert most == 1 and len(server_processes()) == 1
+        assert most == 1 and len(misbehaving_processes()) == 1
         after = await pool.call_tool("bad.count", {"label": "after"}, context())
         assert after.error is None
-    assert server_processes() == []
+    assert misbehaving_processes() == []
 
 
 async def test_cancelling_a_call_tells_the_server_and_returns_at_once(counter: Counter) -> None:

@@ -68,7 +68,7 @@ def test_server_magics_in_a_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "the server was killed by SIGKILL" in out[9]
     assert "aura: secure.v1 connected (http):" in out[11]
     assert "${SECURE_TOKEN}" in out[12] and TOKEN not in out[12] and "Python variable" not in out[12]
-    assert "authentication failed for server 'wrong' (HTTP 401)" in out[13]
+    assert "authentication failed for server 'wrong' (HTTP 403)" in out[13]
     assert "aura: wrong disconnected" in out[14] and "no server 'wrong'" in out[15]
     status, down = out[18].split(maxsplit=1)
     assert status == "finished" and down.strip() == "['broken']"  # the run went on without it, and says so

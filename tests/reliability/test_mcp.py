@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from intact import read_intact_log
 from llm_server import MockLLM
-from mcp_servers import MISBEHAVING, Counter, free_port, misbehaving_spec, serving
+from mcp_servers import MISBEHAVING, Counter, free_port, misbehaving_processes, misbehaving_spec, serving, wire_spec
 
 from aura_nb.agent.run import investigate
 from aura_nb.agent.setup import Setup
@@ -30,27 +29,6 @@ from aura_nb.mcp.pool import McpPool
 
 ANSWER = "Root cause: the tool."
 MB = 1_000_000
-
-
-def server_processes() -> list[psutil.Process]:
-    alive = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if str(MISBEHAVING) in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
-                alive.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return alive
-
-
-def wire_spec(counter: Counter) -> ServerSpec:
-    return ServerSpec(
-        name="bad",
-        command=sys.executable,
-        args=[str(MISBEHAVING), "wire"],
-        env={"AURA_TEST_COUNTER": str(counter.path)},
-        timeout=2.0,
-    )
 
 
 @dataclass(frozen=True)
@@ -103,7 +81,7 @@ CASES = {
 @pytest.fixture
 async def no_leftovers() -> AsyncIterator[None]:
     yield
-    assert server_processes() == [], "a server process outlived its pool"
+    assert misbehaving_processes() == [], "a server process outlived its pool"
 
 
 async def run_with(mock_llm: MockLLM, pool: McpPool, tmp_path: Path) -> tuple[str, str, list[Event]]:
@@ -122,7 +100,11 @@ async def test_a_server_fault_is_reported_and_the_run_ends_cleanly(
     mock_llm: MockLLM, counter: Counter, tmp_path: Path, name: str, no_leftovers: None
 ) -> None:
     case = CASES[name]
-    spec = wire_spec(counter) if case.wire else misbehaving_spec(counter.path, timeout=case.timeout)
+    spec = (
+        wire_spec(counter.path, name="bad", timeout=2.0)
+        if case.wire
+        else misbehaving_spec(counter.path, timeout=case.timeout)
+    )
     mock_llm.tool_use(*case.calls)
     mock_llm.reply(ANSWER)
     async with McpPool([spec]) as pool:
