@@ -66,12 +66,13 @@ ModelErrorKind = Literal[
     "malformed_response",
     "replay_divergence",
     "exhausted",
+    "stopped",
 ]
 """Why a model call failed for good: `rate_limited` (429), `overloaded` (529), `server_error` (5xx),
 `timeout`, `connection` (unreachable, reset), `bad_request` (4xx the request caused), `auth` (401/403 or no
 credentials), `malformed_response` (a reply that cannot be read, e.g. tool input that is not JSON),
 `replay_divergence` (a replayed agent asked something its record did not), `exhausted` (a replayed or
-scripted model has no more turns)."""
+scripted model has no more turns), `stopped` (the run was stopped during the turn; its stream was closed)."""
 
 ExtractionErrorCode = Literal[
     "bad_argument",

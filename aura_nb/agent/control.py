@@ -1,13 +1,21 @@
-"""Pause, resume, stop and steering, honoured at step boundaries."""
+"""Pause, resume, stop and steering: pause and steering at step boundaries, stop at once.
+
+`stop()` cancels the steps in flight (model streams, tool calls: an MCP server is told the call is
+cancelled) and every agent ends at its next step boundary.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class RunStopped(Exception):
-    """Raised at a step boundary after `RunControl.stop()`."""
+    """Raised at a step boundary after `RunControl.stop()`, and by a step in flight that it cancelled."""
 
 
 @dataclass
@@ -30,6 +38,7 @@ class RunControl:
         self._running.set()
         self.stopped = False
         self._notes: list[_Note] = []
+        self._in_flight: set[asyncio.Future[Any]] = set()
 
     @property
     def paused(self) -> bool:
@@ -42,8 +51,30 @@ class RunControl:
         self._running.set()
 
     def stop(self) -> None:
+        """Stop the run now: cancel the steps in flight; agents end at their next step boundary.
+
+        Call it on the run's event loop (from another thread or a signal handler: `loop.call_soon_threadsafe`)."""
         self.stopped = True
         self._running.set()
+        for step in list(self._in_flight):
+            step.cancel()
+
+    async def step(self, work: Awaitable[T]) -> T:
+        """Await `work` (a model turn, a tool call) as a step that `stop()` cancels at once: it then raises
+        `RunStopped`. Any other cancellation propagates as it is."""
+        if self.stopped:
+            raise RunStopped
+        task = asyncio.ensure_future(work)
+        self._in_flight.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.stopped and task.cancelled() and not (current is not None and current.cancelling()):
+                raise RunStopped from None
+            raise
+        finally:
+            self._in_flight.discard(task)
 
     def instruct(self, text: str, agent: str | None = None) -> None:
         self._notes.append(_Note(text, agent))

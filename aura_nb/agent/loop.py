@@ -296,7 +296,12 @@ class AgentLoop:
             )
 
         try:
-            response = await self.model.complete(request, on_delta=on_delta)
+            response = await self.control.step(self.model.complete(request, on_delta=on_delta))
+        except RunStopped:
+            event.duration = time.time() - event.ts
+            event.error, event.error_type = "stopped by the analyst during the model turn", "stopped"
+            self.recorder.emit(event)
+            raise
         except ModelError as exc:
             event.duration = time.time() - event.ts
             event.retries, event.error, event.error_type = exc.retries, str(exc), exc.kind
@@ -329,6 +334,8 @@ class AgentLoop:
         a successful terminal call if there was one.
         """
         outcomes = await asyncio.gather(*(self._call(block) for block in uses))
+        if self.control.stopped:
+            raise RunStopped  # the calls it cancelled are recorded (outcome unknown); the agent ends here
         blocks: list[ToolResultBlock] = []
         notes: list[HarnessNote] = []
         submitted: dict[str, Any] | None = None
@@ -360,7 +367,13 @@ class AgentLoop:
             )
         )
         try:
-            return await self.toolbox.call_tool(block.name, block.input, ctx)
+            return await self.control.step(self.toolbox.call_tool(block.name, block.input, ctx))
+        except RunStopped:
+            message = (
+                f"outcome unknown: {block.name} was cancelled by a stop while it ran (its server was told); "
+                "it may have run, so it is not run again"
+            )
+            return ToolOutcome.failure(message, "outcome_unknown")
         except Exception as exc:  # a toolbox must not raise; if one does, the model still gets an answer
             return ToolOutcome.failure(f"{block.name} failed inside the harness: {exc!r}", "harness_error")
 

@@ -100,7 +100,8 @@ class Run(RunRecord):
         self.control.stop()
 
     def _control_event(self, action: str) -> None:
-        if self.status in ("running", "paused"):
+        """Record the analyst's action, once the run has started (before, its end records a stop)."""
+        if self.status in ("running", "paused") and self._started() is not None:
             self.recorder.emit(Control(agent="analyst", action=action))  # type: ignore[arg-type]
 
     async def wait(self) -> Run:
