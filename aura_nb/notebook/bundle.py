@@ -14,8 +14,10 @@ from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.events import Event, RunFinished, RunStarted
-from aura_nb.notebook.html import run_html
+from aura_nb.notebook.answer import cited_steps, headline, prose
+from aura_nb.notebook.html import comparison_html, run_html
 from aura_nb.textdata.timestamps import format_epoch
+from aura_nb.trace.compare import Comparison
 from aura_nb.trace.findings import Finding, analyse
 from aura_nb.trace.projection import VERSION, RunProjection, project, recorded_trace_id, run_schema
 from aura_nb.trace.record import RunRecord
@@ -27,6 +29,7 @@ __all__ = [
     "MIME_TYPE",
     "SCHEMA_VERSION",
     "bundle_of",
+    "comparison_display",
     "run_bundle",
     "run_document",
     "run_metadata",
@@ -52,16 +55,38 @@ def run_document(
 
 
 def run_text(projection: RunProjection) -> str:
-    """The plain-text form: one summary line (as `Run.summary()`), the question it asks if any, the answer."""
-    text = projection.summary_line()
-    if projection.clarification is not None:
-        text += f"\n\nThe run needs input: {projection.clarification.question}"
-    return text + ("\n\n" + projection.answer if projection.answer else "")
+    """The plain-text form: the status and the headline (root cause, trigger, confidence), the question the run
+    asks if any, the answer, then the summary line (as `Run.summary()`)."""
+    doc = projection.model_dump(mode="json", include={"conclusion"})
+    top = " · ".join([projection.status, *(f"{label}: {value}" for label, value in headline(doc))])
+    asked = f"The run needs input: {projection.clarification.question}" if projection.clarification else ""
+    parts = (top, asked, prose(projection.answer), projection.summary_line())
+    return "\n\n".join(part for part in parts if part)
+
+
+RECORD_STEPS = 1200
+"""A notebook's record keeps at most this many steps (about 0.8 MB): the first and the last, and those that
+failed, were stored in the Scratchpad, are cited as evidence or pointed at by a finding; the run directory
+keeps every step (`Run.load(path)`), and the record's totals still count them all."""
+
+
+def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, Any]:
+    """`document` with at most `limit` steps (kept in order, numbered as in the run), so that a long run's
+    notebook output stays small; a short run's document is returned as it is."""
+    steps = document["steps"]
+    if len(steps) <= limit:
+        return document
+    marked = cited_steps(document) | {n for f in document["findings"] for n in f["steps"]}
+    flagged = [s["step"] for s in steps if s["error"] or s["intercepted"] or s["step"] in marked]
+    keep = set(flagged[: limit // 3])
+    ends = (limit - len(keep)) // 2
+    keep |= {s["step"] for s in steps[:ends]} | {s["step"] for s in steps[-ends:]}
+    return {**document, "steps": [s for s in steps if s["step"] in keep]}
 
 
 def bundle_of(projection: RunProjection) -> dict[str, Any]:
-    """The mime bundle of a projection: the JSON document, static HTML, plain text."""
-    document = projection.model_dump(mode="json")
+    """The mime bundle of a projection: the JSON document (`compact`), static HTML, plain text."""
+    document = compact(projection.model_dump(mode="json"))
     return {MIME_TYPE: document, "text/html": run_html(document), "text/plain": run_text(projection)}
 
 
@@ -98,3 +123,9 @@ def run_metadata(
 def run_mimebundle(run: RunRecord, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """How a notebook displays a run (registered by `%load_ext aura_nb`): its record and output metadata."""
     return bundle_of(run.record()), run_metadata(run.events, trace_id=run.trace_id, run_id=run.id, status=run.status)
+
+
+def comparison_display(comparison: Comparison) -> str:
+    """How a notebook shows `run.compare(other)` (registered by `%load_ext aura_nb`): side by side, 1,000 px."""
+    a, b = comparison.a.model_dump(mode="json"), comparison.b.model_dump(mode="json")
+    return comparison_html(a, b, comparison.diverges_at, comparison.agents.to_dict("records"))

@@ -3,15 +3,23 @@
 No scripts, no `<style>` element, no external resources: only tags and attributes the sanitiser
 allows, and inline `style` declarations whose properties and values it keeps (so no CSS variables,
 no flexbox gaps, no SVG). Every piece of run text is escaped. Steps expand with `<details>`.
+
+It reads top down the way a person mid-incident does: status and the answer (root cause, trigger,
+confidence), the evidence with the steps it cites, the alerts and metrics, then how the run went (plan,
+steps, Scratchpad, findings). The root element carries MathJax's ignore classes, so a `$` in an answer
+stays a dollar sign.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
+
+from aura_nb.notebook.answer import evidence, headline, prose
 
 BAR_COUNT = 60
 CHART_HEIGHT = 48
@@ -66,13 +74,18 @@ def _pct(value: float) -> str:
     return f"{min(100.0, max(0.0, value)):.2f}%"
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    head = "".join(_tag("th", _e(h), NUM if i in numeric else CELL) for i, h in enumerate(headers))
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = (), widths: Sequence[str] = ()
+) -> str:
+    """A table; `widths` (CSS widths of the first columns) make its layout fixed, so it never grows wider."""
+    sized = [f"; width: {w}" for w in widths] + [""] * len(headers)
+    head = "".join(_tag("th", _e(h), (NUM if i in numeric else CELL) + sized[i]) for i, h in enumerate(headers))
     body = "".join(
         _tag("tr", "".join(_tag("td", cell, NUM if i in numeric else CELL) for i, cell in enumerate(row)))
         for row in rows
     )
-    return _tag("table", _tag("thead", _tag("tr", head)) + _tag("tbody", body), TABLE)
+    style = TABLE + "; table-layout: fixed; word-break: break-word" if widths else TABLE
+    return _tag("table", _tag("thead", _tag("tr", head)) + _tag("tbody", body), style)
 
 
 def _section(title: str, body: str) -> str:
@@ -83,7 +96,6 @@ def _header(doc: dict[str, Any]) -> str:
     totals = doc["totals"]
     handbacks = f", {totals['submissions']} hand-back" if totals["submissions"] else ""
     facts = [
-        _state(doc["status"]),
         f"model {_tag('code', _e(doc['model'] or '?'))}",
         f"{totals['steps']} steps ({totals['model_calls']} model, {totals['tool_calls']} tool{handbacks})",
         f"tokens in {totals['total_input_tokens']:,} / out {totals['output_tokens']:,}",
@@ -91,12 +103,50 @@ def _header(doc: dict[str, Any]) -> str:
     ]
     if totals["cost_usd"] is not None:
         facts.append(f"${totals['cost_usd']:.4f}")
-    question = _tag("div", _e(doc["question"]) or _tag("i", "no question"), "font-size: 15px; font-weight: 600")
+    question = _tag("span", _e(doc["question"]) or _tag("i", "no question"), "font-weight: 600")
     ident = _tag("div", f"run {_e(doc['run_id'])}" + (f" · trace {_e(doc['trace_id'])}" if doc["trace_id"] else ""))
     fork = doc["fork"]
     if fork is not None:
         ident += _tag("div", f"forked from run {_e(fork['parent_run_id'])} at step {_e(fork['at_step'])}")
-    return question + _tag("div", " · ".join(facts)) + _tag("div", ident, MUTED + "; font-size: 11px")
+    top = _tag("div", _state(doc["status"]) + " " + question)
+    return top + _tag("div", " · ".join(facts), MUTED) + _tag("div", ident, MUTED + "; font-size: 11px")
+
+
+def _answer(doc: dict[str, Any]) -> str:
+    asked = doc.get("clarification")
+    if asked:
+        options = f" (options: {', '.join(asked['options'])})" if asked["options"] else ""
+        body = _tag("div", _tag("b", "The run needs input: ") + _e(asked["question"] + options))
+        return _section("Question for the analyst", body + _tag("div", "answer it with %aura answer RUN TEXT"))
+    rows = headline(doc)
+    card = " ".join(
+        _tag("span", _tag("span", _e(label), MUTED) + " " + _tag("b", _e(value)), "margin-right: 18px")
+        for label, value in rows
+    )
+    body = _tag("div", card, "font-size: 15px; margin: 2px 0 6px 0") if rows else ""
+    text = prose(doc["answer"])
+    body += _tag("div", _e(text) or _tag("i", "no answer yet"), "white-space: pre-wrap")
+    if doc["error"]:
+        body += _tag("div", "error: " + _e(doc["error"]), f"color: {ERROR_COLOR}")
+    for error in doc["errors"]:
+        body += _tag("div", f"{_e(error['agent'])}: {_e(error['message'])}", f"color: {ERROR_COLOR}; font-size: 11px")
+    style = "border-left: 3px solid #2e7d32; padding: 2px 0 2px 10px; margin: 8px 0"
+    return _tag("div", _tag("div", "Answer", H.replace("12px 0 4px 0", "0 0 2px 0")) + body, style)
+
+
+def _evidence(doc: dict[str, Any]) -> str:
+    cited = evidence(doc)
+    if not cited:
+        return ""
+    items = "".join(
+        _tag(
+            "li",
+            _e(c.note)
+            + (_tag("span", f" — step {c.step}" + (f" ({_e(c.tool)})" if c.tool else ""), MUTED) if c.step else ""),
+        )
+        for c in cited
+    )
+    return _section("Evidence", _tag("ul", items, "margin: 0; padding-left: 18px"))
 
 
 def _plan(doc: dict[str, Any]) -> str:
@@ -116,9 +166,15 @@ def _plan(doc: dict[str, Any]) -> str:
         ]
         for task in plan["tasks"]
     ]
+    for agent in doc["agents"]:  # the planner's and the synthesizer's share of the tokens
+        if agent["role"] in ("planner", "synthesizer"):
+            tokens = agent["total_input_tokens"] + agent["output_tokens"]
+            state = "finished" if agent["status"] in ("submitted", "answered") else agent["status"]
+            what = "planned the tasks" if agent["role"] == "planner" else "wrote the answer from the task results"
+            rows.append([_tag("i", _e(agent["name"])), _e(what), "", _state(state), _e(agent["turns"]), f"{tokens:,}"])
     note = _tag("div", _e(plan["rationale"]), MUTED) if plan["rationale"] else ""
     edited = f" (edited {plan['edits']}×)" if plan["edits"] else ""
-    table = _table(["task", "goal", "depends on", "state", "steps", "tokens"], rows, numeric=(4, 5))
+    table = _table(["task", "goal", "depends on", "state", "steps / turns", "tokens"], rows, numeric=(4, 5))
     return _section(f"Plan{edited}", note + table)
 
 
@@ -166,25 +222,48 @@ def _flags(step: dict[str, Any]) -> str:
     return " ".join(flags)
 
 
+HTML_STEPS = 200
+"""The HTML fallback lists at most this many steps (the first and the last); the run directory has them all."""
+
+
+def _cell(text: str, width: str, style: str = "") -> str:
+    base = f"display: inline-block; width: {width}; overflow: hidden; text-overflow: ellipsis; vertical-align: middle"
+    return _tag("span", text, f"{base}; {style}" if style else base)
+
+
+def _step_row(step: dict[str, Any], total: float) -> str:
+    tokens = f"{step['total_input_tokens']:,}→{step['output_tokens']:,}" if step["kind"] == "model" else ""
+    summary = (
+        _cell(_e(step["step"]), "3em", "text-align: right")
+        + " "
+        + _cell(_e(step["agent"]), "10em")
+        + " "
+        + _cell(_tag("code", _e(step["name"])) + " " + _flags(step), "20em")
+        + " "
+        + _cell(_e(tokens), "8em", "text-align: right")
+        + " "
+        + _cell(f"{step['latency_s']:.2f} s", "5em", "text-align: right")
+        + " "
+        + _cell(_bar(step, total), "30%")
+    )
+    body = _tag("div", _step_detail(step), "padding: 2px 0 6px 3.5em")
+    return _tag("details", _tag("summary", summary, "cursor: pointer; white-space: nowrap") + body)
+
+
 def _steps(doc: dict[str, Any]) -> str:
     steps = doc["steps"]
     if not steps:
         return _section("Steps", _tag("div", "no steps", MUTED))
     total = max([doc["duration_s"], *(s["start_s"] + s["latency_s"] for s in steps)])
-    rows = [
-        [
-            _e(step["step"]),
-            _e(step["agent"]),
-            _tag("details", _tag("summary", _tag("code", _e(step["name"])), "cursor: pointer") + _step_detail(step)),
-            f"{step['total_input_tokens']:,} / {step['output_tokens']:,}",
-            f"{step['latency_s']:.3f}",
-            _flags(step),
-            _bar(step, total),
-        ]
-        for step in steps
-    ]
-    headers = ["#", "agent", "model / tool", "tokens in / out", "s", "", "waterfall"]
-    return _section("Steps", _table(headers, rows, numeric=(0, 3, 4)))
+    half = HTML_STEPS // 2
+    shown = steps if len(steps) <= HTML_STEPS else steps[:half] + steps[-half:]
+    rows = [_step_row(step, total) for step in shown]
+    left_out = doc["totals"]["steps"] - len(shown)
+    if left_out > 0:
+        gap = _tag("div", f"… {left_out:,} more steps: the run directory holds them all", MUTED)
+        rows.insert(half if len(shown) == HTML_STEPS else len(rows), gap)
+    head = "tokens in→out (model turns) · latency · waterfall; click a step for what it asked and returned"
+    return _section("Steps", _tag("div", head, MUTED) + "".join(rows))
 
 
 def _time(value: Any) -> float | None:
@@ -261,31 +340,47 @@ def _scratchpad(doc: dict[str, Any]) -> str:
         ]
         for s in pad["stores"]
     ]
+    bars = "".join(
+        _store_bar(s, [x for x in pad["extractions"] if x["blob_id"] == s["blob_id"]]) for s in pad["stores"]
+    )
     headers = ["blob", "tool", "step", "bytes", "tokens", "tokens saved", "extractions"]
     summary = _tag(
         "div",
         f"{len(pad['stores'])} output(s) kept out of the context, {pad['bytes_stored']:,} bytes, "
         f"~{pad['tokens_saved']:,} tokens saved; {len(pad['extractions'])} extraction(s).",
     )
-    return _section("Scratchpad", summary + _table(headers, rows, numeric=(2, 3, 4, 5, 6)))
+    return _section("Scratchpad", summary + bars + _table(headers, rows, numeric=(2, 3, 4, 5, 6)))
 
 
-def _answer(doc: dict[str, Any]) -> str:
-    asked = doc.get("clarification")
-    if asked:
-        options = f" (options: {', '.join(asked['options'])})" if asked["options"] else ""
-        body = _tag("div", _tag("b", "The run needs input: ") + _e(asked["question"] + options))
-        return _section("Question for the analyst", body + _tag("div", "answer it with %aura answer RUN TEXT"))
-    body = _tag("div", _e(doc["answer"]) or _tag("i", "no answer"), "white-space: pre-wrap")
-    if doc["error"]:
-        body += _tag("div", "error: " + _e(doc["error"]), f"color: {ERROR_COLOR}")
-    for error in doc["errors"]:
-        body += _tag("div", f"{_e(error['agent'])}: {_e(error['message'])}", f"color: {ERROR_COLOR}; font-size: 11px")
-    return _section("Answer", body)
+def _readable(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in values.items() if k != "blob_id")
+
+
+def _store_bar(store: dict[str, Any], extractions: list[dict[str, Any]]) -> str:
+    """A stored output as a bar of its lines, each extraction's slice drawn where it sits."""
+    lines = max(1, store["lines"])
+    slices = []
+    for x in extractions:
+        at = x["position"].get("lines")
+        if not (isinstance(at, list) and len(at) == 2):
+            continue
+        first, last = int(at[0]), int(at[1])
+        style = (
+            f"position: absolute; left: {_pct(100 * (first - 1) / lines)}; "
+            f"width: {_pct(max(0.4, 100 * (last - first + 1) / lines))}; height: 12px; "
+            f"background-color: {INTERCEPT_COLOR}"
+        )
+        title = (
+            f"step {x['step']} {x['tool']}({_readable(x['arguments'])}): lines {first}-{last}, {x['tokens']:,} tokens"
+        )
+        slices.append(_tag("div", "", style, title=title))
+    label = f"{store['blob_id']} · {store['tool']} (step {store['step']}) · {store['lines']:,} lines, {store['shape']}"
+    track = "position: relative; height: 12px; border: 1px solid #a0a0a0; background-color: rgba(128, 128, 128, 0.15)"
+    return _tag("div", _e(label), MUTED) + _tag("div", "".join(slices), track)
 
 
 def _findings(doc: dict[str, Any]) -> str:
-    shown = [f for f in doc["findings"] if f["severity"] != "info"]
+    shown = doc["findings"]
     if not shown:
         return ""
     rows = [
@@ -301,8 +396,117 @@ def _findings(doc: dict[str, Any]) -> str:
     return _section("How it worked: findings", _table(["severity", "finding", "steps", "what", "suggestion"], rows))
 
 
+def _notes(doc: dict[str, Any]) -> str:
+    if not doc["instructions"]:
+        return ""
+    lines = "".join(
+        _tag("div", f"+{i['at_s']:.1f} s instruction to {_e(i['agent'])}: " + _tag("q", _e(i["text"])))
+        for i in doc["instructions"]
+    )
+    return _section("Instructions", lines)
+
+
 def run_html(document: dict[str, Any]) -> str:
-    """The static HTML summary of a run document: header, plan, steps, evidence, Scratchpad, findings, answer."""
-    parts = [_header(document), _plan(document), _steps(document), _plots(document), _scratchpad(document)]
-    parts += [_findings(document), _answer(document)]
-    return _tag("div", "".join(parts), ROOT, **{"class": "aura-run"})
+    """The static HTML summary of a run document: status and answer first, then evidence, then how it went."""
+    parts = [_header(document), _answer(document), _evidence(document), _plots(document), _plan(document)]
+    parts += [_steps(document), _scratchpad(document), _findings(document), _notes(document)]
+    return _tag("div", "".join(parts), ROOT, **{"class": "aura-run tex2jax_ignore mathjax_ignore"})
+
+
+# --- two runs side by side (`run.compare(other)`) ----------------------------------------------------------
+
+COMPARE_ROOT = ROOT.replace("max-width: 1100px", "max-width: 1000px")
+ADDED, REMOVED = "#2e7d32", "#c62828"
+
+
+def _step_call(step: dict[str, Any] | None) -> str:
+    if step is None:
+        return _tag("i", "no such step", MUTED)
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in (step.get("arguments") or {}).items())
+    call = (
+        f"{step['name']}({args})"
+        if step["kind"] == "tool"
+        else f"model turn → {', '.join(step['tool_requests'] or [])}"
+    )
+    return f"{_e(step['agent'])} · step {_e(step['step'])}: " + _tag("code", _e(call[:300]))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _delta(a: float, b: float, unit: str = "") -> str:
+    sign = "+" if b > a else ""
+    change = f" ({sign}{_number(b - a)}{unit})"
+    marked = _tag("span", change, f"color: {REMOVED if b > a else ADDED}") if b != a else ""
+    return f"{_number(a)} → {_number(b)}{unit}" + marked
+
+
+def _answer_diff(a: str, b: str) -> str:
+    lines = list(difflib.unified_diff(prose(a).splitlines(), prose(b).splitlines(), lineterm="", n=1))[2:]
+    if not lines:
+        return _tag("div", "the answers are the same", MUTED)
+    styled = []
+    for line in lines[:80]:
+        color = ADDED if line.startswith("+") else REMOVED if line.startswith("-") else "#808080"
+        styled.append(_tag("div", _e(line), f"color: {color}; white-space: pre-wrap"))
+    return _tag("div", "".join(styled), "font-family: monospace; font-size: 11px")
+
+
+def _facts(doc: dict[str, Any]) -> dict[str, str]:
+    totals, said = doc["totals"], dict(headline(doc))
+    return {
+        "run": doc["run_id"],
+        "status": doc["status"],
+        **{name: said.get(name, "—") for name in ("root cause", "trigger", "confidence")},
+        "steps": f"{totals['steps']:,}",
+        "tool calls": f"{totals['tool_calls']:,}",
+        "tokens": f"{totals['total_input_tokens'] + totals['output_tokens']:,}",
+        "seconds": f"{doc['duration_s']:.1f}",
+    }
+
+
+def comparison_html(a: dict[str, Any], b: dict[str, Any], diverges_at: int | None, agents: list[dict[str, Any]]) -> str:
+    """Two run documents side by side in 1,000 px: where they part, the headline of each, the answers diffed,
+    per agent tokens/time/tool calls with deltas, the findings that appeared or disappeared, differing steps."""
+    if diverges_at is None:
+        where = _tag("div", "same path: every step asked the same thing", "font-weight: 600")
+    else:
+        b_steps = {s["step"]: s for s in b["steps"]}
+        a_step = next((s for s in a["steps"] if s["step"] == diverges_at), None)
+        where = _tag("div", f"paths diverge at step {diverges_at}", "font-weight: 600") + _table(
+            ["", "call"], [["a", _step_call(a_step)], ["b", _step_call(b_steps.get(diverges_at))]], widths=["3em"]
+        )
+    left_facts, right_facts = _facts(a), _facts(b)
+    facts = []
+    for label, x in left_facts.items():
+        y = right_facts[label]
+        mark = "" if x == y or label == "run" else "font-weight: 600"
+        facts.append([_e(label), _tag("span", _e(x), mark), _tag("span", _e(y), mark)])
+    side = _table(["", "a", "b"], facts, widths=["10em"])
+    per_agent = _table(
+        ["agent", "tokens a → b", "step seconds a → b", "tool calls a → b"],
+        [
+            [
+                _e(row["agent"]),
+                _delta(row["a_tokens"], row["b_tokens"]),
+                _delta(row["a_seconds"], row["b_seconds"], " s"),
+                _delta(row["a_tool_calls"], row["b_tool_calls"]),
+            ]
+            for row in agents
+        ],
+        widths=["22%"],
+    )
+    left = {f"{f['kind']} on {f['agent'] or 'run'}" for f in a["findings"]}
+    right = {f"{f['kind']} on {f['agent'] or 'run'}" for f in b["findings"]}
+    changes = [_tag("div", "+ " + _e(f), f"color: {REMOVED}") for f in sorted(right - left)]
+    changes += [_tag("div", "− " + _e(f), f"color: {ADDED}") for f in sorted(left - right)]
+    found = "".join(changes) or _tag("div", "the same findings", MUTED)
+    parts = [
+        where,
+        _section("Side by side", side),
+        _section("Answers (a → b)", _answer_diff(a["answer"], b["answer"])),
+        _section("Per agent", per_agent),
+        _section("Findings that appeared (+) or disappeared (−) in b", found),
+    ]
+    return _tag("div", "".join(parts), COMPARE_ROOT, **{"class": "aura-compare tex2jax_ignore mathjax_ignore"})

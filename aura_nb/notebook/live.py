@@ -3,7 +3,11 @@
 `RunView` (an anywidget) renders the run document; `LiveRun` subscribes to a
 run's recorder, re-renders at most every `interval` seconds however many
 events arrive, offers pause/resume/stop and fork controls, and when the run
-ends replaces the same display with the static bundle.
+ends replaces the same display with the static bundle. The charts of the
+series found so far are a plotly `FigureWidget` in the same box, updated in
+place over the widget's comm whenever a new series arrives (a display update
+would not reach a cell whose execution has ended). `approvals` is a slot for
+panels that ask the analyst for a decision while the run waits.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
 from aura_nb.notebook.bundle import run_metadata, run_mimebundle
-from aura_nb.notebook.charts import figure_bundle
 
 STATIC = Path(__file__).parent / "static"
 
@@ -69,16 +72,28 @@ class RunView(anywidget.AnyWidget):
     _css = STATIC / "run_view.css"
     doc = traitlets.Dict().tag(sync=True)
     selected = traitlets.Int(0).tag(sync=True)
+    question = traitlets.Unicode("").tag(sync=True)
+    """The question, known before the run's first event."""
+    phase = traitlets.Unicode("").tag(sync=True)
+    """What the run does before its first step (e.g. connecting to its servers)."""
+
+
+CONNECTING = "connecting to servers…"
+
+
+def _series_key(doc: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    return tuple((plot["title"], len(plot["x"])) for plot in doc["plots"])
 
 
 class LiveRun:
     """Shows `run` live in the current cell and keeps it current until it ends."""
 
-    def __init__(self, run: Run, *, interval: float = 0.25, fork: Any = None) -> None:
+    def __init__(self, run: Run, *, interval: float = 0.25, fork: Any = None, question: str = "") -> None:
         self.run = run
         self.interval = interval
         self.renders = 0
-        self.view = RunView(doc=run.projection().model_dump(mode="json"))
+        self.view = RunView(doc=run.projection().model_dump(mode="json"), question=question or run.question)
+        self.view.phase = "" if run.events else CONNECTING
         self.status = widgets.HTML()
         self.instruction = widgets.Text(placeholder="an instruction for the fork", layout={"width": "40%"})
         self.plan_editor = widgets.Textarea(layout={"width": "100%", "height": "160px", "display": "none"})
@@ -91,12 +106,18 @@ class LiveRun:
         ]
         self._fork_with = fork
         self.controls = widgets.HBox([*buttons, self.instruction])
-        self.box = widgets.VBox([self.controls, self.status, self.view, self.plan_editor])
+        self.approvals = widgets.VBox(layout={"display": "none"})
+        self.approvals.observe(self._show_approvals, names="children")
+        self.box = widgets.VBox([self.controls, self.approvals, self.status, self.view, self.plan_editor])
         self.handle: DisplayHandle | None = None
         self.origin = contextvars.copy_context()
-        self.charts: DisplayHandle | None = None
+        self.figure: Any = None
+        """The plotly `FigureWidget` of the series found so far (made by `show`)."""
         self._pending: asyncio.TimerHandle | None = None
-        self._charted = 0
+        self._charted: tuple[tuple[str, int], ...] = ()
+
+    def _show_approvals(self, change: dict[str, Any]) -> None:
+        self.approvals.layout.display = "flex" if change["new"] else "none"
 
     def _button(self, label: str, action: Any) -> widgets.Button:
         button = widgets.Button(description=label, layout={"width": "auto"})
@@ -104,11 +125,15 @@ class LiveRun:
         return button
 
     def show(self) -> LiveRun:
-        """Display the view (and a slot for charts) in the current cell and follow the run."""
+        """Display the view in the current cell and follow the run."""
+        import plotly.graph_objects as go
+
         self.origin = contextvars.copy_context()
         metadata = run_metadata(self.run.events, run_id=self.run.id, status=self.run.status)
         self.handle = display(self.box, display_id=True, metadata=metadata)
-        self.charts = display({"text/plain": ""}, raw=True, display_id=True)
+        # made now, while the run connects to its servers, so its front end (plotly.js) is loaded before the
+        # first series arrives; it joins the box then and is updated in place
+        self.figure = go.FigureWidget()
         self.run.recorder.subscribe(self.on_event)
         if self.run.task is not None:
             self.run.task.add_done_callback(lambda _: self.finish())
@@ -126,15 +151,30 @@ class LiveRun:
         projection = self.run.projection()
         doc = projection.model_dump(mode="json")
         self.view.doc = doc
+        self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{projection.summary_line()}</code>"
-        if len(doc["plots"]) != self._charted and self.charts is not None:
-            self._charted = len(doc["plots"])
-            bundle, charts = figure_bundle(doc), self.charts
-            if bundle is not None:
-                publish_to_both_cells(lambda: charts.update(bundle, raw=True), self.origin)
+        if _series_key(doc) != self._charted:
+            self._charted = _series_key(doc)
+            self._chart(doc)
+
+    def _chart(self, doc: dict[str, Any]) -> None:
+        """Draw every series found so far into the box's figure, in place (it joins the box with the first)."""
+        from aura_nb.notebook.charts import metrics_figure
+
+        drawn = metrics_figure(doc)
+        if drawn is None or self.figure is None:
+            return
+        with self.figure.batch_update():
+            self.figure.data = ()
+            self.figure.add_traces(list(drawn.data))
+            self.figure.layout = drawn.layout
+        if self.figure not in self.box.children:
+            children = list(self.box.children)
+            at = children.index(self.view) + 1
+            self.box.children = (*children[:at], self.figure, *children[at:])
 
     def finish(self) -> None:
-        """Replace the live view (same display id) with the static bundle; keep the charts."""
+        """Replace the live view (same display id) with the static bundle (which draws the charts)."""
         if self._pending is not None:
             self._pending.cancel()
         self.render()

@@ -27,10 +27,11 @@ from aura_nb.agent.run import Run
 from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
 from aura_nb.models.factory import make_model
-from aura_nb.notebook.bundle import run_mimebundle, run_text
+from aura_nb.notebook.bundle import comparison_display, run_mimebundle, run_text
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
 from aura_nb.report import format_of
+from aura_nb.trace.compare import Comparison
 from aura_nb.trace.record import RunRecord
 
 HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as NAME]   the cell is the question
@@ -174,7 +175,7 @@ class AuraMagics(Magics):
             return run
         run = self.session.start(question, name=args.name, **options)
         self._bind(run, args.name)
-        self.views[run.id] = LiveRun(run, fork=self._fork_from_view).show()
+        self.views[run.id] = LiveRun(run, fork=self._fork_from_view, question=question).show()
         return run
 
     def _bind(self, run: Run, name: str | None) -> None:
@@ -344,11 +345,12 @@ class AuraMagics(Magics):
 
         self.forks.append(asyncio.ensure_future(go()))
 
-    def _cmd_replay(self, rest: list[str]) -> Run:
+    def _cmd_replay(self, rest: list[str]) -> None:
+        """Show the replayed run's record once (it lands in `_aura`; returning it would show it twice)."""
         run = self.session.find(rest[0] if rest else None).replay()
+        self._bind(run, None)
         bundle, metadata = run_mimebundle(run)
         display(bundle, raw=True, metadata=metadata)
-        return run
 
     def _cmd_trace(self, rest: list[str]) -> Any:
         return self.session.find(rest[0] if rest else None).frame()
@@ -372,3 +374,4 @@ def load_ipython_extension(shell: Any) -> None:
     shell._aura_magics = magics
     shell.register_magics(magics)
     shell.display_formatter.mimebundle_formatter.for_type(RunRecord, run_mimebundle)
+    shell.display_formatter.formatters["text/html"].for_type(Comparison, comparison_display)

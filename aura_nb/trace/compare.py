@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from aura_nb.contracts import HANDBACK_TOOLS
 from aura_nb.trace.projection import RunProjection, Step
 
 
@@ -45,11 +46,22 @@ def _cells(step: Step) -> dict[str, Any]:
 
 @dataclass
 class Comparison:
-    """`steps`: matched steps side by side; `summary`: one column per run; `diverges_at`: first differing step."""
+    """`steps`: matched steps side by side; `summary`: one column per run; `diverges_at`: first differing step
+    (numbered as in `a`); `agents`: per agent, tokens, step seconds and tool calls of each run and their deltas
+    (b - a); `a`, `b`: the two projections."""
 
     steps: pd.DataFrame
     summary: pd.DataFrame
     diverges_at: int | None
+    agents: pd.DataFrame
+    a: RunProjection
+    b: RunProjection
+
+    def findings_changed(self) -> tuple[list[str], list[str]]:
+        """The findings (`kind` on `agent`) only `b` has, and those only `a` has: appeared, disappeared."""
+        left = {f"{f.kind} on {f.agent or 'run'}" for f in self.a.findings}
+        right = {f"{f.kind} on {f.agent or 'run'}" for f in self.b.findings}
+        return sorted(right - left), sorted(left - right)
 
     def _repr_html_(self) -> str:
         where = f"paths diverge at step {self.diverges_at}" if self.diverges_at else "same path"
@@ -74,6 +86,29 @@ def summary_of(run: RunProjection) -> dict[str, Any]:
     }
 
 
+def agent_totals(run: RunProjection) -> dict[str, dict[str, float]]:
+    """Per agent (in order of appearance): tokens (all input and output), step seconds, tool calls."""
+    totals: dict[str, dict[str, float]] = {}
+    for step in run.steps:
+        row = totals.setdefault(step.agent, {"tokens": 0, "seconds": 0.0, "tool_calls": 0})
+        row["tokens"] += step.total_input_tokens + step.output_tokens
+        row["seconds"] += step.latency_s
+        row["tool_calls"] += step.kind == "tool" and step.name not in HANDBACK_TOOLS
+    return totals
+
+
+def _agents(a: RunProjection, b: RunProjection) -> pd.DataFrame:
+    left, right = agent_totals(a), agent_totals(b)
+    rows = []
+    for agent in dict.fromkeys([*left, *right]):
+        row: dict[str, Any] = {"agent": agent}
+        for measure in ("tokens", "seconds", "tool_calls"):
+            x, y = left.get(agent, {}).get(measure, 0), right.get(agent, {}).get(measure, 0)
+            row |= {f"a_{measure}": x, f"b_{measure}": y, f"d_{measure}": y - x}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def compare(a: RunProjection, b: RunProjection) -> Comparison:
     """Match `a`'s and `b`'s steps per agent and mark where they diverge (numbered as in `a`)."""
     left, right = _keyed(a), _keyed(b)
@@ -94,4 +129,4 @@ def compare(a: RunProjection, b: RunProjection) -> Comparison:
         if diverges_at is None:
             diverges_at = len(left) + 1
     summary = pd.DataFrame({"a": summary_of(a), "b": summary_of(b)})
-    return Comparison(pd.DataFrame(rows), summary, diverges_at)
+    return Comparison(pd.DataFrame(rows), summary, diverges_at, _agents(a, b), a, b)

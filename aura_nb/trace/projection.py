@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -382,6 +383,7 @@ class RunProjection(_View):
     steps: list[Step]
     scratchpad: ScratchpadView
     plots: list[Series]
+    """Ranked by relevance: the cited evidence's and the root-cause service's series first, grouped by service."""
     alerts: list[Alert]
     fork: ForkView | None
     errors: list[ErrorNote]
@@ -652,6 +654,58 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
     return plots[:MAX_SERIES], ordered
 
 
+def _seconds(value: str | int | float) -> float | None:
+    if isinstance(value, int | float):
+        return float(value) / 1000 if value > 1e11 else float(value)
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _shift(series: Series, onset: float | None) -> float:
+    """How far the series moved at `onset`: |mean after - mean before| over the spread before (0 if unknown)."""
+    if onset is None:
+        return 0.0
+    before: list[float] = []
+    after: list[float] = []
+    for x, y in zip(series.x, series.y, strict=False):
+        t = _seconds(x)
+        if t is not None and y is not None:
+            (before if t < onset else after).append(float(y))
+    if len(before) < 2 or not after:
+        return 0.0
+    mean = sum(before) / len(before)
+    spread = float((sum((v - mean) ** 2 for v in before) / len(before)) ** 0.5)
+    return abs(sum(after) / len(after) - mean) / (spread + 1e-9 + 0.01 * abs(mean))
+
+
+def _ranked(
+    plots: list[Series], alerts: list[Alert], conclusion: Conclusion | None, numbers: dict[str, int]
+) -> list[Series]:
+    """The series that explain the incident first, grouped by service: a service whose series the conclusion
+    cites, then the root-cause service, then alerting services, then the rest; within a service, the series
+    that moved most at the first alert onset first."""
+    cited = {numbers[e.call_id] for e in conclusion.evidence if e.call_id in numbers} if conclusion else set()
+    cause = conclusion.root_cause_service if conclusion else None
+    alerting = {a.service for a in alerts if a.service}
+    onsets = [t for t in (_seconds(a.starts_at) for a in alerts) if t is not None]
+    onset = min(onsets) if onsets else None
+
+    def score(plot: Series) -> int:
+        return (
+            0 if plot.step in cited else 1 if cause and plot.service == cause else 2 if plot.service in alerting else 3
+        )
+
+    best: dict[str | None, int] = {}
+    first: dict[str | None, int] = {}
+    for i, plot in enumerate(plots):
+        best[plot.service] = min(best.get(plot.service, 9), score(plot))
+        first.setdefault(plot.service, i)
+    shifts = {id(plot): _shift(plot, onset) for plot in plots}
+    return sorted(plots, key=lambda p: (best[p.service], first[p.service], score(p), -shifts[id(p)]))
+
+
 def recorded_trace_id(started: RunStarted | None) -> str | None:
     """The trace id a run recorded in `run_started.config` (`trace_id`, or `otel.trace_id`), if any."""
     if started is None:
@@ -709,7 +763,7 @@ def project(
         agents=_agents(events),
         steps=steps,
         scratchpad=_scratchpad(events, numbers),
-        plots=plots,
+        plots=_ranked(plots, alerts, finished.conclusion if finished is not None else None, numbers),
         alerts=alerts,
         fork=ForkView(parent_run_id=fork.parent_run_id, at_step=fork.at_step, edits=_clip(_jsonable(fork.edits)))
         if fork is not None

@@ -157,8 +157,8 @@ class RunRecord:
         return analyse(self.events)
 
     def compare(self, other: RunRecord) -> Comparison:
-        """Side by side with `other`: tools, tokens, latency, errors, answer, and where the paths diverge."""
-        return compare(self.projection(), other.projection())
+        """Side by side with `other`: tools, tokens, latency, errors, answer, findings, and where the paths diverge."""
+        return compare(self.record(), other.record())
 
     def summary(self) -> str:
         """`run <id> [<status>] model=… steps=… tool_calls=… tokens in=… out=…` (see `Totals`)."""

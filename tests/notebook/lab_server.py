@@ -92,5 +92,25 @@ def open_notebook(page: Any, server: str, name: str) -> None:
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
 
 
-def run_command(page: Any, command: str) -> None:
-    page.evaluate(f"window.jupyterapp.commands.execute({command!r})")
+def run_command(page: Any, command: str, args: dict[str, Any] | None = None) -> None:
+    page.evaluate("([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args or {}])
+
+
+# `page.evaluate(CONTRAST, element)`: the WCAG contrast of an element's text against the first opaque background
+# behind it
+CONTRAST = """(el) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  let node = el, bg = null;
+  while (node && node.nodeType === 1) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) { bg = c; break; }
+    node = node.parentElement;
+  }
+  bg = bg || [255, 255, 255];
+  const fg = rgb(getComputedStyle(el).color);
+  const lum = ([r, g, b]) => [r, g, b]
+    .map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""

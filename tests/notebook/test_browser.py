@@ -1,5 +1,9 @@
 """The quickstart in a real JupyterLab, driven in headless Debian Chromium; then reopened, never run, and still
-telling the story."""
+telling the story, in the dark theme too, and in Notebook 7.
+
+While the investigation runs, an observer on the page records what the live view showed: its first frame
+(the question and "connecting to servers…" before any step) and the most chart panels its plotly figure
+drew (series that arrive late must appear while the run goes on, not only after reopening)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_server import browser_missing, chromium_page, jupyter_lab, open_notebook, run_command
+from lab_server import CONTRAST, browser_missing, chromium_page, jupyter_lab, open_notebook, run_command
+
+from aura_nb.notebook.charts import MAX_PANELS
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "01-quickstart.ipynb"
@@ -30,7 +36,33 @@ def lab_root(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     root.mkdir()
     shutil.copy(QUICKSTART, root / QUICKSTART.name)
     env = {"AURA_RUNS_DIR": str(tmp_path / "runs"), "XDG_CACHE_HOME": str(tmp_path / "cache"), "ANTHROPIC_API_KEY": ""}
+    # the theme switch below must not reach the user's own JupyterLab settings
+    env |= {"JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
     return root, env
+
+
+WATCH_LIVE = """() => {
+  window.auraSeen = { first: null, panels: 0, growths: 0 };
+  new MutationObserver(() => {
+    const seen = window.auraSeen;
+    const title = document.querySelector('.aura-run .aura-title');
+    if (title && seen.first === null) seen.first = title.textContent;
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+      if (plot.closest('.aura-Run')) continue;
+      const panels = plot.querySelectorAll('.cartesianlayer .subplot').length;
+      if (panels > seen.panels) { seen.growths += seen.panels ? 1 : 0; seen.panels = panels; }
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+DARK_CHECKS = [".aura-Run .aura-Run-answer", ".aura-Run .aura-Run-question", ".aura-Run .aura-Run-pre"]
+OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run');
+  const area = record.closest('.jp-Cell-outputArea') || record.closest('.jp-OutputArea');
+  return { client: area.clientHeight, record: record.scrollHeight,
+           scrolled: !!record.closest('.jp-mod-outputsScrolled') }; }"""
+
+ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall']
+  .map((s) => document.querySelector('.aura-Run ' + s)?.getBoundingClientRect().top ?? null)"""
 
 
 def kernel_idle(page: object) -> None:
@@ -49,18 +81,34 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     with jupyter_lab(root, env) as server, chromium_page() as page:
         open_notebook(page, server, QUICKSTART.name)
         kernel_idle(page)
+        page.evaluate(WATCH_LIVE)
         run_command(page, "notebook:run-all-cells")
         page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=240_000)  # the live view became the record
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        seen = page.evaluate("window.auraSeen")
         nodes = page.locator(".aura-Run .aura-Run-dag-node").count()
         bars = page.locator(".aura-Run .aura-Run-bar").count()
         answer = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
+        headline = page.locator(".aura-Run .aura-Run-headline").first.inner_text()
+        order = page.evaluate(ORDER)
+        figures = page.locator(".aura-Run .aura-Run-figure").count()
         kernel_idle(page)
+        plotly_left = page.locator(".js-plotly-plot").count()
+        page.wait_for_selector(".aura-compare", timeout=120_000)
+        compare_width = page.evaluate("() => document.querySelector('.aura-compare').scrollWidth")
+        typeset = page.locator(".jp-OutputArea mjx-container, .jp-OutputArea .MathJax").count()
         page.screenshot(path=str(ARTIFACTS / "quickstart-jupyterlab.png"), full_page=True)
         run_command(page, "docmanager:save")
         time.sleep(2)
     assert nodes >= 3 and bars >= 10
-    assert answer.startswith("[offline baseline]")
+    assert answer.startswith("[offline baseline]") and "```" not in answer  # no JSON block in the prose
+    assert "root cause" in headline and "confidence" in headline, headline
+    assert None not in order and order == sorted(order), order  # the answer above the plan and the steps
+    # the live view: the question and what it waits for from the first frame; every chart as it arrived
+    question = "Customers report errors and slow pages in the shop."
+    assert seen["first"] and "connecting to servers" in seen["first"] and question in seen["first"], seen
+    assert seen["panels"] == min(MAX_PANELS, figures) and seen["growths"] >= 1, (seen, figures)
+    assert compare_width <= 1000 and typeset == 0  # the comparison fits 1,000 px; no `$` became LaTeX
+    assert plotly_left == 0  # one rendering of the charts per surface: the record's own
 
     saved = nbformat.read(root / QUICKSTART.name, as_version=4)
     records = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs if RUN_MIME in o.get("data", {})]
@@ -76,7 +124,15 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=60_000)
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"), full_page=True)
+        # the dark theme: the record's text, the answer and an opened step stay readable
+        run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+        page.wait_for_selector("body[data-jp-theme-light='false']", state="attached", timeout=30_000)
+        page.locator(".aura-Run .aura-Run-step").nth(1).click()
+        time.sleep(1)
+        contrast = {sel: page.evaluate(CONTRAST, page.locator(sel).first.element_handle()) for sel in DARK_CHECKS}
+        page.screenshot(path=str(ARTIFACTS / "quickstart-dark.png"), full_page=True)
     assert summary == answer
+    assert all(ratio is not None and ratio >= 4.5 for ratio in contrast.values()), contrast
 
     # Notebook 7 renders the same record with the same extension
     with jupyter_lab(root, env, app="notebook") as server, chromium_page() as page:
@@ -85,7 +141,10 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.keyboard.press("Escape")
         page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=90_000)
         in_notebook7 = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "quickstart-notebook7.png"))
+        time.sleep(3)  # Notebook 7 decides to scroll long outputs shortly after they render
+        area = page.evaluate(OUTPUT_AREA)
+        page.screenshot(path=str(ARTIFACTS / "quickstart-notebook7.png"), full_page=True)
     assert in_notebook7 == answer
+    assert area["client"] >= area["record"] - 2 and area["record"] > 800, area  # the record is not boxed in
     assert os.path.getsize(ARTIFACTS / "quickstart-reopened.png") > 10_000
     assert json.dumps(records[0]["data"][RUN_MIME])

@@ -43,6 +43,7 @@ from aura_nb.notebook import (
     run_mimebundle,
     run_schema,
 )
+from aura_nb.notebook.bundle import compact
 from aura_nb.scratchpad import Scratchpad
 from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.series import MAX_POINTS, find_series
@@ -167,7 +168,7 @@ async def test_a_sandbox_run_becomes_a_static_record(sandbox_spec: ServerSpec, t
     assert "margin-left:" in html and "Alerts and metrics" in html and ANSWER in html
     tags, properties = inspect(html)
     assert {"table", "details", "summary", "pre"} <= tags and {"width", "margin-left"} <= properties
-    assert bundle["text/plain"] == run.summary() + "\n\n" + ANSWER
+    assert bundle["text/plain"] == "finished\n\n" + ANSWER + "\n\n" + run.summary()  # status and answer first
 
     # the output metadata
     started = next(e for e in run.events if isinstance(e, RunStarted))
@@ -313,7 +314,7 @@ def test_a_failed_forked_run_renders_its_errors_and_intercepted_steps() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "overloaded &lt;529&gt;" in html and "forked from run parent-1 at step 3" in html
     assert "scratchpad" in html and "pending" in html and "failed" in html
-    assert bundle["text/plain"].startswith("run run-1 [failed] model=m steps=3 tool_calls=1")
+    assert bundle["text/plain"].startswith("failed\n\nrun run-1 [failed] model=m steps=3 tool_calls=1")
 
 
 def test_an_empty_or_live_run_still_has_a_valid_document() -> None:
@@ -361,3 +362,20 @@ def test_a_prometheus_range_vector_is_plotted_one_series_per_label_set() -> None
         f'{{code="{code}",service="{service}"}}' for code in ("200", "500") for service in ("cart", "checkout")
     }
     assert all(len(p["x"]) == len(p["y"]) > 100 and isinstance(p["y"][0], float) for p in plots)
+
+
+def test_a_long_run_s_record_keeps_the_first_the_last_and_the_flagged_steps() -> None:
+    events = synthetic_events()
+    doc = run_document(events)
+    long = doc | {"steps": [dict(doc["steps"][i % 3], step=i + 1) for i in range(5000)]}
+    long["totals"] = doc["totals"] | {"steps": 5000}
+    kept = compact(long, limit=300)
+    numbers = [s["step"] for s in kept["steps"]]
+    assert len(numbers) <= 300 and numbers == sorted(numbers) and numbers[0] == 1 and numbers[-1] == 5000
+    flagged = [n for n in range(1, 5001) if n % 3 != 1]  # the failed and the intercepted steps
+    assert set(flagged[:100]) <= set(numbers)  # come first, up to a third of the record
+    validate(kept)
+    html = run_html(kept)
+    assert_static_html(html)
+    assert "4,800 more steps: the run directory holds them all" in html
+    assert compact(doc) is doc  # a short run's record is the whole run

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ipywidgets
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcp_servers import misbehaving_spec
@@ -46,3 +48,34 @@ async def test_fork_and_edit_plan_controls_fork_with_the_edits(tmp_path: Path) -
     at, edits = forks[-1]
     planner_steps = [s["step"] for s in run.steps() if s["agent"] == "planner"]
     assert at == max(planner_steps) and edits["plan"].task("b").depends_on == []
+
+
+def test_series_that_arrive_late_reach_the_live_figure_and_the_question_shows_first(tmp_path: Path) -> None:
+    """The live view draws every series found so far in its own FigureWidget (no separate display to update)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from runlogs import unpack
+
+    from aura_nb.agent.run import Run
+    from aura_nb.notebook.live import CONNECTING
+    from aura_nb.trace.recorder import Recorder
+
+    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
+    live = Run(Recorder(recorded.id))
+    view = LiveRun(live, question="why is checkout slow?")
+    assert view.view.question == "why is checkout slow?" and view.view.phase == CONNECTING
+    view.show()
+    assert view.figure is not None and view.figure not in view.box.children  # joins the box with the first series
+    drawn = []
+    for event in recorded.events:
+        live.recorder.emit(event)
+        view.render()
+        if view.figure in view.box.children:
+            drawn.append(len(view.figure.data))
+    assert view.view.phase == "" and len(set(drawn)) >= 2  # panels were added as the series arrived
+    titles = [a.text for a in view.figure.layout.annotations if "onset" not in a.text]
+    assert drawn[-1] == len(titles) == len(view.view.doc["plots"]) == 7
+    assert titles[0].startswith("catalog") and view.figure.layout.paper_bgcolor == "rgba(0, 0, 0, 0)"
+    assert view.figure in view.box.children and not view.approvals.children
+    assert view.approvals.layout.display == "none"
+    view.approvals.children = (ipywidgets.HTML("approve?"),)
+    assert view.approvals.layout.display == "flex"

@@ -1,10 +1,14 @@
-// The live view of a run: plan graph, waterfall with step details, Scratchpad panel.
-// It renders the run document (`doc`, the same JSON as application/vnd.aura.run+json) and reports the
-// selected step back to the kernel (`selected`).
+// The live view of a run: status and question from the first frame, the answer (root cause, trigger,
+// confidence) when it comes, the plan graph, the waterfall that follows new steps, the selected step's
+// detail, the Scratchpad. It renders the run document (`doc`, the JSON of application/vnd.aura.run+json),
+// reports the selected step back to the kernel (`selected`), and shows `phase` ("connecting to
+// servers…") until the run's first event. The elements are built once and updated in place, so an update
+// never moves what the reader is looking at: the waterfall keeps its scroll position (and follows the
+// newest step while it is scrolled to the end), and the detail of a step opens below the list instead of
+// pushing its rows apart. Colours come from JupyterLab's theme variables (light and dark).
 
-const STATE_COLOURS = {
-  pending: "#9ca3af", running: "#3b82f6", finished: "#16a34a", failed: "#dc2626", stopped: "#f59e0b",
-};
+const FENCED = /```[a-zA-Z]*[ \t]*\n([\s\S]*?)\n[ \t]*```/g;
+const LIVE_ROWS = 300; // the live view lists the latest steps; the record lists them all
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -13,7 +17,9 @@ function el(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
-  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
+  for (const child of children) {
+    if (child !== null && child !== undefined && child !== false) node.append(child instanceof Node ? child : String(child));
+  }
   return node;
 }
 
@@ -22,6 +28,30 @@ function svg(tag, attrs = {}, text) {
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/** The answer without its fenced JSON objects (the conclusion they hold is the headline). */
+export function prose(answer) {
+  return (answer ?? "").replace(FENCED, (block, body) => {
+    try {
+      const value = JSON.parse(body);
+      return value && typeof value === "object" && !Array.isArray(value) ? "" : block;
+    } catch {
+      return block;
+    }
+  }).replace(/\n{3,}/g, "\n\n").trim();
+}
+
+/** Root cause (fault type), trigger, confidence as [label, value] pairs. */
+export function headline(conclusion) {
+  if (!conclusion) return [];
+  const rows = [];
+  const { root_cause_service: cause, fault_type: fault, triggering_change: trigger } = conclusion;
+  if (cause) rows.push(["root cause", fault ? `${cause} (${fault})` : cause]);
+  else if (fault) rows.push(["fault", fault]);
+  if (trigger) rows.push(["trigger", trigger]);
+  rows.push(["confidence", `${Math.round(100 * (conclusion.confidence ?? 0))}%`]);
+  return rows;
 }
 
 function depths(tasks) {
@@ -45,7 +75,7 @@ function planGraph(plan) {
   const depth = depths(tasks);
   const columns = {};
   for (const t of tasks) (columns[depth[t.id]] ??= []).push(t);
-  const W = 150, H = 40, GX = 60, GY = 16;
+  const W = 168, H = 40, GX = 56, GY = 14;
   const pos = {};
   for (const [d, col] of Object.entries(columns)) {
     col.forEach((t, i) => (pos[t.id] = { x: 8 + d * (W + GX), y: 8 + i * (H + GY) }));
@@ -53,26 +83,19 @@ function planGraph(plan) {
   const width = 16 + (Math.max(...Object.values(depth)) + 1) * (W + GX) - GX;
   const height = 16 + Math.max(...Object.values(columns).map((c) => c.length)) * (H + GY) - GY;
   const graph = svg("svg", { width, height, class: "aura-plan-graph", "data-tasks": tasks.length });
-  const defs = svg("defs");
-  const marker = svg("marker", { id: "aura-arrow", markerWidth: 8, markerHeight: 8, refX: 7, refY: 4, orient: "auto" });
-  marker.append(svg("path", { d: "M0,0 L8,4 L0,8 z", fill: "#6b7280" }));
-  defs.append(marker);
-  graph.append(defs);
   for (const t of tasks) {
     for (const d of t.depends_on) {
       if (!pos[d]) continue;
-      graph.append(svg("line", {
-        x1: pos[d].x + W, y1: pos[d].y + H / 2, x2: pos[t.id].x - 2, y2: pos[t.id].y + H / 2,
-        stroke: "#6b7280", "marker-end": "url(#aura-arrow)",
-      }));
+      const [x1, y1, x2, y2] = [pos[d].x + W, pos[d].y + H / 2, pos[t.id].x - 2, pos[t.id].y + H / 2];
+      graph.append(svg("path", { d: `M ${x1} ${y1} C ${(x1 + x2) / 2} ${y1}, ${(x1 + x2) / 2} ${y2}, ${x2} ${y2}`, class: "aura-edge" }));
     }
   }
   for (const t of tasks) {
     const { x, y } = pos[t.id];
-    const g = svg("g", { class: "aura-task", "data-state": t.state });
-    g.append(svg("rect", { x, y, width: W, height: H, rx: 6, fill: STATE_COLOURS[t.state] ?? "#9ca3af", opacity: 0.9 }));
-    g.append(svg("text", { x: x + 8, y: y + 16, fill: "white", "font-weight": "bold", "font-size": 12 }, t.id));
-    g.append(svg("text", { x: x + 8, y: y + 32, fill: "white", "font-size": 10 }, `${t.state} · ${t.steps} steps`));
+    const g = svg("g", { class: `aura-task aura-state-${t.state}`, "data-state": t.state });
+    g.append(svg("rect", { x, y, width: W, height: H, rx: 6 }));
+    g.append(svg("text", { x: x + 8, y: y + 16, class: "aura-task-id" }, t.id.length > 22 ? `${t.id.slice(0, 21)}…` : t.id));
+    g.append(svg("text", { x: x + 8, y: y + 32, class: "aura-task-meta" }, `${t.state} · ${t.steps} steps · ${t.total_tokens} tok`));
     g.append(svg("title", {}, `${t.goal}\n${t.summary ?? t.error ?? ""}`));
     graph.append(g);
   }
@@ -80,45 +103,32 @@ function planGraph(plan) {
   return box;
 }
 
-const LIVE_ROWS = 300;  // the live view shows the latest steps; the record shows them all
-
-function waterfall(doc, model) {
-  const all = doc.steps ?? [];
-  const total = all.reduce((end, s) => Math.max(end, s.start_s + s.latency_s), 1e-6);
-  const steps = all.slice(-LIVE_ROWS);
-  const rows = el("div", { class: "aura-waterfall" });
-  if (all.length > steps.length) rows.append(el("div", { class: "aura-meta" }, `… ${all.length - steps.length} earlier steps`));
-  const selected = model.get("selected");
-  for (const s of steps) {
-    const bar = el("div", {
-      class: `aura-bar aura-${s.kind}${s.error ? " aura-error" : ""}${s.intercepted ? " aura-stored" : ""}`,
-      style: { marginLeft: `${(100 * s.start_s) / total}%`, width: `${Math.max(0.5, (100 * s.latency_s) / total)}%` },
-    });
-    const tokens = s.kind === "model" ? `${s.total_input_tokens}→${s.output_tokens} tok` : `${s.result_bytes ?? 0} B`;
-    const row = el("div", {
-      class: `aura-step${s.step === selected ? " aura-selected" : ""}`, "data-step": s.step,
-      onclick: () => { model.set("selected", s.step === selected ? 0 : s.step); model.save_changes(); },
-    },
-      el("span", { class: "aura-step-label" }, `${s.step}. ${s.agent} · ${s.name}`),
-      el("span", { class: "aura-step-track" }, bar),
-      el("span", { class: "aura-step-meta" }, `${tokens} · ${(s.latency_s * 1000).toFixed(0)} ms${s.error ? " · error" : ""}`),
-    );
-    rows.append(row);
-    if (s.step === selected) rows.append(detail(s));
-  }
-  return rows;
+function stepRow(s, total, selected) {
+  const kind = `aura-bar aura-${s.kind}${s.error ? " aura-error" : ""}${s.intercepted ? " aura-stored" : ""}`;
+  const bar = el("div", {
+    class: kind,
+    style: { marginLeft: `${(100 * s.start_s) / total}%`, width: `${Math.max(0.5, (100 * s.latency_s) / total)}%` },
+  });
+  const tokens = s.kind === "model" ? `${s.total_input_tokens}→${s.output_tokens} tok` : `${s.result_bytes ?? 0} B`;
+  return el("div", { class: `aura-step${s.step === selected ? " aura-selected" : ""}`, "data-step": s.step },
+    el("span", { class: "aura-step-label" }, `${s.step}. ${s.agent} · ${s.name}`),
+    el("span", { class: "aura-step-track" }, bar),
+    el("span", { class: "aura-step-meta" }, `${tokens} · ${(s.latency_s * 1000).toFixed(0)} ms${s.error ? " · error" : ""}`),
+  );
 }
 
 function detail(step) {
-  const pre = (label, value) => el("div", {}, el("b", {}, label), el("pre", {}, typeof value === "string" ? value : JSON.stringify(value, null, 1)));
-  const box = el("div", { class: "aura-detail" });
+  const box = el("div", { class: "aura-detail", "data-step": step.step });
+  const pre = (label, value) => box.append(el("div", { class: "aura-detail-label" }, label),
+    el("pre", {}, typeof value === "string" ? value : JSON.stringify(value, null, 1)));
+  box.append(el("div", { class: "aura-meta" }, `step ${step.step} · ${step.agent} · ${step.kind} ${step.name}`));
   if (step.kind === "tool") {
-    box.append(pre("arguments", step.arguments ?? {}));
-    box.append(pre(step.intercepted ? `stub (full output stored as ${step.result_ref})` : "result", step.result_preview ?? ""));
+    pre("arguments", step.arguments ?? {});
+    pre(step.intercepted ? `stub the model saw (full output stored as ${step.result_ref})` : "result", step.result_preview ?? "");
   } else {
-    box.append(pre("response", step.text_preview || (step.tool_requests ?? []).join(", ")));
+    pre("response", step.text_preview || (step.tool_requests ?? []).join(", "));
   }
-  if (step.error) box.append(pre("error", step.error));
+  if (step.error) pre("error", step.error);
   return box;
 }
 
@@ -132,34 +142,76 @@ function scratchpad(doc) {
     const line = el("div", { class: "aura-blob", "data-blob": b.blob_id },
       `${b.blob_id} ← step ${b.step ?? "?"} ${b.tool} · ${b.size_bytes} B · ${b.lines} lines · ${b.shape}`);
     for (const x of (sp.extractions ?? []).filter((x) => x.blob_id === b.blob_id)) {
-      const where = Object.entries(x.position ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
-      line.append(el("div", { class: "aura-extraction" },
-        `step ${x.step ?? "?"} ${x.tool} ${JSON.stringify(x.arguments)} → ${x.tokens} tok ${where}`));
+      const args = Object.entries(x.arguments ?? {}).filter(([k]) => k !== "blob_id").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+      line.append(el("div", { class: "aura-extraction" }, `step ${x.step ?? "?"} ${x.tool}(${args}) → ${x.tokens} tok`));
     }
     box.append(line);
   }
   return box;
 }
 
-function header(doc) {
+function header(doc, model) {
   const totals = doc.totals ?? {};
-  return el("div", { class: "aura-header" },
-    el("span", { class: `aura-status aura-${doc.status}` }, doc.status ?? ""),
-    el("span", {}, ` ${doc.question ?? ""} `),
-    el("span", { class: "aura-meta" }, `${doc.model ?? ""} · ${totals.steps ?? 0} steps · ${totals.total_input_tokens ?? 0} in / ${totals.output_tokens ?? 0} out tokens`),
-  );
+  const steps = totals.steps ?? 0;
+  const phase = model.get("phase");
+  const status = phase && !steps ? phase : doc.status || "starting";
+  return [
+    el("div", { class: "aura-title" },
+      el("span", { class: `aura-status aura-${doc.status || "running"}` }, status),
+      el("span", { class: "aura-question" }, ` ${doc.question || model.get("question") || ""}`)),
+    el("div", { class: "aura-meta" },
+      `${doc.model || ""} · ${steps} steps · ${totals.total_input_tokens ?? 0} in / ${totals.output_tokens ?? 0} out tokens`),
+  ];
+}
+
+function answer(doc) {
+  const rows = headline(doc.conclusion);
+  const text = prose(doc.answer);
+  if (!rows.length && !text && !doc.error) return [];
+  return [el("div", { class: "aura-answer" },
+    rows.length ? el("div", { class: "aura-headline" }, ...rows.map(([k, v]) => el("span", {}, el("span", { class: "aura-meta" }, `${k} `), el("b", {}, v)))) : null,
+    text ? el("div", { class: "aura-prose" }, text) : null,
+    doc.error ? el("div", { class: "aura-error-text" }, `error: ${doc.error}`) : null,
+  )];
 }
 
 function render({ model, el: root }) {
+  const top = el("div", { class: "aura-top" });
+  const plan = el("div");
+  const list = el("div", { class: "aura-waterfall" });
+  const panel = el("div", { class: "aura-detail-slot" });
+  const pad = el("div");
+  root.replaceChildren(el("div", { class: "aura-run tex2jax_ignore mathjax_ignore" }, top, plan, list, panel, pad));
+  list.addEventListener("click", (event) => {
+    const row = event.target.closest?.(".aura-step");
+    if (!row) return;
+    const step = Number(row.dataset.step);
+    model.set("selected", step === model.get("selected") ? 0 : step);
+    model.save_changes();
+  });
+
   const draw = () => {
     const doc = model.get("doc") ?? {};
-    root.replaceChildren(el("div", { class: "aura-run" },
-      header(doc), planGraph(doc.plan), waterfall(doc, model), scratchpad(doc),
-      doc.answer ? el("div", { class: "aura-answer" }, doc.answer) : "",
-    ));
+    const selected = model.get("selected");
+    top.replaceChildren(...header(doc, model), ...answer(doc));
+    plan.replaceChildren(planGraph(doc.plan));
+    // the waterfall: rebuilt in its own scroll box, whose position is kept (and follows the end)
+    const following = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    const kept = list.scrollTop;
+    const all = doc.steps ?? [];
+    const total = all.reduce((end, s) => Math.max(end, s.start_s + s.latency_s), 1e-6);
+    const steps = all.slice(-LIVE_ROWS);
+    const rows = steps.map((s) => stepRow(s, total, selected));
+    if (all.length > steps.length) rows.unshift(el("div", { class: "aura-meta" }, `… ${all.length - steps.length} earlier steps`));
+    list.replaceChildren(...rows);
+    list.scrollTop = following ? list.scrollHeight : kept;
+    const chosen = all.find((s) => s.step === selected);
+    panel.replaceChildren(chosen ? detail(chosen) : el("div", { class: "aura-meta" }, all.length ? "click a step for its arguments and result" : ""));
+    pad.replaceChildren(scratchpad(doc));
   };
   model.on("change:doc", draw);
   model.on("change:selected", draw);
+  model.on("change:phase", draw);
   draw();
 }
 

@@ -8,12 +8,48 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import { dagSvg, planNodes } from './dag';
-import { IRunDocument, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
+import { IExtraction, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
 import { badge, Child, h, num, section, seconds, table } from './dom';
 import { chart } from './plot';
-import { waterfall } from './waterfall';
+import { openStep, waterfall } from './waterfall';
 
 export { MIME_TYPE } from './document';
+
+const FENCED = /```[a-zA-Z]*[ \t]*\n([\s\S]*?)\n[ \t]*```/g;
+
+/** The answer without its fenced JSON objects (the conclusion they hold is shown as the headline). */
+export function prose(answer: string): string {
+  return answer
+    .replace(FENCED, (block: string, body: string) => {
+      try {
+        const value: unknown = JSON.parse(body);
+        return value && typeof value === 'object' && !Array.isArray(value) ? '' : block;
+      } catch {
+        return block;
+      }
+    })
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** Root cause (with the fault type), trigger and confidence as [label, value] pairs. */
+export function headline(doc: IRunDocument): Array<[string, string]> {
+  const c = doc.conclusion;
+  if (!c) {
+    return [];
+  }
+  const rows: Array<[string, string]> = [];
+  if (c.root_cause_service) {
+    rows.push(['root cause', c.fault_type ? `${c.root_cause_service} (${c.fault_type})` : c.root_cause_service]);
+  } else if (c.fault_type) {
+    rows.push(['fault', c.fault_type]);
+  }
+  if (c.triggering_change) {
+    rows.push(['trigger', c.triggering_change]);
+  }
+  rows.push(['confidence', `${Math.round(100 * (c.confidence ?? 0))}%`]);
+  return rows;
+}
 
 function header(doc: IRunDocument): HTMLElement {
   const u = doc.totals;
@@ -37,26 +73,57 @@ function header(doc: IRunDocument): HTMLElement {
   return h(
     'header',
     'aura-Run-header',
-    h('div', 'aura-Run-question', doc.question || 'no question'),
-    h('div', '', badge(doc.status, doc.status), ' ', facts.join(' · ')),
+    h('div', '', badge(doc.status, doc.status), ' ', h('span', 'aura-Run-question', doc.question || 'no question')),
+    h('div', 'aura-Run-muted', facts.join(' · ')),
     h('div', 'aura-Run-muted', ids.join(' · '))
   );
 }
 
 function answer(doc: IRunDocument): HTMLElement {
-  const parts: Child[] = [h('div', 'aura-Run-answer', doc.answer || 'no answer')];
-  const c = doc.conclusion;
-  if (c) {
-    const keys = ['root_cause_service', 'fault_type', 'triggering_change', 'confidence'];
-    const rows = keys.filter(k => c[k] !== null && c[k] !== undefined).map(k => [k.replace(/_/g, ' '), String(c[k])]);
-    if (rows.length) {
-      parts.push(table(['conclusion', ''], rows));
-    }
+  const rows = headline(doc);
+  const parts: Child[] = [];
+  const asked = doc.clarification;
+  if (asked) {
+    const choices = asked.options ?? [];
+    const options = choices.length ? ` (options: ${choices.join(', ')})` : '';
+    parts.push(h('div', 'aura-Run-headline', h('b', '', 'The run needs input: '), asked.question + options));
+    parts.push(h('div', 'aura-Run-muted', 'answer it with %aura answer RUN TEXT'));
   }
+  if (rows.length) {
+    parts.push(
+      h('div', 'aura-Run-headline', ...rows.map(([label, value]) => h('span', '', h('span', 'aura-Run-muted', `${label} `), h('b', '', value))))
+    );
+  }
+  parts.push(h('div', 'aura-Run-answer', prose(doc.answer) || 'no answer'));
   if (doc.error) {
     parts.push(h('div', 'aura-Run-error', `error: ${doc.error}`));
   }
-  return section('Answer', ...parts);
+  return h('section', 'aura-Run-section aura-Run-conclusion', h('h4', 'aura-Run-title', 'Answer'), ...parts);
+}
+
+/** The conclusion's evidence, each a link that opens the step it cites in the waterfall. */
+function evidence(doc: IRunDocument, open: (step: number) => void): HTMLElement | null {
+  const items = doc.conclusion?.evidence ?? [];
+  if (!items.length) {
+    return null;
+  }
+  const calls = new Map(doc.steps.filter(st => st.call_id).map(st => [st.call_id as string, st]));
+  const stores = new Map(doc.scratchpad.stores.map(st => [st.blob_id, st.step]));
+  const rows = items.map(item => {
+    const step = item.call_id ? calls.get(item.call_id) : undefined;
+    const number = step ? step.step : item.blob_id ? stores.get(item.blob_id) ?? null : null;
+    const link = number === null || number === undefined ? null : h('a', 'aura-Run-link', `step ${number}${step ? ` (${step.name})` : ''}`);
+    if (link && number !== null && number !== undefined) {
+      link.setAttribute('href', '#');
+      link.dataset.step = String(number);
+      link.addEventListener('click', event => {
+        event.preventDefault();
+        open(number);
+      });
+    }
+    return h('li', '', item.note || '(no note)', link ? ' — ' : '', link);
+  });
+  return section('Evidence', h('ul', 'aura-Run-evidence', ...rows));
 }
 
 function plan(doc: IRunDocument): HTMLElement | null {
@@ -80,7 +147,7 @@ function plan(doc: IRunDocument): HTMLElement | null {
   );
 }
 
-function evidence(doc: IRunDocument): HTMLElement | null {
+function metrics(doc: IRunDocument): HTMLElement | null {
   if (!doc.plots.length && !doc.alerts.length) {
     return null;
   }
@@ -110,8 +177,8 @@ function scratchpad(doc: IRunDocument): HTMLElement | null {
     x.step === null ? '—' : String(x.step),
     h('code', '', x.tool),
     h('code', '', x.blob_id),
-    h('code', 'aura-Run-json', JSON.stringify(x.arguments)),
-    h('code', 'aura-Run-json', JSON.stringify(x.position)),
+    h('code', 'aura-Run-json', readable(x.arguments)),
+    h('code', 'aura-Run-json', readable(x.position)),
     num(x.tokens)
   ]);
   const saved = pad.stores.reduce((sum, st) => sum + st.tokens, 0);
@@ -119,9 +186,38 @@ function scratchpad(doc: IRunDocument): HTMLElement | null {
   return section(
     'Scratchpad',
     h('div', '', `${pad.stores.length} output(s) kept out of the context: ${num(pad.bytes_stored)} bytes, ~${num(pad.tokens_saved)} tokens saved${ratio}.`),
+    ...pad.stores.map(st => storeBar(st, pad.extractions.filter(x => x.blob_id === st.blob_id))),
     stores.length ? table(['blob', 'tool', 'step', 'shape', 'bytes', 'tokens', 'saved'], stores, [2, 4, 5, 6]) : null,
     extractions.length ? table(['step', 'extraction', 'blob', 'arguments', 'position', 'tokens'], extractions, [0, 5]) : null
   );
+}
+
+/** `k=v, …` for arguments (the blob id, shown apart, left out). */
+function readable(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .filter(([key]) => key !== 'blob_id')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** A stored output as a bar of its lines, with each extraction's slice drawn where it sits. */
+function storeBar(store: IStore, extractions: IExtraction[]): HTMLElement {
+  const track = h('div', 'aura-Run-track aura-Run-store');
+  const lines = Math.max(1, store.lines);
+  for (const x of extractions) {
+    const at = x.position.lines;
+    if (!Array.isArray(at) || at.length !== 2) {
+      continue;
+    }
+    const [first, last] = at.map(Number);
+    const slice = h('div', 'aura-Run-slice');
+    slice.style.left = `${(100 * (first - 1)) / lines}%`;
+    slice.style.width = `${Math.max(0.4, (100 * (last - first + 1)) / lines)}%`;
+    slice.title = `step ${x.step ?? '?'} ${x.tool}(${readable(x.arguments)}): lines ${first}–${last}, ${num(x.tokens)} tokens`;
+    track.appendChild(slice);
+  }
+  const label = `${store.blob_id} · ${store.tool} (step ${store.step ?? '?'}) · ${num(store.lines)} lines, ${num(store.size_bytes)} bytes, ${store.shape}`;
+  return h('div', 'aura-Run-store-row', h('div', 'aura-Run-muted', label), track);
 }
 
 function notes(doc: IRunDocument): HTMLElement | null {
@@ -156,7 +252,8 @@ function findings(doc: IRunDocument): HTMLElement | null {
 /** Render a run document into `host` (exported for tests and reuse). */
 export function renderRun(host: HTMLElement, doc: IRunDocument): void {
   host.replaceChildren();
-  const parts = [header(doc), answer(doc), plan(doc), section('Steps', waterfall(doc)), evidence(doc), scratchpad(doc), findings(doc), notes(doc)];
+  const steps = waterfall(doc);
+  const parts = [header(doc), answer(doc), evidence(doc, n => openStep(steps, n)), metrics(doc), plan(doc), section('Steps', steps), scratchpad(doc), findings(doc), notes(doc)];
   for (const part of parts) {
     if (part) {
       host.appendChild(part);

@@ -73,13 +73,14 @@ function row(step: IStep, total: number): HTMLElement[] {
   ];
   const line = h(
     'div',
-    'aura-Run-wf-row aura-Run-clickable',
+    'aura-Run-wf-row aura-Run-clickable aura-Run-step',
     h('span', 'aura-Run-num', String(step.step)),
     h('span', 'aura-Run-ellipsis', step.agent),
     h('span', 'aura-Run-ellipsis', h('code', '', step.name), ' ', ...flags),
     h('div', 'aura-Run-track', bar),
     h('span', 'aura-Run-num', seconds(step.latency_s))
   );
+  line.dataset.step = String(step.step);
   line.tabIndex = 0;
   line.setAttribute('role', 'button');
   line.setAttribute('aria-expanded', 'false');
@@ -124,6 +125,28 @@ export function waterfall(doc: IRunDocument): HTMLElement {
   };
   more.addEventListener('click', showMore);
   container.append(more);
+  const left = doc.totals.steps - doc.steps.length;
+  if (left > 0) {
+    const note = `${num(left)} of the run's ${num(doc.totals.steps)} steps are not in this record (it keeps the first and the last, and every failed, stored or cited one): the run directory holds them all`;
+    container.append(h('div', 'aura-Run-muted', note));
+  }
   showMore();
   return container;
+}
+
+/** Open step `number` in `container` (a `waterfall`), showing more rows until it is there; scroll to it. */
+export function openStep(container: HTMLElement, number: number): void {
+  const more = container.querySelector<HTMLButtonElement>('.aura-Run-more');
+  let row = container.querySelector<HTMLElement>(`.aura-Run-step[data-step="${number}"]`);
+  while (!row && more && more.style.display !== 'none') {
+    more.click();
+    row = container.querySelector<HTMLElement>(`.aura-Run-step[data-step="${number}"]`);
+  }
+  if (!row) {
+    return;
+  }
+  if (row.getAttribute('aria-expanded') !== 'true') {
+    row.click();
+  }
+  row.scrollIntoView({ block: 'center' });
 }

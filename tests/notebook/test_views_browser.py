@@ -1,0 +1,192 @@
+"""The live view and the HTML fallback in headless Debian Chromium, without a Jupyter server.
+
+The live view's ES module (notebook/static/run_view.js, the anywidget's front end) is loaded into a page
+with JupyterLab's own light or dark theme stylesheet and driven through the anywidget model interface
+(`get`/`set`/`on`/`save_changes`, the comm edge) with the documents a real recorded run produces as its
+events arrive. The HTML fallback is the record's `text/html`, as GitHub, nbviewer or VS Code show it.
+Every test asserts on the page; screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lab_server import CONTRAST, browser_missing, chromium_page
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from runlogs import unpack
+
+from aura_nb.notebook.bundle import comparison_display
+from aura_nb.notebook.html import run_html
+from aura_nb.notebook.live import CONNECTING, STATIC
+from aura_nb.trace.projection import project
+from aura_nb.trace.record import RunRecord
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+THEMES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "themes" / "@jupyterlab"
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+FAKE_MODEL = """async ([code, state]) => {
+  const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  const view = (await import(url)).default;
+  const handlers = {};
+  window.model = {
+    get: (k) => state[k],
+    set: (k, v) => { state[k] = v; (handlers['change:' + k] || []).forEach((f) => f()); },
+    on: (event, f) => (handlers[event] = handlers[event] || []).push(f),
+    save_changes: () => {},
+  };
+  view.render({ model: window.model, el: document.getElementById('host') });
+}"""
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
+    """The orchestrated demo run of the fixtures (bad_deploy): a plan, 40 steps, 7 series, a conclusion."""
+    return RunRecord.load(unpack("orchestrated-f56de51", tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = browser_missing()
+    if missing:
+        pytest.skip(missing)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(viewport=(1000, 900)) as page:
+        yield page
+
+
+def live_page(page: Any, theme: str, state: dict[str, Any]) -> None:
+    css = (THEMES / f"theme-{theme}-extension" / "index.css").read_text()
+    page.set_content(
+        "<html><head><style>" + css + (STATIC / "run_view.css").read_text() + "</style></head>"
+        "<body style='background: var(--jp-layout-color0); margin: 8px'>"
+        "<div id='host' style='width: 980px'></div></body></html>"
+    )
+    page.evaluate(FAKE_MODEL, [(STATIC / "run_view.js").read_text(), state])
+
+
+def snapshots(record: RunRecord, count: int) -> list[dict[str, Any]]:
+    """The live documents after growing prefixes of the run's events (the last one is the finished run)."""
+    events = record.events
+    cuts = [len(events) * (i + 1) // count for i in range(count)]
+    return [project(events[:cut], status="running").model_dump(mode="json") for cut in cuts[:-1]] + [
+        record.projection().model_dump(mode="json")
+    ]
+
+
+def waterfall_state(page: Any, opened: int = 0) -> dict[str, Any]:
+    return page.evaluate(  # type: ignore[no-any-return]
+        """(n) => { const w = document.querySelector('.aura-waterfall');
+        const row = w.querySelector(`.aura-step[data-step="${n}"]`);
+        return { top: w.scrollTop, bottom: w.scrollTop + w.clientHeight >= w.scrollHeight - 4,
+                 overflows: w.scrollHeight > w.clientHeight + 4, rows: w.querySelectorAll('.aura-step').length,
+                 row: row ? row.getBoundingClientRect().top - w.getBoundingClientRect().top : null,
+                 detail: (document.querySelector('.aura-detail') || {}).textContent || '' }; }""",
+        opened,
+    )
+
+
+def test_the_live_view_shows_the_question_at_once_and_its_waterfall_follows_without_jumping(
+    browser: Any, recorded: RunRecord
+) -> None:
+    page = browser
+    first = project([]).model_dump(mode="json")
+    live_page(page, "light", {"doc": first, "selected": 0, "question": recorded.question, "phase": CONNECTING})
+    title = page.locator(".aura-title").inner_text()
+    assert CONNECTING in title and recorded.question in title, title  # the first frame, before any event
+
+    docs = snapshots(recorded, 8)
+    followed = []
+    for doc in docs[:6]:
+        page.evaluate("(doc) => { window.model.set('phase', ''); window.model.set('doc', doc); }", doc)
+        followed.append(waterfall_state(page))
+    assert followed[-1]["overflows"], followed  # enough steps to scroll
+    assert all(s["bottom"] for s in followed), followed  # each update keeps the newest step in sight
+    assert CONNECTING not in page.locator(".aura-title").inner_text()
+
+    # the reader scrolls back and opens a tool call: later updates move neither the list nor the opened step
+    tool = next(s["step"] for s in docs[5]["steps"] if s["kind"] == "tool")
+    page.evaluate("() => { document.querySelector('.aura-waterfall').scrollTop = 0; }")
+    page.locator(f'.aura-waterfall .aura-step[data-step="{tool}"]').click()
+    before = waterfall_state(page, tool)
+    assert before["top"] == 0 and f"step {tool} ·" in before["detail"] and "arguments" in before["detail"]
+    for doc in docs[6:]:
+        page.evaluate("(doc) => window.model.set('doc', doc)", doc)
+        after = waterfall_state(page, tool)
+        assert after["top"] == 0 and after["row"] == before["row"] and f"step {tool} ·" in after["detail"], after
+    assert after["rows"] == len(docs[-1]["steps"]) > before["rows"]
+    assert page.locator(".aura-selected").get_attribute("data-step") == str(tool)
+
+    # the answer comes first when the run ends: root cause, trigger, confidence; no JSON block
+    headline = page.locator(".aura-headline").inner_text()
+    assert "root cause catalog (bad_deploy)" in headline and "trigger chg-ec9ed9" in headline and "63%" in headline
+    assert "```" not in page.locator(".aura-prose").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "live-view-light.png"), full_page=True)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_live_view_is_readable_in_the_light_and_the_dark_theme(
+    browser: Any, recorded: RunRecord, theme: str
+) -> None:
+    page = browser
+    doc = recorded.projection().model_dump(mode="json")
+    tool = next(s["step"] for s in doc["steps"] if s["kind"] == "tool")
+    live_page(page, theme, {"doc": doc, "selected": tool, "question": "", "phase": ""})
+    for selector in [".aura-detail pre", ".aura-question", ".aura-prose", ".aura-step-label", ".aura-task-id"]:
+        element = page.locator(selector).first.element_handle()
+        ratio = page.evaluate(CONTRAST, element)
+        assert ratio >= 4.5, f"{theme}: {selector} has a contrast of {ratio:.2f}"
+    page.screenshot(path=str(ARTIFACTS / f"live-view-{theme}.png"), full_page=True)
+
+
+def test_the_html_fallback_puts_status_and_answer_first(browser: Any, recorded: RunRecord) -> None:
+    page = browser
+    doc = recorded.record().model_dump(mode="json")
+    page.set_content("<html><body style='margin: 8px'>" + run_html(doc) + "</body></html>")
+    titles = ["Answer", "Evidence", "Alerts and metrics", "Plan", "Steps", "Scratchpad"]
+    tops = page.evaluate(
+        """(titles) => titles.map((t) => { const el = [...document.querySelectorAll('div')]
+            .find((d) => d.childNodes.length === 1 && d.textContent.trim() === t);
+          return el ? el.getBoundingClientRect().top : null; })""",
+        titles,
+    )
+    assert None not in tops and tops == sorted(tops), dict(zip(titles, tops, strict=True))
+    assert tops[0] < 120, f"the answer starts {tops[0]} px down"
+    text = page.locator(".aura-run").inner_text()
+    assert text.index("root cause catalog (bad_deploy)") < text.index("Evidence") and "```" not in text
+    assert "confidence 63%" in text, text[:300]
+    cited = page.locator(".aura-run ul li").all_inner_texts()
+    assert len(cited) == 4 and all(" — step " in item for item in cited), cited
+    # a step's details get the page's width, not a squeezed column; nothing runs off the page
+    page.locator(".aura-run details summary").first.click()
+    width = page.evaluate("() => document.querySelector('.aura-run details[open] pre').getBoundingClientRect().width")
+    assert width > 600, width
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1000
+    page.screenshot(path=str(ARTIFACTS / "html-fallback.png"), full_page=True)
+    assert json.dumps(doc)
+
+
+def test_a_comparison_reads_side_by_side_in_1000_px(browser: Any, recorded: RunRecord, tmp_path: Path) -> None:
+    page = browser
+    other = RunRecord.load(unpack("single-f56de51", tmp_path / "runs"))
+    comparison = recorded.compare(other)
+    page.set_content("<html><body style='margin: 8px'>" + comparison_display(comparison) + "</body></html>")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1000  # no 3,000 px table
+    text = page.locator(".aura-compare").inner_text()
+    assert f"paths diverge at step {comparison.diverges_at}" in text
+    agents = page.locator(".aura-compare table").nth(2).inner_text()
+    assert "synthesizer" in agents and "agent" in agents and "→" in agents and "(+" in agents  # deltas b - a
+    assert "root cause\tcatalog (bad_deploy)\t" in page.locator(".aura-compare table").nth(1).inner_text()
+    assert page.locator(".aura-compare div[style*='monospace'] div").count() > 2  # the answers, diffed
+    appeared, disappeared = comparison.findings_changed()
+    for kind in appeared[:3] + disappeared[:3]:
+        assert kind in text
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
