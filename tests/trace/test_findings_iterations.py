@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aura_nb.bench.grade import grade_run
+from aura_nb.bench.suite import Rubric
 from aura_nb.content import ToolResult
 from aura_nb.contracts import TaskOutcome, TaskResult
 from aura_nb.events import AgentStarted, Event, RunFinished, RunStarted, TaskFinished, TaskStarted, ToolCall
@@ -131,3 +133,13 @@ def test_independent_tasks_of_one_iteration_run_one_after_the_other_still_are_se
         task("b", 1, 2.5, 3.5, DONE, "look at b"),
     )
     assert kinds(events) == [("serial_tasks", "worker:b")]
+
+
+def test_a_redone_tasks_repeats_still_fail_the_no_duplicate_calls_criterion() -> None:
+    events = run(
+        task("evidence", 1, 1.0, 2.0, DONE, "Locate the failure"),
+        task("evidence-2", 2, 3.0, 4.0, DONE, "locate the failure"),
+    )
+    grade = grade_run(events, Rubric(no_duplicate_calls=True), None)
+    (criterion,) = [c for c in grade.criteria if c.name == "no_duplicate_calls"]
+    assert not criterion.passed and criterion.measured == 3
