@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from tutorials import cell, data, execute, text
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
 
 def test_the_scratchpad_tutorial_keeps_the_dump_out_and_compares_with_it_off(
