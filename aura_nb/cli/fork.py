@@ -167,13 +167,17 @@ def _cmd_answer(args: argparse.Namespace) -> int:
     return 0 if run.status == "finished" else 1
 
 
-def _add_trust_option(parser: argparse.ArgumentParser) -> None:
+def _add_live_options(parser: argparse.ArgumentParser, model_help: str, json_help: str) -> None:
+    """What a command that goes on live takes besides its own arguments: the model, the servers, where, output."""
+    parser.add_argument("--model", help=model_help)
     parser.add_argument(
         "--trust-recorded-servers",
         action="store_true",
         help="start the server commands and open the URLs the run's log records (default: the configured "
         "servers of the same names; a run directory may come from anyone)",
     )
+    add_dir_option(parser)
+    parser.add_argument("--json", action="store_true", help=json_help)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -187,17 +191,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fork.add_argument("run_id")
     fork.add_argument("--at", type=at_least(0), required=True, metavar="STEP", help="reuse steps 1..STEP")
     fork.add_argument("--message", help="an instruction every agent receives at its first live turn")
-    fork.add_argument("--model", help="continue with another model: provider[:name], e.g. anthropic:claude-sonnet-5-5")
-    _add_trust_option(fork)
-    add_dir_option(fork)
-    fork.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, at, status, steps")
+    _add_live_options(
+        fork,
+        "continue with another model: provider[:name], e.g. anthropic:claude-sonnet-5-5",
+        "print one JSON object: run_id, parent, at, status, steps",
+    )
     fork.set_defaults(func=_cmd_fork)
 
     answer = sub.add_parser("answer", help="answer the question a run ended on (needs_input) and let it go on")
     answer.add_argument("run_id")
     answer.add_argument("text", help="the analyst's answer")
-    answer.add_argument("--model", help="continue with another model: provider[:name]")
-    _add_trust_option(answer)
-    add_dir_option(answer)
-    answer.add_argument("--json", action="store_true", help="print one JSON object: run_id, parent, status, steps")
+    _add_live_options(
+        answer, "continue with another model: provider[:name]", "print one JSON object: run_id, parent, status, steps"
+    )
     answer.set_defaults(func=_cmd_answer)
