@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from long_runs import repeated
+
 from aura_nb.bench.investigate import investigate_case
 from aura_nb.bench.runconfig import RunConfig
 from aura_nb.bench.suite import QUESTION
@@ -193,23 +195,6 @@ def demo_run() -> list[Event]:
         run, _ = asyncio.run(investigate_case("bad_deploy", 7, QUESTION, RunConfig(), Path(work)))
         assert run.dir is not None
         return read_events(run.dir)
-
-
-def repeated(events: list[Event], size: int) -> list[Event]:
-    """`events` with its workers' model turns and tool calls repeated (fresh call ids) to about `size` events."""
-    body = [e for e in events if isinstance(e, ModelCall | ToolCall) and e.agent.startswith("worker:")]
-    head = [e for e in events if not isinstance(e, RunFinished) and not e.agent.startswith("worker:")]
-    tail = [e for e in events if e.agent.startswith("worker:") or isinstance(e, RunFinished)]
-    out: list[Event] = [*head]
-    copy = 0
-    while len(out) + len(tail) < size:
-        copy += 1
-        for event in body:
-            update: dict[str, Any] = {"seq": len(out)}
-            if isinstance(event, ToolCall):
-                update["call_id"] = f"{event.call_id}-{copy}"
-            out.append(event.model_copy(update=update))
-    return out + [e.model_copy(update={"seq": len(out) + i}) for i, e in enumerate(tail)]
 
 
 def best(repeat: int, work: Callable[[], object]) -> float:

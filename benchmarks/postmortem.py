@@ -23,10 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from long_runs import repeated
+
 from aura_nb.bench.investigate import investigate_case
 from aura_nb.bench.runconfig import RunConfig
 from aura_nb.bench.suite import QUESTION
-from aura_nb.events import ModelCall, ToolCall
 from aura_nb.report import postmortem
 from aura_nb.trace.record import RunRecord
 from aura_nb.trace.runlog import EVENTS_FILE, read_events
@@ -42,20 +43,7 @@ def timed(action: Callable[[], T]) -> tuple[T, float]:
 
 def longer(run_dir: Path, target: Path, events: int) -> Path:
     """`run_dir` with its workers' steps repeated until the log holds about `events` events (blobs shared)."""
-    logged = read_events(run_dir)
-    body = [e for e in logged if isinstance(e, ModelCall | ToolCall) and e.agent.startswith("worker:")]
-    head = [e for e in logged if e.kind != "run_finished" and not e.agent.startswith("worker:")]
-    tail = [e for e in logged if e.agent.startswith("worker:") or e.kind == "run_finished"]
-    out: list[Any] = [*head]
-    copy = 0
-    while len(out) + len(tail) < events:
-        copy += 1
-        for event in body:
-            update: dict[str, Any] = {"seq": len(out)}
-            if isinstance(event, ToolCall):
-                update["call_id"] = f"{event.call_id}-{copy}"
-            out.append(event.model_copy(update=update))
-    out += [e.model_copy(update={"seq": len(out) + i}) for i, e in enumerate(tail)]
+    out = repeated(read_events(run_dir), events)
     target.mkdir(parents=True)
     (target / EVENTS_FILE).write_text("".join(e.model_dump_json() + "\n" for e in out))
     shutil.copytree(run_dir / "blobs", target / "blobs")

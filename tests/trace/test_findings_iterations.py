@@ -13,6 +13,19 @@ DONE = TaskOutcome(status="finished", result=TaskResult(summary="found it"))
 FAILED = TaskOutcome(status="failed", error="every call failed")
 
 
+def query(task_id: str, n: int, ts: float, answer: str, **extra: int) -> ToolCall:
+    """Task `task_id`'s `s.query` call number `n`, answered `answer`."""
+    return ToolCall(
+        agent=f"worker:{task_id}",
+        tool="s.query",
+        call_id=f"{task_id}-{n}",
+        arguments={"n": n, **extra},
+        result=ToolResult.of_text(answer),
+        ts=ts,
+        duration=0.05,
+    )
+
+
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}, "limit": {"type": "integer", "default": 10}}}
 
 
@@ -30,16 +43,7 @@ def task(
     """A worker's task of three `s.query` calls (with `extra` arguments), answered `answers` (formatted with n)."""
     agent = f"worker:{task_id}"
     calls: list[Event] = [
-        ToolCall(
-            agent=agent,
-            tool="s.query",
-            call_id=f"{task_id}-{n}",
-            arguments={"n": n, **(extra or {})},
-            result=ToolResult.of_text(answers.format(n=n)),
-            ts=start + 0.1 * (n + 1),
-            duration=0.05,
-        )
-        for n in range(3)
+        query(task_id, n, start + 0.1 * (n + 1), answers.format(n=n), **(extra or {})) for n in range(3)
     ]
     return [
         TaskStarted(agent=agent, task_id=task_id, iteration=iteration, goal=goal, ts=start),
@@ -95,25 +99,9 @@ def test_a_re_check_that_gets_new_answers_is_not_a_redo_nor_a_duplicate() -> Non
 
 def test_a_later_task_repeating_one_call_of_four_with_another_goal_is_a_duplicate_not_a_redo() -> None:
     earlier = task("evidence", 1, 1.0, 2.0, DONE, "Locate the failure")
-    extra = ToolCall(
-        agent="worker:evidence",
-        tool="s.query",
-        call_id="evidence-3",
-        arguments={"n": 3},
-        result=ToolResult.of_text("rows 3"),
-        ts=1.5,
-        duration=0.05,
-    )
+    extra = query("evidence", 3, 1.5, "rows 3")
     later = task("other", 2, 3.0, 4.0, DONE, "look elsewhere", answers="other {n}")
-    again = ToolCall(
-        agent="worker:other",
-        tool="s.query",
-        call_id="other-9",
-        arguments={"n": 3},
-        result=ToolResult.of_text("rows 3"),
-        ts=3.9,
-        duration=0.05,
-    )
+    again = query("other", 3, 3.9, "rows 3")
     events = run([*earlier[:-1], extra, earlier[-1]], [*later[:-1], again, later[-1]])
     found = [f.kind for f in analyse(events) if f.kind in ("task_redone", "duplicate_call")]
     assert found == ["duplicate_call"]
