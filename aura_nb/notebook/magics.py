@@ -28,6 +28,7 @@ from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
 from aura_nb.models.factory import make_model
 from aura_nb.notebook.bundle import comparison_display, run_mimebundle, run_text
+from aura_nb.notebook.interrupt import stop_live_runs_on_interrupt
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
 from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
 from aura_nb.report import format_of
@@ -176,6 +177,9 @@ class AuraMagics(Magics):
         run = self.session.start(question, name=args.name, **options)
         self._bind(run, args.name)
         self.views[run.id] = LiveRun(run, fork=self._fork_from_view, question=question).show()
+        kernel = getattr(self.shell, "kernel", None)
+        if not stop_live_runs_on_interrupt(kernel, self.session.runs):
+            print(f"aura: run {run.id} goes on in the background: `%aura stop` stops it")
         return run
 
     def _bind(self, run: Run, name: str | None) -> None:
