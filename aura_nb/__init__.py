@@ -133,8 +133,8 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """`%load_ext aura_nb` registers the `%aura` / `%%aura` magics."""
-    from aura_nb.notebook.magics import load_ipython_extension as load
+    """`%load_ext aura_nb` registers the `%aura` / `%%aura` magics (the engine loads on their first use)."""
+    from aura_nb.notebook.extension import load_ipython_extension as load
 
     load(shell)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,25 @@ def test_a_run_that_asks_a_question_goes_on_with_the_answer(tmp_path: Path, monk
     assert answered["data"][RUN_MIME]["status"] == "finished"
     words = stdout(cells[6]).split()
     assert words[:2] == ["finished", "True"] and "customers see errors at checkout" in stdout(cells[6])
+
+
+LOAD_EXT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "aura_nb")
+heavy = ("anthropic", "openai", "mcp", "pandas", "plotly", "aura_nb.agent.run", "aura_nb.trace.record")
+print("loaded:", [name for name in heavy if name in sys.modules])
+shell.run_line_magic("aura", "help")
+print("engine after %aura:", "aura_nb.notebook.magics" in sys.modules, type(shell._aura_magics).__name__)
+"""
+
+
+def test_load_ext_defers_the_engine_to_the_first_aura_magic() -> None:
+    """`%load_ext aura_nb` imports none of the models, the MCP client, pandas or plotly; `%aura` does."""
+    out = subprocess.run([sys.executable, "-c", LOAD_EXT], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "loaded: []" in out.stdout, out.stdout
+    assert "%aura connect NAME" in out.stdout  # the help came from the real magics
+    assert "engine after %aura: True AuraMagics" in out.stdout
