@@ -1,7 +1,8 @@
 """Reliability matrix, resume rows: a run killed during a tool call, resumed once, twice at a time, or while alive.
 
 A child process runs an orchestrated investigation over the real misbehaving MCP server (whose `probe` tool
-counts every execution) and is killed with SIGKILL while task a's second call sleeps on the server. The call
+counts every execution) and is killed with SIGKILL, or interrupted with SIGINT, while task a's second call
+sleeps on the server. The call
 was recorded as started before it ran, so a resume reports its outcome as unknown (an event, and a note the
 worker reads) instead of running it again; a resume while the child still writes the run, and a second
 resume running beside the first, are refused with a clear error.
@@ -28,7 +29,7 @@ from policies import IN_FLIGHT, orchestrated_model
 from aura_nb.agent.run import Run
 from aura_nb.agent.setup import Setup
 from aura_nb.errors import RunLogError
-from aura_nb.events import Event, ToolCall, ToolStarted
+from aura_nb.events import Event, RunFinished, ToolCall, ToolStarted
 from aura_nb.mcp.pool import McpPool
 
 pytestmark = pytest.mark.slow
@@ -54,12 +55,16 @@ def probes(events: list[Event], kind: type[ToolStarted | ToolCall]) -> list[str]
     return [e.arguments["label"] for e in events if isinstance(e, kind) and e.tool == "bad.probe"]
 
 
-@pytest.fixture
-def crashed(counter: Counter, tmp_path: Path) -> Iterator[Path]:
-    """A run killed with SIGKILL while call a1 ran; checks at the end that nothing of it is left running."""
+@pytest.fixture(params=["SIGKILL", "SIGINT"])
+def crashed(request: pytest.FixtureRequest, counter: Counter, tmp_path: Path) -> Iterator[Path]:
+    """A run killed with SIGKILL, or interrupted with SIGINT (Ctrl-C), while call a1 ran; checks at the end
+    that nothing of it is left running."""
     child, run_dir = in_flight(counter, tmp_path / "runs")
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
+    os.kill(child.pid, getattr(signal, request.param))
+    child.wait(timeout=30)  # SIGINT: the process ends at once too, a call in flight or not
+    if request.param == "SIGINT":  # it had time to close its log: framed, and interrupted
+        events = read_intact_log(run_dir)
+        assert isinstance(events[-1], RunFinished) and events[-1].status == "interrupted"
     yield run_dir
     clean_end(str(counter.path), timeout=30)
 
