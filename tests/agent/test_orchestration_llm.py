@@ -373,3 +373,28 @@ async def test_forbidden_routes_are_not_offered_and_a_planner_that_never_plans_g
     assert routes(run) == [("planner", 0, "plan"), ("synthesizer", 1, "conclude")] and run.status == "finished"
     coordinator = next(e for e in run.events if isinstance(e, AgentStarted) and e.agent == "synthesizer")
     assert "ask_clarification" not in coordinator.tools
+
+
+async def test_at_the_iteration_bound_a_coordinator_that_will_not_conclude_ends_with_the_raw_results(
+    pool: McpPool, tmp_path: Path
+) -> None:
+    rules = [  # the coordinator keeps asking for another plan, which the last iteration does not offer
+        on(submit_plan(task("more", "bad.probe")), messages_contain=COORDINATOR),
+        on(submit_result("a probed: 1 call"), messages_contain="Task a:", tool_result_contains="a: call"),
+        on(calls(call("bad.probe", label="a")), messages_contain="Task a:"),
+        on(submit_plan(task("a", "bad.probe")), messages_contain=PLANNER),
+    ]
+    with fakellm_server(rules) as url:
+        setup = Setup(model(url), pool, limits=Limits(max_iterations=1, max_turns=3))
+        run = await investigate("Why is the probe failing?", setup, runs_dir=tmp_path)
+
+    brief = brief_of(run, "synthesizer")
+    assert (brief.iteration, brief.max_iterations, brief.can_plan) == (1, 1, False)
+    coordinator = next(e for e in run.events if isinstance(e, AgentStarted) and e.agent == "synthesizer")
+    assert "submit_plan" not in coordinator.tools
+    refused = [e for e in run.events if isinstance(e, ToolCall) and e.agent == "synthesizer" and e.error]
+    assert refused and all(e.tool == "submit_plan" for e in refused)
+    assert list(run.plans) == [1], "no second plan past max_iterations"
+    assert routes(run)[-1] == ("run", 1, "end") and run.status == "failed"
+    assert "the coordinator did not decide after iteration 1" in (run.error or "")
+    assert run.answer.startswith("No conclusion:") and "## a: finished\na probed: 1 call" in run.answer
