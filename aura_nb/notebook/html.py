@@ -149,33 +149,53 @@ def _evidence(doc: dict[str, Any]) -> str:
     return _section("Evidence", _tag("ul", items, "margin: 0; padding-left: 18px"))
 
 
+def _task_row(task: dict[str, Any]) -> list[str]:
+    worker = _tag("div", _e(task["worker"]), MUTED) if task["worker"] else ""
+    return [
+        _tag("code", _e(task["id"])) + worker,
+        _e(task["goal"])
+        + (_tag("div", _e(task["summary"]), MUTED) if task["summary"] else "")
+        + (_tag("div", _e(task["error"]), f"color: {ERROR_COLOR}") if task["error"] else ""),
+        _e(", ".join(task["depends_on"]) or "—"),
+        _state(task["state"]),
+        _e(task["steps"]),
+        f"{task['total_tokens']:,}",
+    ]
+
+
+def _iteration_row(iteration: dict[str, Any]) -> list[str]:
+    """A heading row: the iteration, its plan's rationale and what the coordinator decided after it."""
+    decided = iteration["decision"]
+    after = f"then {decided['route']}" + (f": {decided['reason']}" if decided["reason"] else "") if decided else ""
+    what = _e(iteration["rationale"]) + (_tag("div", _e(after), MUTED) if after else "")
+    return [_tag("b", f"iteration {iteration['iteration']}"), what, "", "", "", ""]
+
+
 def _plan(doc: dict[str, Any]) -> str:
     plan = doc["plan"]
     if plan is None:
         return ""
-    rows = [
-        [
-            _tag("code", _e(task["id"])),
-            _e(task["goal"])
-            + (_tag("div", _e(task["summary"]), MUTED) if task["summary"] else "")
-            + (_tag("div", _e(task["error"]), f"color: {ERROR_COLOR}") if task["error"] else ""),
-            _e(", ".join(task["depends_on"]) or "—"),
-            _state(task["state"]),
-            _e(task["steps"]),
-            f"{task['total_tokens']:,}",
-        ]
-        for task in plan["tasks"]
-    ]
+    iterations = plan["iterations"]
+    if len(iterations) > 1:  # each iteration's tasks under a heading row
+        rows = []
+        for iteration in iterations:
+            rows.append(_iteration_row(iteration))
+            rows += [_task_row(t) for t in plan["tasks"] if t["iteration"] == iteration["iteration"]]
+        numbers = {i["iteration"] for i in iterations}
+        rows += [_task_row(t) for t in plan["tasks"] if t["iteration"] not in numbers]
+    else:
+        rows = [_task_row(t) for t in plan["tasks"]]
     for agent in doc["agents"]:  # the planner's and the synthesizer's share of the tokens
         if agent["role"] in ("planner", "synthesizer"):
             tokens = agent["total_input_tokens"] + agent["output_tokens"]
             state = "finished" if agent["status"] in ("submitted", "answered") else agent["status"]
-            what = "planned the tasks" if agent["role"] == "planner" else "wrote the answer from the task results"
+            what = "planned the tasks" if agent["role"] == "planner" else "decided from the task results"
             rows.append([_tag("i", _e(agent["name"])), _e(what), "", _state(state), _e(agent["turns"]), f"{tokens:,}"])
-    note = _tag("div", _e(plan["rationale"]), MUTED) if plan["rationale"] else ""
+    note = _tag("div", _e(plan["rationale"]), MUTED) if plan["rationale"] and len(iterations) <= 1 else ""
     edited = f" (edited {plan['edits']}×)" if plan["edits"] else ""
+    title = f"Plan, {len(iterations)} iterations" if len(iterations) > 1 else "Plan"
     table = _table(["task", "goal", "depends on", "state", "steps / turns", "tokens"], rows, numeric=(4, 5))
-    return _section(f"Plan{edited}", note + table)
+    return _section(title + edited, note + table)
 
 
 def _bar(step: dict[str, Any], total: float) -> str:

@@ -93,3 +93,12 @@ def test_a_run_that_asks_shows_the_question_first() -> None:
     assert "The run needs input: Which shop: EU or US?" in run_text(project(events))
     html = run_html(document)
     assert "The run needs input: </b>Which shop: EU or US? (options: EU, US)" in html and "%aura answer" in html
+
+
+def test_the_static_record_shows_each_iteration_with_its_tasks_and_the_decision_after_it() -> None:
+    html = run_html(valid(run_document(two_iterations())))
+    assert "Plan, 2 iterations" in html
+    first, second = html.index("iteration 1"), html.index("iteration 2")
+    assert first < html.index("<code>a</code>") < html.index("<code>b</code>") < second < html.index("<code>a-2</code>")
+    assert "then plan: a failed" in html[first:second] and "then conclude" in html[second:]
+    assert "logs" in html[html.index("<code>a-2</code>") :], "the specialist carrying out a task is shown"
