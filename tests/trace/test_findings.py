@@ -13,8 +13,17 @@ from aura_nb.agent.run import Run, investigate
 from aura_nb.agent.setup import Setup
 from aura_nb.config import Limits
 from aura_nb.content import ToolResult
-from aura_nb.contracts import TaskOutcome, TaskResult
-from aura_nb.events import AgentStarted, Event, ModelCall, RunStarted, TaskFinished, TaskStarted, ToolCall
+from aura_nb.contracts import Evidence, TaskOutcome, TaskResult
+from aura_nb.events import (
+    AgentStarted,
+    Event,
+    ModelCall,
+    RunFinished,
+    RunStarted,
+    TaskFinished,
+    TaskStarted,
+    ToolCall,
+)
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.scripted import ScriptedModel, call
 from aura_nb.trace.findings import FINDING_COLUMNS, Finding, Findings, analyse, findings_frame
@@ -166,6 +175,21 @@ def test_a_retry_that_succeeds_is_not_a_duplicate_but_asking_once_more_is() -> N
     events += [query(1, False), query(2, True), query(3, True)]
     (duplicate,) = [f for f in analyse(events) if f.kind == "duplicate_call"]
     assert duplicate.steps == [2, 3], "the retry after the 503 is the first answer; the third call repeats it"
+
+
+def test_a_task_result_no_agent_wrote_down_is_still_judged_as_ignored() -> None:
+    """A submission known only from `task_finished` (no worker turn wrote it) is read for its values too."""
+    events: list[Event] = [RunStarted(agent="run", question="Why is checkout failing?", ts=0.0)]
+    for task_id, summary in [("pods", "pod cart-7f9c2 restarted 14 times"), ("deploys", "deploy chg-881 at 10:02")]:
+        outcome = TaskOutcome(status="finished", result=TaskResult(summary=summary, evidence=[Evidence(call_id="c1")]))
+        agent = f"worker:{task_id}"
+        events += [
+            TaskStarted(agent=agent, task_id=task_id, goal=f"look into {task_id}", ts=1.0),
+            TaskFinished(agent=agent, task_id=task_id, outcome=outcome, ts=2.0),
+        ]
+    events.append(RunFinished(agent="run", answer="deploy chg-881 at 10:02 broke checkout", ts=3.0))
+    ignored = [f.agent for f in analyse(events) if f.kind == "task_ignored"]
+    assert ignored == ["worker:pods"]
 
 
 # --- errors, scheduling, the log --------------------------------------------------------------------------------------

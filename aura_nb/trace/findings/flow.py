@@ -23,7 +23,6 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import result_text
@@ -242,14 +241,6 @@ class Flow:
         index = self.agents.get(agent)
         last = index.last_reported if index is not None else {}
         return any(last.get(k, -1) > turn or k in self.final_reported for k in keys)
-
-    @cached_property
-    def wanted(self) -> Wanted:
-        """Everything any agent wrote, and the final answer: what a submitted value could be found in."""
-        keys = set(self.final)
-        for index in self.agents.values():
-            keys.update(index.last_written)
-        return Wanted.of(keys)
 
     def written_later(self, agent: str, turn: int, keys: frozenset[str]) -> bool:
         """Whether `agent` wrote one of `keys` after `turn` (in its text or a later call's arguments)."""

@@ -99,7 +99,7 @@ def _submitted_units(view: RunView) -> dict[str, list[Unit]]:
     for task_id in _finished_tasks(view):
         result = view.task_results[task_id].outcome.result
         text = result.model_dump_json(exclude={"confidence"}) if result is not None else ""
-        raw[task_id] = units(text, flow(view).wanted) if text else []
+        raw[task_id] = units(text) if text else []
     owners: dict[str, set[str]] = defaultdict(set)
     for task_id, found in raw.items():
         for key in {k for u in found for k in u.keys}:
