@@ -64,8 +64,8 @@ def run_text(projection: RunProjection) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-RECORD_STEPS = 1200
-"""A notebook's record keeps at most this many steps (about 0.8 MB): the first and the last, and those that
+RECORD_STEPS = 800
+"""A notebook's record keeps at most this many steps (about 0.6 MB): the first and the last, and those that
 failed, were stored in the Scratchpad, are cited as evidence or pointed at by a finding; the run directory
 keeps every step (`Run.load(path)`), and the record's totals still count them all."""
 

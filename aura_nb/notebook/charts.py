@@ -80,12 +80,18 @@ def metrics_figure(doc: dict[str, Any]) -> go.Figure | None:
     return figure
 
 
+def metrics_json(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """`metrics_figure` as plotly's JSON (`data`, `layout`): what a `FigureWidget` is updated with."""
+    figure = metrics_figure(doc)
+    return None if figure is None else figure.to_plotly_json()
+
+
 def figure_bundle(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The charts as a mime bundle: plotly's JSON (rendered by jupyterlab-plotly) and a text fallback."""
-    figure = metrics_figure(doc)
-    if figure is None:
+    drawn = metrics_json(doc)
+    if drawn is None:
         return None
     titles = ", ".join(p["title"] for p in doc["plots"][:MAX_PANELS])
     onset = _onset(doc, None)
     text = f"{len(doc['plots'])} metric series ({titles})" + (f"; first alert at {onset[0]}" if onset else "")
-    return {PLOTLY_MIME: figure.to_plotly_json(), "text/plain": text}
+    return {PLOTLY_MIME: drawn, "text/plain": text}

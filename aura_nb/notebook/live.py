@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,14 @@ class RunView(anywidget.AnyWidget):
 CONNECTING = "connecting to servers…"
 
 
+def _import_figures() -> None:
+    import plotly.graph_objs._figurewidget  # noqa: F401
+
+    from aura_nb.notebook import charts
+
+    charts.metrics_json({"plots": []})
+
+
 def _series_key(doc: dict[str, Any]) -> tuple[tuple[str, int], ...]:
     return tuple((plot["title"], len(plot["x"])) for plot in doc["plots"])
 
@@ -108,7 +117,13 @@ class LiveRun:
         self.controls = widgets.HBox([*buttons, self.instruction])
         self.approvals = widgets.VBox(layout={"display": "none"})
         self.approvals.observe(self._show_approvals, names="children")
-        self.box = widgets.VBox([self.controls, self.approvals, self.status, self.view, self.plan_editor])
+        self.plan_buttons = widgets.HBox(
+            [self._button("save: fork with this plan", self.save_plan), self._button("cancel", self.cancel_plan)],
+            layout={"display": "none"},
+        )
+        self.box = widgets.VBox(
+            [self.controls, self.approvals, self.status, self.view, self.plan_editor, self.plan_buttons]
+        )
         self.handle: DisplayHandle | None = None
         self.origin = contextvars.copy_context()
         self.figure: Any = None
@@ -126,18 +141,33 @@ class LiveRun:
 
     def show(self) -> LiveRun:
         """Display the view in the current cell and follow the run."""
-        import plotly.graph_objects as go
-
         self.origin = contextvars.copy_context()
         metadata = run_metadata(self.run.events, run_id=self.run.id, status=self.run.status)
         self.handle = display(self.box, display_id=True, metadata=metadata)
-        # made now, while the run connects to its servers, so its front end (plotly.js) is loaded before the
-        # first series arrives; it joins the box then and is updated in place
-        self.figure = go.FigureWidget()
+        self._make_figure()
         self.run.recorder.subscribe(self.on_event)
         if self.run.task is not None:
             self.run.task.add_done_callback(lambda _: self.finish())
         return self
+
+    def _make_figure(self) -> None:
+        """Make the empty `FigureWidget` while the run connects to its servers, so its front end (plotly.js)
+        is loaded before the first series arrives; plotly's figure classes (seconds to import) are imported
+        off the kernel's loop. It joins the box with the first series and is updated in place."""
+
+        def made(_: Any = None) -> None:
+            import plotly.graph_objects as go
+
+            self.figure = go.FigureWidget()
+            if self._charted:
+                self._chart(self.view.doc)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            made()
+            return
+        loop.run_in_executor(None, _import_figures).add_done_callback(made)
 
     def on_event(self, event: EventBase) -> None:
         """Coalesce bursts: at most one render per `interval`."""
@@ -158,16 +188,28 @@ class LiveRun:
             self._chart(doc)
 
     def _chart(self, doc: dict[str, Any]) -> None:
-        """Draw every series found so far into the box's figure, in place (it joins the box with the first)."""
-        from aura_nb.notebook.charts import metrics_figure
+        """Draw every series found so far into the box's figure, in place (it joins the box with the first);
+        the figure is built off the kernel's loop when one runs."""
+        from aura_nb.notebook.charts import metrics_json
 
-        drawn = metrics_figure(doc)
+        if self.figure is None:  # not made yet: `_make_figure` draws what there is when it is
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._draw(metrics_json(doc))
+            return
+        key = self._charted
+        job = loop.run_in_executor(None, metrics_json, doc)
+        job.add_done_callback(lambda done: self._draw(done.result()) if key == self._charted else None)
+
+    def _draw(self, drawn: dict[str, Any] | None) -> None:
         if drawn is None or self.figure is None:
             return
         with self.figure.batch_update():
             self.figure.data = ()
-            self.figure.add_traces(list(drawn.data))
-            self.figure.layout = drawn.layout
+            self.figure.add_traces(drawn["data"])
+            self.figure.layout = drawn["layout"]
         if self.figure not in self.box.children:
             children = list(self.box.children)
             at = children.index(self.view) + 1
@@ -190,14 +232,30 @@ class LiveRun:
         self._fork_with(self.run, self.view.selected, message=self.instruction.value or None)
 
     def toggle_plan_editor(self) -> None:
-        """First click: show the plan as editable JSON; second click: fork with the edited plan."""
+        """First click: show the plan as editable JSON with Save and Cancel; second click: save (fork with it)."""
         if self.plan_editor.layout.display == "none":
             plan = self.run.plan
             self.plan_editor.value = json.dumps(plan.model_dump(mode="json") if plan else {"tasks": []}, indent=1)
             self.plan_editor.layout.display = "block"
+            self.plan_buttons.layout.display = "flex"
             return
-        if self._fork_with is not None:
+        self.save_plan()
+
+    def save_plan(self) -> None:
+        """Fork with the edited plan after the step of the planner that wrote it; a plan that does not
+        validate is reported in the status line and kept in the editor."""
+        try:
             plan = Plan.model_validate_json(self.plan_editor.value)  # its `iteration` says which plan it replaces
+        except ValueError as exc:
+            self.status.value = f"<b>the plan does not validate</b>: <code>{html.escape(str(exc)[:400])}</code>"
+            return
+        self.cancel_plan()
+        if self._fork_with is not None:
             author = planner_of(plan.iteration)
             at = max((s["step"] for s in self.run.steps() if s["agent"] == author), default=0)
             self._fork_with(self.run, at, plan=plan)
+
+    def cancel_plan(self) -> None:
+        """Hide the plan editor without forking."""
+        self.plan_editor.layout.display = "none"
+        self.plan_buttons.layout.display = "none"

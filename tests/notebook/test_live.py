@@ -43,8 +43,13 @@ async def test_fork_and_edit_plan_controls_fork_with_the_edits(tmp_path: Path) -
     shown = json.loads(view.plan_editor.value)
     assert [t["id"] for t in shown["tasks"]] == ["a", "b"] and view.plan_editor.layout.display == "block"
     shown["tasks"][1]["depends_on"] = []
+    assert view.plan_buttons.layout.display == "flex"  # Save and Cancel
+    view.plan_editor.value = '{"tasks": [{"id": "a"}]}'  # a task without a goal
+    view.save_plan()
+    assert "does not validate" in view.status.value and len(forks) == 1 and view.plan_editor.layout.display == "block"
     view.plan_editor.value = json.dumps(shown)
     view.toggle_plan_editor()  # second click forks after the planner's last step with the edited plan
+    assert view.plan_editor.layout.display == "none"
     at, edits = forks[-1]
     planner_steps = [s["step"] for s in run.steps() if s["agent"] == "planner"]
     assert at == max(planner_steps) and edits["plan"].task("b").depends_on == []

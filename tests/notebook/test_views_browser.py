@@ -129,6 +129,9 @@ def test_the_live_view_shows_the_question_at_once_and_its_waterfall_follows_with
     headline = page.locator(".aura-headline").inner_text()
     assert "root cause catalog (bad_deploy)" in headline and "trigger chg-ec9ed9" in headline and "63%" in headline
     assert "```" not in page.locator(".aura-prose").inner_text()
+    # the Scratchpad: the stored log as a bar of its lines, the mined slice where it sits
+    sliced = [x for x in docs[-1]["scratchpad"]["extractions"] if "lines" in x["position"]]
+    assert sliced and page.locator(".aura-store-track .aura-slice").count() == len(sliced)
     page.screenshot(path=str(ARTIFACTS / "live-view-light.png"), full_page=True)
 
 

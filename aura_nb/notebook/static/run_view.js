@@ -141,11 +141,19 @@ function scratchpad(doc) {
   for (const b of stores) {
     const line = el("div", { class: "aura-blob", "data-blob": b.blob_id },
       `${b.blob_id} ← step ${b.step ?? "?"} ${b.tool} · ${b.size_bytes} B · ${b.lines} lines · ${b.shape}`);
+    // the stored output as a bar of its lines, each extraction's slice drawn where it sits
+    const track = el("div", { class: "aura-store-track" });
+    const lines = Math.max(1, b.lines);
     for (const x of (sp.extractions ?? []).filter((x) => x.blob_id === b.blob_id)) {
       const args = Object.entries(x.arguments ?? {}).filter(([k]) => k !== "blob_id").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
       line.append(el("div", { class: "aura-extraction" }, `step ${x.step ?? "?"} ${x.tool}(${args}) → ${x.tokens} tok`));
+      const at = x.position?.lines;
+      if (Array.isArray(at) && at.length === 2) {
+        track.append(el("div", { class: "aura-slice", title: `lines ${at[0]}–${at[1]}`,
+          style: { left: `${(100 * (at[0] - 1)) / lines}%`, width: `${Math.max(0.4, (100 * (at[1] - at[0] + 1)) / lines)}%` } }));
+      }
     }
-    box.append(line);
+    box.append(line, track);
   }
   return box;
 }

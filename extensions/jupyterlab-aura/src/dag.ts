@@ -15,7 +15,8 @@ export interface IDagNode {
   deps: string[];
 }
 
-const NODE_W = 168;
+const MIN_W = 168;
+const MAX_W = 280;
 const NODE_H = 44;
 const COL_GAP = 56;
 const ROW_GAP = 14;
@@ -105,6 +106,8 @@ function clip(text: string, size: number): string {
 
 /** The SVG drawing of `nodes` in dependency layers, left to right. */
 export function dagSvg(nodes: IDagNode[]): SVGElement {
+  // wide enough for the longest label (12px bold) and detail line (10px), up to a limit
+  const NODE_W = Math.min(MAX_W, Math.max(MIN_W, ...nodes.map(n => Math.max(n.label.length * 7.5, n.detail.length * 6) + 20)));
   const columns = layout(nodes);
   const rows = Math.max(1, ...columns.map(c => c.length));
   const width = PAD * 2 + columns.length * NODE_W + (columns.length - 1) * COL_GAP;
@@ -155,8 +158,8 @@ export function dagSvg(nodes: IDagNode[]): SVGElement {
         { class: `aura-Run-dag-node aura-Run-state-${cssToken(node.state)}${virtual}`, transform: `translate(${p.x},${p.y})` },
         tip(node.title || node.label),
         s('rect', { width: NODE_W, height: NODE_H, rx: 6, ry: 6 }),
-        s('text', { x: 10, y: 18, class: 'aura-Run-dag-label' }, clip(node.label, 22)),
-        s('text', { x: 10, y: 34, class: 'aura-Run-dag-detail' }, clip(node.detail, 28))
+        s('text', { x: 10, y: 18, class: 'aura-Run-dag-label' }, clip(node.label, Math.floor((NODE_W - 20) / 7.5))),
+        s('text', { x: 10, y: 34, class: 'aura-Run-dag-detail' }, clip(node.detail, Math.floor((NODE_W - 20) / 6)))
       )
     );
   }

@@ -66,6 +66,7 @@ function row(step: IStep, total: number): HTMLElement[] {
   const start = total > 0 ? (100 * step.start_s) / total : 0;
   bar.style.left = `${Math.min(100, start)}%`;
   bar.style.width = `${Math.max(0, Math.min(100 - start, total > 0 ? (100 * step.latency_s) / total : 0))}%`;
+  // the badges come before the name, so a long name never hides them
   const flags = [
     step.error ? badge(step.error_type ?? 'error', 'failed') : null,
     step.intercepted ? badge('scratchpad', 'intercepted') : null,
@@ -76,7 +77,7 @@ function row(step: IStep, total: number): HTMLElement[] {
     'aura-Run-wf-row aura-Run-clickable aura-Run-step',
     h('span', 'aura-Run-num', String(step.step)),
     h('span', 'aura-Run-ellipsis', step.agent),
-    h('span', 'aura-Run-ellipsis', h('code', '', step.name), ' ', ...flags),
+    h('span', 'aura-Run-ellipsis', ...flags, flags.some(Boolean) ? ' ' : '', h('code', '', step.name)),
     h('div', 'aura-Run-track', bar),
     h('span', 'aura-Run-num', seconds(step.latency_s))
   );
@@ -107,7 +108,7 @@ function row(step: IStep, total: number): HTMLElement[] {
 }
 
 /** Rows are added this many at a time, so a run of thousands of steps opens as fast as a short one. */
-const PAGE = 400;
+const PAGE = 200;
 
 /** The waterfall of the steps of `doc`: the first `PAGE`, then more on request. */
 export function waterfall(doc: IRunDocument): HTMLElement {
