@@ -1,6 +1,10 @@
 """What every reliability case asserts about the run it caused: a readable error event (`readable_errors`),
 an intact and contiguous events.jsonl (`read_intact_log`), nothing executed twice (`executed_once`), and a
-clean end (`clean_end`: no process of the case left behind)."""
+clean end (`clean_end`: no process of the case left behind).
+
+`read_intact_log` also notes, in `SEEN`, how the run ended and the first error it showed its user: the
+matrix table (benchmarks/reliability_matrix.py) reads them from each case's report (conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,29 @@ from pathlib import Path
 
 import psutil
 
-from aura_nb.events import ErrorEvent, Event, RunFinished, RunStarted, event_from_json
+from aura_nb.events import ErrorEvent, Event, ModelCall, RunFinished, RunStarted, ToolCall, event_from_json
 from aura_nb.trace.runlog import EVENTS_FILE
+
+SEEN: dict[str, str] = {}
+"""What the current case's run showed: `status` (how it ended) and `sees` (the first error, in its words)."""
+
+
+def note_seen(text: str) -> None:
+    """Note what the case showed its user when it has no run of its own (a warning, a listing)."""
+    SEEN.setdefault("sees", text)
+
+
+def _note_outcome(events: list[Event]) -> None:
+    finished = events[-1]
+    assert isinstance(finished, RunFinished)
+    errors = [e.message for e in events if isinstance(e, ErrorEvent)]
+    errors += [e.error for e in events if isinstance(e, ToolCall | ModelCall) and e.error]
+    SEEN["status"] = finished.status
+    SEEN["sees"] = (
+        (errors[0] if errors else finished.error or "")
+        if finished.status == "finished"
+        else (finished.error or (errors[0] if errors else ""))
+    )
 
 
 def read_intact_log(run_dir: Path) -> list[Event]:
@@ -24,6 +49,7 @@ def read_intact_log(run_dir: Path) -> list[Event]:
     assert sum(isinstance(e, RunFinished) for e in events) == 1
     for line in lines:
         json.loads(line)  # each line stands alone
+    _note_outcome(events)
     return events
 
 

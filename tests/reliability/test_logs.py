@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from intact import note_seen
 from mcp_servers import Counter
 from runlogs import unpack
 
@@ -91,6 +92,7 @@ def test_a_newer_writers_kinds_and_fields_are_kept_and_shown(run_dir: Path) -> N
     assert call.result == original.events[first_call].result  # the rest of it is read as usual
     assert without_seq(record.steps()) == without_seq(original.steps())  # a newer writer numbered its own event
     said = messages(caught)
+    note_seen(said[0])
     assert any(f"{EVENTS_FILE}:4: " in m and "'tool_sampled' is not known" in m for m in said), said
     assert any(f"{EVENTS_FILE}:{first_call + 2}: " in m and "sampler" in m for m in said), said
     notes = {(n.error_type, n.where) for n in record.projection().errors}
@@ -111,6 +113,7 @@ def test_garbage_lines_are_skipped_with_a_warning_naming_the_line(
         record = RunRecord.load(run_dir)
 
     assert [e.model_dump() for e in record.events] == [e.model_dump() for e in original.events]
+    note_seen(messages(caught)[0])
     assert messages(caught) == [
         f"{run_dir / EVENTS_FILE}:3: skipped a line that is not JSON",
         f"{run_dir / EVENTS_FILE}:7: skipped a line that is not JSON (cut off mid-write)",
@@ -139,3 +142,4 @@ def test_runs_lists_every_run_and_marks_what_it_cannot_read(run_dir: Path, capsy
     assert main(["runs", "--dir", str(runs)]) == 0
     table = capsys.readouterr().out
     assert "(3 lines not read" in table and "(1 lines not read" in table
+    note_seen(next(line for line in table.splitlines() if "lines not read" in line))
