@@ -138,12 +138,20 @@ function plan(doc: IRunDocument): HTMLElement | null {
     String(t.steps),
     num(t.total_tokens)
   ]);
+  for (const agent of doc.agents) {
+    // the planner's and the synthesizer's share of the tokens
+    if (agent.role === 'planner' || agent.role === 'synthesizer') {
+      const state = agent.status === 'submitted' || agent.status === 'answered' ? 'finished' : agent.status;
+      const what = agent.role === 'planner' ? 'planned the tasks' : 'wrote the answer from the task results';
+      rows.push([h('i', '', agent.name), what, '', badge(state, state), String(agent.turns), num(agent.total_input_tokens + agent.output_tokens)]);
+    }
+  }
   const edited = doc.plan.edits ? ` (edited ${doc.plan.edits}×)` : '';
   return section(
     `Plan${edited}`,
     doc.plan.rationale ? h('div', 'aura-Run-muted', doc.plan.rationale) : null,
     h('div', 'aura-Run-scroll', dagSvg(planNodes(doc.plan, doc.agents))),
-    table(['task', 'goal', 'depends on', 'state', 'steps', 'tokens'], rows, [4, 5])
+    table(['task', 'goal', 'depends on', 'state', 'steps / turns', 'tokens'], rows, [4, 5])
   );
 }
 
@@ -232,7 +240,7 @@ function notes(doc: IRunDocument): HTMLElement | null {
 }
 
 function findings(doc: IRunDocument): HTMLElement | null {
-  const shown = (doc.findings ?? []).filter(f => f.severity !== 'info');
+  const shown = doc.findings ?? [];
   if (!shown.length) {
     return null;
   }

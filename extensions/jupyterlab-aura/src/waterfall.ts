@@ -58,7 +58,7 @@ function axis(total: number): HTMLElement {
     tick.style.left = `${(100 * i) / TICKS}%`;
     track.appendChild(tick);
   }
-  return h('div', 'aura-Run-wf-row aura-Run-wf-head', h('span', '', '#'), h('span', '', 'agent'), h('span', '', 'step'), track, h('span', 'aura-Run-num', 'latency'));
+  return h('div', 'aura-Run-wf-row aura-Run-wf-head', h('span', '', '#'), h('span', '', 'agent'), h('span', '', 'step'), track, h('span', 'aura-Run-num', 'tokens'), h('span', 'aura-Run-num', 'latency'));
 }
 
 function row(step: IStep, total: number): HTMLElement[] {
@@ -79,6 +79,7 @@ function row(step: IStep, total: number): HTMLElement[] {
     h('span', 'aura-Run-ellipsis', step.agent),
     h('span', 'aura-Run-ellipsis', ...flags, flags.some(Boolean) ? ' ' : '', h('code', '', step.name)),
     h('div', 'aura-Run-track', bar),
+    h('span', 'aura-Run-num', step.kind === 'model' ? `${num(step.total_input_tokens)}→${num(step.output_tokens)}` : ''),
     h('span', 'aura-Run-num', seconds(step.latency_s))
   );
   line.dataset.step = String(step.step);
