@@ -37,9 +37,10 @@ class RunRecord:
         """The lines of a loaded log that could not be read (skipped, or kept unread), each naming its line."""
 
     @classmethod
-    def load(cls, run_dir: Path) -> Self:
+    def load(cls, run_dir: str | Path) -> Self:
         """The run whose log is in `run_dir` (finished, or interrupted mid-way); lines that cannot be read
         are skipped or kept unread with a `RunLogWarning` and listed in `log_problems`."""
+        run_dir = Path(run_dir)
         problems: list[LogProblem] = []
         record = cls(Recorder(run_dir.name, None, events=read_events(run_dir, problems)), directory=run_dir)
         record.log_problems = problems

@@ -231,6 +231,7 @@ async def test_findings_read_back_from_the_log_are_the_same(pool: McpPool, tmp_p
     findings = analyse(run.events)
     assert loud(findings) == [("serial_calls", steps_of(run, PROBE), "agent")] and findings[0].cost["turns"] == 2
     assert run.dir is not None and analyse(Run.load(run.dir).events) == findings
+    assert Run.load(str(run.dir)).events == Run.load(run.dir).events  # a path as text, as bench rows give it
     assert run.findings() == findings and isinstance(run.findings(), Findings)
 
 
