@@ -9,10 +9,11 @@ committed file differs from it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+from generated_file import write_or_check
 
 from aura_nb.trace.projection import run_schema
 
@@ -24,19 +25,7 @@ def schema_text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only check that the committed schema is current")
-    args = parser.parse_args(argv)
-    text = schema_text()
-    if args.check:
-        current = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else ""
-        if current != text:
-            print(f"{SCHEMA_FILE} is stale: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    SCHEMA_FILE.write_text(text, encoding="utf-8")
-    print(f"wrote {SCHEMA_FILE}")
-    return 0
+    return write_or_check(SCHEMA_FILE, schema_text, __doc__, argv)
 
 
 if __name__ == "__main__":

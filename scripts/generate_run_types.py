@@ -10,11 +10,12 @@ with its docstring. tests/notebook/test_run_types.py fails when the committed fi
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from generated_file import write_or_check
 
 from aura_nb.trace.projection import run_schema
 
@@ -80,19 +81,7 @@ def types_text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only check that the committed types are current")
-    args = parser.parse_args(argv)
-    text = types_text()
-    if args.check:
-        current = TYPES_FILE.read_text(encoding="utf-8") if TYPES_FILE.exists() else ""
-        if current != text:
-            print(f"{TYPES_FILE} is stale: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    TYPES_FILE.write_text(text, encoding="utf-8")
-    print(f"wrote {TYPES_FILE}")
-    return 0
+    return write_or_check(TYPES_FILE, types_text, __doc__, argv)
 
 
 if __name__ == "__main__":
