@@ -287,6 +287,25 @@ class SecretsSettings(_Section):
         return patterns
 
 
+class ApproverSettings(_Section):
+    """`[approver]`: who decides the calls `approvals` gates when no one is asked interactively, and how long
+    a gated call waits (`aura_nb.agent.approvals`)."""
+
+    timeout: float = Field(default=300.0, gt=0)
+    """Seconds a gated call waits for a decision; then it is denied."""
+    webhook: str | None = None
+    """An http(s) URL asked for every gated call, with HMAC-signed requests and decisions (unattended runs)."""
+    secret_env: str = "AURA_APPROVAL_SECRET"
+    """The environment variable holding the webhook's shared secret (required with `webhook`)."""
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {url!r}")
+        return url
+
+
 class WorkerSpec(_Section):
     """A named specialist worker (`[workers.NAME]`): what it does, its prompt, its tools and its model."""
 
@@ -298,6 +317,8 @@ class WorkerSpec(_Section):
     """Globs over `server.tool` names; an empty list grants no server tool (the Scratchpad's still)."""
     model: str | None = None
     """`provider[:name]` for this specialist's turns (default: the run's model)."""
+    approvals: list[str] = Field(default_factory=list)
+    """Globs over `server.tool` this specialist's calls need approval for, besides the top-level `approvals`."""
 
 
 class Settings(_Section):
@@ -308,15 +329,10 @@ class Settings(_Section):
     servers: dict[str, ServerSpec] = Field(default_factory=dict)
     workers: dict[str, WorkerSpec] = Field(default_factory=dict)
     approvals: list[str] = Field(default_factory=list)
+    """Globs over `server.tool` of the calls that need a human's approval before they run."""
+    approver: ApproverSettings = Field(default_factory=ApproverSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     source: Path | None = None
-
-    @field_validator("approvals")
-    @classmethod
-    def _no_approvals_yet(cls, patterns: list[str]) -> list[str]:
-        if patterns:  # accepted but not enforced would let gated calls run without a human decision
-            raise ValueError("approval gates are not supported yet: remove `approvals` (no call would be held)")
-        return patterns
 
     def redactor(self, environ: Mapping[str, str] | None = None, servers: Iterable[ServerSpec] = ()) -> Redactor:
         """What a run with these settings masks: the built-in patterns and `[secrets] patterns`, the values of

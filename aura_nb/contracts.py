@@ -109,6 +109,7 @@ ToolErrorType = Literal[
     "harness_error",
     "invalid_submission",
     "outcome_unknown",
+    "denied_by_approval",
     # from the Scratchpad: `scratchpad_<ExtractionErrorCode>`, and an output it could not store
     "scratchpad_store_failed",
     "scratchpad_bad_argument",
@@ -129,14 +130,15 @@ a correction turn only the agent's hand-back tool runs), `duplicate_call` (refus
 before the loop guard judged by outcome), `invalid_tool_input` (the model's input was not a JSON object, even
 after a retry; not run, the model is told), `harness_error` (a toolbox raised), `invalid_submission` (a hand-back
 tool rejected its arguments), `outcome_unknown` (a resumed run's call that had started before the crash and left
-no result: it may have run, so it is not run again). The Scratchpad: `scratchpad_store_failed` and
+no result: it may have run, so it is not run again), `denied_by_approval` (a gated call that was denied, timed out
+or had nobody to approve it; not run). The Scratchpad: `scratchpad_store_failed` and
 `scratchpad_<ExtractionErrorCode>`."""
 
 Severity = Literal["info", "warning", "error"]
 """How bad a behaviour finding is."""
 
 REFUSED_ERROR_TYPES: frozenset[str] = frozenset(
-    {"duplicate_call", "not_allowed", "correction_only", "invalid_tool_input", "outcome_unknown"}
+    {"duplicate_call", "not_allowed", "correction_only", "invalid_tool_input", "outcome_unknown", "denied_by_approval"}
 )
 """`error_type`s of calls the harness refused without running them."""
 

@@ -270,12 +270,33 @@ class ScratchpadExtracted(EventBase):
     tokens: int = 0
 
 
+class ApprovalRequested(EventBase):
+    """A gated call (`approvals`) is held until someone decides; `asked` names who may (`analyst`, an approver)."""
+
+    kind: Literal["approval_requested"] = "approval_requested"
+    call_id: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    task_id: str | None = None
+    reason: str = ""
+    """What the model said in the turn that requested the call."""
+    timeout_s: float = 0.0
+    asked: list[str] = Field(default_factory=list)
+
+
 class Approval(EventBase):
+    """The decision on a gated call: who decided (`analyst`, `--approve-all`, `webhook URL`, `timeout`,
+    `no approver`), with their note, after `waited_s` seconds."""
+
     kind: Literal["approval"] = "approval"
     call_id: str = ""
     tool: str = ""
     decision: Literal["approved", "denied"] = "approved"
     by: str = ""
+    note: str = ""
+    waited_s: float = 0.0
+    replayed: bool = False
+    """The decision recorded by the run this one was forked from or resumes (nobody was asked again)."""
 
 
 class Fork(EventBase):
@@ -356,6 +377,7 @@ Event = Annotated[
     | ChaosInjected
     | ScratchpadStored
     | ScratchpadExtracted
+    | ApprovalRequested
     | Approval
     | Fork
     | Instruction

@@ -11,6 +11,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aura_nb.agent.approvals import PendingApprovals
+
 T = TypeVar("T")
 
 
@@ -30,7 +32,7 @@ class RunControl:
 
     `instruct()` queues an analyst's instruction for an agent's next turn (or,
     without an agent, for the next turn of every agent, once each); `steer()`
-    is what the loop asks before each turn.
+    is what the loop asks before each turn. `approvals` holds the gated calls waiting for the analyst.
     """
 
     def __init__(self) -> None:
@@ -39,6 +41,7 @@ class RunControl:
         self.stopped = False
         self._notes: list[_Note] = []
         self._in_flight: set[asyncio.Future[Any]] = set()
+        self.approvals = PendingApprovals()
 
     @property
     def paused(self) -> bool:

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from aura_nb.agent.approvals import ApprovalGate
 from aura_nb.agent.budget import TokenBudget
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.loop import LoopLimits
@@ -47,8 +48,10 @@ async def drive(
 ) -> None:
     """Execute `question` into `recorder` (serving recorded steps first when `reuse` is given).
 
-    The servers' toolbox is wrapped, innermost first: secrets masked in tool output (`setup.mask_tool_output`),
-    images stored as blobs, the Scratchpad, and the reuse of recorded calls (fork, resume).
+    The servers' toolbox is wrapped, innermost first: the approval gate (`setup.approvals`: nothing gated
+    reaches a server unapproved), secrets masked in tool output (`setup.mask_tool_output`), images stored as
+    blobs, the Scratchpad, and the reuse of recorded calls (fork, resume: served from the record, never
+    asked or run again).
 
     `run_dir` is where the Scratchpad and the images a tool returns keep their blobs (a temporary directory for
     an in-memory run); `answer` is `(agent, text)`, the analyst's answer to the clarification `agent` asked (a
@@ -56,7 +59,13 @@ async def drive(
     """
     model: Model = setup.model
     recorder.redact_also(setup.redactor)
-    servers: Toolbox = MaskedOutput(setup.toolbox, recorder.redactor) if setup.mask_tool_output else setup.toolbox
+    servers: Toolbox = setup.toolbox
+    if setup.approvals.active:
+        servers = ApprovalGate(
+            servers, setup.approvals, control.approvals, run_id=recorder.run_id, events=recorder.events
+        )
+    if setup.mask_tool_output:
+        servers = MaskedOutput(servers, recorder.redactor)
     blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
     images = ImageBlobs(servers, blobs)
     toolbox: Toolbox = images

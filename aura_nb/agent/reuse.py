@@ -4,7 +4,8 @@
 `ReplayModel` with a live model (`aura_nb.models.replay`) serves an agent its
 recorded turns while the requests match them (same digest) and goes live for
 that agent from the first mismatch or once they run out; a `ReusingToolbox`
-returns recorded results for recorded calls, executing nothing. `ForkControl`
+returns recorded results for recorded calls, executing nothing (and asking no approval again: their
+recorded approval events are re-emitted). `ForkControl`
 applies a fork's edits (an extra instruction, another system prompt) to each
 agent from its first live turn.
 """
@@ -19,7 +20,17 @@ from typing import Any
 from aura_nb.agent.control import RunControl
 from aura_nb.content import ToolResult, call_fingerprint
 from aura_nb.errors import ForkError
-from aura_nb.events import ErrorEvent, Event, ModelCall, ScratchpadExtracted, ScratchpadStored, ToolCall, ToolStarted
+from aura_nb.events import (
+    Approval,
+    ApprovalRequested,
+    ErrorEvent,
+    Event,
+    ModelCall,
+    ScratchpadExtracted,
+    ScratchpadStored,
+    ToolCall,
+    ToolStarted,
+)
 from aura_nb.mcp.toolbox import Toolbox, ToolContext, ToolOutcome
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
@@ -28,6 +39,7 @@ from aura_nb.scratchpad.images import ImageBlobs
 from aura_nb.trace.frames import step_events
 
 CallKey = tuple[str, str, str]  # agent, call id, the call's fingerprint
+CallEvent = ScratchpadStored | ScratchpadExtracted | ApprovalRequested | Approval
 
 
 def _call_key(agent: str, call_id: str, tool: str, arguments: Mapping[str, Any]) -> CallKey:
@@ -63,10 +75,11 @@ class Recorded:
         }
         """Calls that started and left no result (the process died during them): their outcome is unknown."""
         kept = {step.call_id for step in self.calls.values()}
-        self.scratchpad_events: dict[str, list[ScratchpadStored | ScratchpadExtracted]] = defaultdict(list)
+        self.call_events: dict[str, list[CallEvent]] = defaultdict(list)
+        """A kept call's other events (Scratchpad, approval), re-emitted when it is served again."""
         for event in events:
-            if isinstance(event, ScratchpadStored | ScratchpadExtracted) and event.call_id in kept:
-                self.scratchpad_events[event.call_id].append(event)
+            if isinstance(event, CallEvent) and event.call_id in kept:
+                self.call_events[event.call_id].append(event)
 
     def has_turns(self, agent: str) -> bool:
         return any(turn.agent == agent for turn in self.turns)
@@ -125,8 +138,11 @@ class ReusingToolbox:
             return await self.inner.call_tool(name, arguments, ctx)
         if step.result_ref and self.scratchpad is not None and self.blobs_from is not None:
             self.scratchpad.adopt(self.blobs_from, step.result_ref)
-        for event in self.recorded.scratchpad_events.pop(step.call_id, []):
-            ctx.emit(event.model_copy(update={"parent_span_id": ctx.span_id, "agent": ctx.agent}))
+        for event in self.recorded.call_events.pop(step.call_id, []):
+            update: dict[str, Any] = {"parent_span_id": ctx.span_id, "agent": ctx.agent}
+            if isinstance(event, Approval):
+                update["replayed"] = True  # the recorded decision, not asked again
+            ctx.emit(event.model_copy(update=update))
         result = step.result or ToolResult.error(step.error or "recorded failure")
         if self.blobs_from is not None:
             result = self.images.restore(result, self.blobs_from)

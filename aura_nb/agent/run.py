@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aura_nb.agent.approvals import ANALYST, ApprovalRequest
 from aura_nb.agent.checkpoint import RunState, state_at
 from aura_nb.agent.control import RunControl
 from aura_nb.agent.drive import Reuse, drive
@@ -98,6 +99,18 @@ class Run(RunRecord):
         """End the run at the next step boundary; its log stays complete and loadable."""
         self._control_event("stop")
         self.control.stop()
+
+    def pending_approvals(self) -> list[ApprovalRequest]:
+        """The gated calls waiting for a decision (`approvals` in aura.toml), oldest first."""
+        return self.control.approvals.pending()
+
+    def approve(self, call: str | None = None, *, note: str = "", by: str = ANALYST) -> ApprovalRequest:
+        """Let the gated call `call` run (its id or a unique prefix; None: the only call waiting)."""
+        return self.control.approvals.decide(call, True, note=note, by=by)
+
+    def deny(self, call: str | None = None, *, note: str = "", by: str = ANALYST) -> ApprovalRequest:
+        """Refuse the gated call `call`; the model reads "blocked by human approval: `note`"."""
+        return self.control.approvals.decide(call, False, note=note, by=by)
 
     def _control_event(self, action: str) -> None:
         """Record the analyst's action, once the run has started (before, its end records a stop)."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aura_nb.agent.approvals import Approvals, Approver
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.agent.specialists import Specialist
+from aura_nb.agent.webhook import WebhookApprover
 from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, Settings
+from aura_nb.errors import ConfigError
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.redaction import Redactor
@@ -36,6 +40,8 @@ class Setup:
     `Settings.redactor()`."""
     mask_tool_output: bool = True
     """Mask secrets in tool output before the Scratchpad stores it and the model reads it (`[secrets]`)."""
+    approvals: Approvals = field(default_factory=Approvals)
+    """The calls held for a human's approval and who decides (`approvals`, `[approver]`): `approval_handling`."""
 
     def recorded(self) -> dict[str, Any]:
         """What `run_started.config` records of this setup."""
@@ -44,6 +50,7 @@ class Setup:
             "limits": self.limits.model_dump(),
             "scratchpad": self.scratchpad.model_dump() if self.scratchpad else None,
             "workers": {name: s.spec.model_dump() for name, s in self.specialists.items()},
+            "approvals": self.approvals.recorded(),
             **self.config,
         }
 
@@ -58,3 +65,29 @@ def secret_handling(settings: Settings, servers: Iterable[ServerSpec] = ()) -> d
     """The `Setup` keywords for `settings`' secrets: what the run masks (`Settings.redactor`, with what `servers`
     are given) and whether tool output is masked too."""
     return {"redactor": settings.redactor(servers=servers), "mask_tool_output": settings.secrets.mask_tool_output}
+
+
+def approval_handling(
+    settings: Settings, *, approver: Approver | None = None, approver_name: str = "", ask_human: bool = False
+) -> dict[str, Any]:
+    """The `Setup` keywords for `settings`' approvals: the gated globs, the timeout, and who decides: `approver`
+    (e.g. `approve_all()` for `--approve-all`), else the `[approver] webhook` when configured; with `ask_human`
+    the analyst too (a notebook). `ConfigError` when the webhook's secret variable is not set."""
+    configured = settings.approver
+    if approver is None and configured.webhook:
+        secret = os.environ.get(configured.secret_env, "")
+        if not secret:
+            raise ConfigError(
+                f"[approver] webhook is set but {configured.secret_env} (its HMAC secret, `secret_env`) is not"
+            )
+        webhook = WebhookApprover(configured.webhook, secret.encode())
+        approver, approver_name = webhook, webhook.name
+    approvals = Approvals(
+        tuple(settings.approvals),
+        by_worker={name: tuple(spec.approvals) for name, spec in settings.workers.items() if spec.approvals},
+        approver=approver,
+        approver_name=approver_name or (getattr(approver, "name", "approver") if approver is not None else ""),
+        ask_human=ask_human,
+        timeout=configured.timeout,
+    )
+    return {"approvals": approvals}

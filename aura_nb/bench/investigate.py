@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from aura_nb.agent.approvals import Approver
 from aura_nb.agent.run import Run, launch
-from aura_nb.agent.setup import Setup, run_config, secret_handling
+from aura_nb.agent.setup import Setup, approval_handling, run_config, secret_handling
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.agent.specialists import specialists_from
 from aura_nb.bench.runconfig import RunConfig, combine_chaos
@@ -52,17 +53,21 @@ async def investigate_servers(
     model: Model | None = None,
     on_event: Subscriber | None = None,
     settings: Settings | None = None,
+    approver: Approver | None = None,
 ) -> Run:
     """Run `question` over `servers` (each behind `chaos` too, when given) under `config`.
 
     `model` replaces the model `config` names (e.g. a `ScriptedModel` planting behaviour); `on_event` sees
     every event as it happens; `settings` (an aura.toml) gives the model's connections, the limits and the
-    named specialists. A server that does not start fails the run before the model is asked anything.
+    named specialists; `approver` decides the calls its `approvals` gate (default: the `[approver] webhook`,
+    else nobody: denied). A server that does not start fails the run before the model is asked anything.
     """
     configured = settings or Settings()
+    current = settings if settings is not None else load_settings()
     model_settings = config.model_settings(settings.model if settings is not None else configured_model())
     model = model or make_model(model_settings)  # a model that cannot be built fails before a server starts
     specialists = specialists_from(configured.workers, model_settings)
+    approvals = approval_handling(current, approver=approver)
     specs = [behind(spec, chaos) for spec in servers]
     async with McpPool(specs) as pool:
         down = {name: status["error"] for name, status in pool.status().items() if not status["up"]}
@@ -78,7 +83,8 @@ async def investigate_servers(
             system=config.system or DEFAULT_SYSTEM,
             specialists=specialists,
             config=run_config(specs, model_settings) | {"bench": config.model_dump()},
-            **secret_handling(settings if settings is not None else load_settings(), specs),
+            **secret_handling(current, specs),
+            **approvals,
         )
         run = launch(question, setup, runs_dir=runs_dir)
         if on_event is not None:
@@ -97,6 +103,7 @@ async def investigate_case(
     model: Model | None = None,
     on_event: Subscriber | None = None,
     settings: Settings | None = None,
+    approver: Approver | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """Run `question` over the sandbox incident (`scenario`, `seed`) under `config` (its server behind `chaos`
     when given, `settings` as for `investigate_servers`); returns (run, ground truth)."""
@@ -104,7 +111,15 @@ async def investigate_case(
     command, *args = server_command(scenario, seed, data_dir=data_dir, scrub=True)
     spec = ServerSpec(name="sandbox", command=command, args=args, connect_timeout=CONNECT_TIMEOUT)
     run = await investigate_servers(
-        [spec], question, config, runs_dir, chaos=chaos, model=model, on_event=on_event, settings=settings
+        [spec],
+        question,
+        config,
+        runs_dir,
+        chaos=chaos,
+        model=model,
+        on_event=on_event,
+        settings=settings,
+        approver=approver,
     )
     truth = load_ground_truth(data_dir).model_dump(mode="json")
     return run, truth

@@ -60,6 +60,23 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def add_approval_options(parser: argparse.ArgumentParser) -> None:
+    """`--approve-all` / `--deny-all`: who decides the calls aura.toml's `approvals` gate (default: the
+    `[approver] webhook` if configured, else nobody, so every gated call is denied)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--approve-all", action="store_true", help="approve every call `approvals` gates")
+    group.add_argument("--deny-all", action="store_true", help="deny every call `approvals` gates")
+
+
+def approver_of(args: argparse.Namespace) -> Any:
+    """The approver `add_approval_options` chose (None: the configured one, if any)."""
+    from aura_nb.agent.approvals import approve_all, deny_all
+
+    if args.approve_all:
+        return approve_all()
+    return deny_all() if args.deny_all else None
+
+
 def add_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", help="runs directory (default: $AURA_RUNS_DIR, aura.toml runs_dir, ./.aura/runs)")
 

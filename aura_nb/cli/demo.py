@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aura_nb.bench.outcome import Outcome, grade_outcome
 from aura_nb.bench.suite import QUESTION
-from aura_nb.cli.common import add_dir_option
+from aura_nb.cli.common import add_approval_options, add_dir_option, approver_of
 from aura_nb.config import Settings, load_settings, read_toml, resolve_runs_dir
 from aura_nb.errors import ConfigError
 from aura_nb.events import EventBase, PlanCreated, Routed, TaskFinished, TaskStarted, ToolCall
@@ -103,11 +103,12 @@ async def run_demo(
     progress: bool = True,
     settings: Settings | None = None,
     chaos: str | dict[str, Any] | None = None,
+    approver: Any = None,
 ) -> DemoResult:
     """Investigate a fresh sandbox incident; returns the run, the ground truth and the graded outcome.
 
     `settings` (an aura.toml) gives the limits and the named specialists; `chaos` puts the sandbox behind the
-    chaos proxy (a profile name or a table).
+    chaos proxy (a profile name or a table); `approver` decides the calls its `approvals` gate.
     """
     from aura_nb.bench.investigate import investigate_case  # the MCP and provider SDKs: only for a run
     from aura_nb.bench.runconfig import RunConfig
@@ -115,7 +116,7 @@ async def run_demo(
     on_event = progress_printer(time.time()) if progress else None
     config = RunConfig(name="demo", model=model)
     run, truth = await investigate_case(
-        scenario, seed, QUESTION, config, runs_dir, chaos=chaos, settings=settings, on_event=on_event
+        scenario, seed, QUESTION, config, runs_dir, chaos=chaos, settings=settings, on_event=on_event, approver=approver
     )
     return DemoResult(run, truth, grade_outcome(run.conclusion, run.answer, truth))
 
@@ -183,6 +184,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         settings=settings,
         chaos=chaos_config(args.chaos),
+        approver=approver_of(args),
     )
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # a directory that cannot be made fails before the run
@@ -231,6 +233,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     demo.add_argument("--out", help="also copy the run and write its executed notebook into this directory")
     demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_approval_options(demo)
     add_dir_option(demo)
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=_cmd_demo)

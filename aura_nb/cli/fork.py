@@ -11,8 +11,12 @@ the servers are the current configuration's servers of the names the run
 used (their commands, URLs, env and headers from aura.toml), unless
 `--trust-recorded-servers` starts the commands and opens the URLs the log
 records; the model's connections (base URLs, key variables) always come from
-the current configuration. The fork's `run_started.config.servers_from` says
-which (`configuration` or `recorded`).
+the current configuration. The fork gates what this configuration's `approvals`
+gate plus what the run gated; its recorded calls are served from the record
+(their decisions are not asked again), new gated calls are decided by
+`--approve-all`/`--deny-all`, else the configured webhook, else denied.
+The fork's `run_started.config.servers_from` says where its servers came
+from (`configuration` or `recorded`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from aura_nb.cli.common import add_dir_option, at_least, print_steps
+from aura_nb.cli.common import add_approval_options, add_dir_option, approver_of, at_least, print_steps
 from aura_nb.config import (
     NOT_RECORDED,
     Limits,
@@ -91,9 +95,13 @@ def fork_servers(run_id: str, recorded: list[ServerSpec], settings: Settings, *,
 
 
 @contextlib.asynccontextmanager
-async def _recorded_setup(parent: Any, model: str | None, *, trust: bool) -> AsyncIterator[Any]:
+async def _recorded_setup(parent: Any, model: str | None, *, trust: bool, approver: Any = None) -> AsyncIterator[Any]:
     """What drove `parent`, rebuilt from its `run_started` config (its servers connected for the block)."""
-    from aura_nb.agent.setup import Setup, secret_handling  # the MCP and provider SDKs: only for a fork
+    from aura_nb.agent.setup import (  # the MCP and provider SDKs: only for a fork
+        Setup,
+        approval_handling,
+        secret_handling,
+    )
     from aura_nb.agent.specialists import specialists_from
     from aura_nb.mcp.pool import McpPool
     from aura_nb.models.factory import make_model, parse_model
@@ -112,6 +120,9 @@ async def _recorded_setup(parent: Any, model: str | None, *, trust: bool) -> Asy
     built = make_model(settings)
     specialists = specialists_from(workers, settings)
     scratchpad = config.get("scratchpad")
+    # gated: what this configuration gates and what the run gated (a fork never gates less)
+    approvals = approval_handling(current, approver=approver)["approvals"]
+    approvals = approvals.with_patterns((config.get("approvals") or {}).get("patterns") or [])
     async with McpPool(servers) as pool:
         yield Setup(
             built,
@@ -126,6 +137,7 @@ async def _recorded_setup(parent: Any, model: str | None, *, trust: bool) -> Asy
                 "model": settings.model_dump(),
             },
             **secret_handling(current, servers),
+            approvals=approvals,
         )
 
 
@@ -140,7 +152,9 @@ async def _fork(args: argparse.Namespace) -> tuple[Any, Any]:
 
     parent = _parent(args)
     check_fork_point(parent, args.at)  # before any server starts
-    async with _recorded_setup(parent, args.model, trust=args.trust_recorded_servers) as setup:
+    async with _recorded_setup(
+        parent, args.model, trust=args.trust_recorded_servers, approver=approver_of(args)
+    ) as setup:
         fork = await parent.fork(args.at, message=args.message, setup=setup)
     return parent, fork
 
@@ -156,7 +170,9 @@ async def _answer(args: argparse.Namespace) -> tuple[Any, Any]:
 
     parent = _parent(args)
     check_answerable(parent)  # before any server starts
-    async with _recorded_setup(parent, args.model, trust=args.trust_recorded_servers) as setup:
+    async with _recorded_setup(
+        parent, args.model, trust=args.trust_recorded_servers, approver=approver_of(args)
+    ) as setup:
         answered = await parent.answer_clarification(args.text, setup=setup)
     return parent, answered
 
@@ -176,6 +192,7 @@ def _add_live_options(parser: argparse.ArgumentParser, model_help: str, json_hel
         help="start the server commands and open the URLs the run's log records (default: the configured "
         "servers of the same names; a run directory may come from anyone)",
     )
+    add_approval_options(parser)
     add_dir_option(parser)
     parser.add_argument("--json", action="store_true", help=json_help)
 

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextvars
 import difflib
+import json
 import os
 import shlex
 import textwrap
@@ -23,6 +24,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.display import display
 from pydantic import ValidationError
 
+from aura_nb.agent.approvals import ApprovalRequest
 from aura_nb.agent.run import Run
 from aura_nb.config import VARIABLE_REFERENCE, ServerSpec
 from aura_nb.errors import AuraError, UsageError
@@ -46,6 +48,8 @@ HELP = """%%aura [--model PROVIDER[:NAME]] [--no-plan] [--budget TOKENS] [--as N
 %aura pause|resume|stop [RUN]           control a run (default: the latest)
 %aura fork RUN:STEP [--message TEXT] [--edit-plan]   fork a run at a step and continue live
 %aura answer RUN TEXT                   answer the question a run ended on (needs_input); it goes on as a fork
+%aura approvals                         the gated calls waiting for a decision
+%aura approve|deny [RUN] [CALL] [--note TEXT]   decide a gated call (default: the only one waiting)
 %aura replay RUN                        re-emit a run's events into a fresh view (calls nothing)
 %aura trace RUN                         a run's steps as a table
 %aura postmortem [RUN] [--format md|html|ipynb] [--out PATH] [--model PROVIDER[:NAME]]   write a postmortem
@@ -112,6 +116,10 @@ FORK = _parser("%aura fork")
 FORK.add_argument("target", metavar="RUN:STEP")
 FORK.add_argument("--message")
 FORK.add_argument("--edit-plan", action="store_true")
+
+DECIDE = _parser("%aura approve|deny")
+DECIDE.add_argument("refs", nargs="*", metavar="[RUN] [CALL]")
+DECIDE.add_argument("--note", default="")
 
 
 @magics_class
@@ -348,6 +356,52 @@ class AuraMagics(Magics):
             publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), origin)
 
         self.forks.append(asyncio.ensure_future(go()))
+
+    def _waiting(self) -> list[tuple[Run, ApprovalRequest]]:
+        return [(run, request) for run in self.session.runs.values() for request in run.pending_approvals()]
+
+    def _cmd_approvals(self, rest: list[str]) -> None:
+        waiting = self._waiting()
+        if not waiting:
+            print("aura: no call is waiting for approval")
+        for run, request in waiting:
+            where = f"{request.agent}" + (f", task {request.task_id}" if request.task_id else "")
+            print(f"{run.id}  {request.call_id}  {request.tool} {json.dumps(request.arguments)}  ({where})")
+            if request.reason:
+                print(f"    reason: {request.reason}")
+
+    def _decide(self, rest: list[str], approved: bool) -> None:
+        args = DECIDE.parse_args(rest)
+        if len(args.refs) > 2:
+            raise UsageError("usage: %aura approve|deny [RUN] [CALL] [--note TEXT]")
+        if len(args.refs) == 2:
+            run, call = self.session.find(args.refs[0]), args.refs[1]
+        elif not self._waiting():
+            raise UsageError("no call is waiting for approval")
+        else:
+            call = args.refs[0] if args.refs else None
+            candidates = [
+                (run, request) for run, request in self._waiting() if call is None or request.call_id.startswith(call)
+            ]
+            known = ", ".join(f"{r.id} {q.call_id} ({q.tool})" for r, q in self._waiting()) or "none"
+            if len(candidates) == 1:
+                run = candidates[0][0]
+            elif call is not None and not candidates:
+                try:
+                    run, call = self.session.find(call), None  # a run named alone: its only waiting call
+                except AuraError:
+                    raise UsageError(f"%aura approve|deny: no run or waiting call {call!r}; waiting: {known}") from None
+            else:
+                raise UsageError(f"%aura approve|deny: name the call; waiting: {known}")
+        decide = run.approve if approved else run.deny
+        request = decide(call, note=args.note)
+        print(f"aura: {'approved' if approved else 'denied'} {request.tool} ({request.call_id}) in run {run.id}")
+
+    def _cmd_approve(self, rest: list[str]) -> None:
+        self._decide(rest, True)
+
+    def _cmd_deny(self, rest: list[str]) -> None:
+        self._decide(rest, False)
 
     def _cmd_replay(self, rest: list[str]) -> None:
         """Show the replayed run's record once (it lands in `_aura`; returning it would show it twice)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aura_nb.agent.run import Run, investigate, launch
-from aura_nb.agent.setup import Setup, run_config, secret_handling
+from aura_nb.agent.setup import Setup, approval_handling, run_config, secret_handling
 from aura_nb.agent.specialists import specialists_from
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.errors import McpError, RunLogError, UsageError
@@ -105,6 +105,7 @@ class NotebookSession:
                 specialists=specialists,
                 config=config,
                 **secret_handling(self.settings, self.servers.values()),
+                **approval_handling(self.settings, ask_human=True),
             )
 
         return prepare

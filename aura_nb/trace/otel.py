@@ -23,6 +23,8 @@ from opentelemetry.trace import Span, Status, StatusCode
 from aura_nb.events import (
     AgentFinished,
     AgentStarted,
+    Approval,
+    ApprovalRequested,
     EventBase,
     IterationFinished,
     IterationStarted,
@@ -70,6 +72,8 @@ class SpanBridge:
     def __init__(self, provider: TracerProvider | None = None) -> None:
         self._tracer = (provider or tracer_provider()).get_tracer(TRACER_NAME)
         self._spans: dict[str, Span] = {}
+        self._approvals: dict[str, dict[str, Any]] = {}
+        """The approval attributes of gated calls whose tool span is still to come."""
         self.trace_id: str | None = None
 
     def __call__(self, event: EventBase) -> None:
@@ -90,8 +94,13 @@ class SpanBridge:
             self._close(event.span_id, event.ts, event.error)
         elif isinstance(event, ModelCall):
             self._complete(event, f"chat {event.model}", _model_attributes(event), event.error_type)
+        elif isinstance(event, ApprovalRequested):
+            self._approvals[event.call_id] = {"aura.approval.requested": True, "aura.approval.reason": event.reason}
+        elif isinstance(event, Approval):
+            self._approvals.setdefault(event.call_id, {}).update(_approval_attributes(event))
         elif isinstance(event, ToolCall):
-            self._complete(event, f"execute_tool {event.tool}", _tool_attributes(event), event.error_type)
+            attributes = _tool_attributes(event) | self._approvals.pop(event.call_id, {})
+            self._complete(event, f"execute_tool {event.tool}", attributes, event.error_type)
 
     def _context(self, event: EventBase) -> Any:
         parent = self._spans.get(event.parent_span_id or "")
@@ -145,4 +154,15 @@ def _tool_attributes(event: ToolCall) -> dict[str, Any]:
         "gen_ai.tool.call.id": event.call_id,
         "aura.server": event.server,
         "aura.intercepted": event.intercepted,
+    }
+
+
+def _approval_attributes(event: Approval) -> dict[str, Any]:
+    return {
+        "aura.approval.decision": event.decision,
+        "aura.approval.by": event.by,
+        "aura.approval.note": event.note,
+        "aura.approval.decided_at": event.ts,
+        "aura.approval.waited_s": event.waited_s,
+        "aura.approval.replayed": event.replayed,
     }

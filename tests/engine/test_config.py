@@ -68,7 +68,8 @@ model = "anthropic:claude-haiku-4-5"
         ("[limits]\nloop_guidance = 5\nloop_stop = 5\n", "limits", "loop_stop (5) must be above loop_guidance (5)"),
         ("[limits]\nmax_tasks = 0\n", "limits.max_tasks", "greater than or equal to 1"),
         ("[workers.logs]\ntool = ['x']\n", "workers.logs.tool", "Extra inputs are not permitted"),
-        ("approvals = ['k8s.*']\n", "approvals", "not supported yet"),
+        ("[approver]\ntimeout = 0\n", "approver.timeout", "greater than 0"),
+        ("[approver]\nwebhook = 'ftp://x'\n", "approver.webhook", "expected an http(s) URL"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str, key: str, problem: str) -> None:

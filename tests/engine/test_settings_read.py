@@ -17,7 +17,7 @@ from pydantic import BaseModel
 import aura_nb
 from aura_nb.config import Settings
 
-REFUSED = {"approvals": "a non-empty list is refused until approval gates exist (no call would be held)"}
+REFUSED: dict[str, str] = {}
 
 
 def keys(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -46,6 +46,11 @@ LINES: list[tuple[str, str]] = [
     ("replay ../outside", "is not a run id"),
     ("replay /etc", "is not a run id"),
     ("trace nope", "no run 'nope'"),
+    ("approve", "no call is waiting for approval"),
+    ("deny nope", "no call is waiting for approval"),
+    ("approve a b c", "usage: %aura approve|deny"),
+    ("approve --bogus", "unrecognized arguments: --bogus"),
+    (f"approve {ON_DISK} call-1", "no call is waiting for approval"),
 ]
 
 
