@@ -17,6 +17,7 @@ effect never re-fired.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -182,7 +183,11 @@ class PendingApprovals:
 
     def _changed(self) -> None:
         for listener in list(self.listeners):
-            listener()
+            try:
+                listener()
+            except Exception as exc:  # a broken view never holds up a decision
+                self.listeners.remove(listener)
+                print(f"aura: an approvals view failed and was detached: {exc!r}", file=sys.stderr)
 
 
 def worker_of(events: Iterable[Event], task_id: str | None) -> str | None:

@@ -7,7 +7,8 @@ ends replaces the same display with the static bundle. The charts of the
 series found so far are a plotly `FigureWidget` in the same box, updated in
 place over the widget's comm whenever a new series arrives (a display update
 would not reach a cell whose execution has ended). `approvals` is a slot for
-panels that ask the analyst for a decision while the run waits.
+panels that ask the analyst for a decision while the run waits: gated calls
+show there with Approve / Deny and a note (`aura_nb.notebook.approvals`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
+from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata, run_mimebundle
 
 STATIC = Path(__file__).parent / "static"
@@ -124,6 +126,7 @@ class LiveRun:
         self.box = widgets.VBox(
             [self.controls, self.approvals, self.status, self.view, self.plan_editor, self.plan_buttons]
         )
+        self.approval_panel = ApprovalPanel(run, self.approvals)
         self.handle: DisplayHandle | None = None
         self.origin = contextvars.copy_context()
         self.figure: Any = None
@@ -217,6 +220,7 @@ class LiveRun:
 
     def finish(self) -> None:
         """Replace the live view (same display id) with the static bundle (which draws the charts)."""
+        self.approval_panel.close()
         if self._pending is not None:
             self._pending.cancel()
         self.render()

@@ -207,9 +207,7 @@ async def test_a_fork_reuses_the_recorded_decision_and_never_fires_the_call_agai
     assert call.replayed and fork.answer == "Done again."
 
 
-async def test_the_decision_is_an_attribute_of_the_tool_span(
-    mock_llm: MockLLM, pool: McpPool, tmp_path: Path
-) -> None:
+async def test_the_decision_is_an_attribute_of_the_tool_span(mock_llm: MockLLM, pool: McpPool, tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
