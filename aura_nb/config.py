@@ -11,14 +11,14 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aura_nb.errors import ConfigError
-from aura_nb.redaction import Pattern, Redactor, check_pattern, environment_secrets
+from aura_nb.redaction import check_pattern
 
 CONFIG_FILE = "aura.toml"
 DEFAULT_RUNS_DIR = Path(".aura") / "runs"
@@ -333,21 +333,6 @@ class Settings(_Section):
     approver: ApproverSettings = Field(default_factory=ApproverSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     source: Path | None = None
-
-    def redactor(self, environ: Mapping[str, str] | None = None, servers: Iterable[ServerSpec] = ()) -> Redactor:
-        """What a run with these settings masks: the built-in patterns and `[secrets] patterns`, the values of
-        the environment's secret variables and of `[secrets] variables`, both providers' keys, and what the
-        configured servers (and `servers`, e.g. ones connected from a notebook) are given."""
-        environ = os.environ if environ is None else environ
-        values = environment_secrets(environ)
-        keys = {
-            name: getattr(self.model, name).api_key_env or variable for name, variable in DEFAULT_KEY_VARIABLES.items()
-        }
-        named = [*self.secrets.variables, *keys.values()]
-        values += [environ[name] for name in named if name and name in environ]
-        for spec in [*self.servers.values(), *servers]:
-            values += spec.secrets(environ)
-        return Redactor(values).with_patterns(Pattern("secret", p) for p in self.secrets.patterns)
 
 
 def error_location(loc: Sequence[int | str], skip: Collection[str] = ("[key]",)) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +11,11 @@ from aura_nb.agent.approvals import Approvals, Approver
 from aura_nb.agent.single import DEFAULT_SYSTEM
 from aura_nb.agent.specialists import Specialist
 from aura_nb.agent.webhook import WebhookApprover
-from aura_nb.config import Limits, ModelSettings, ScratchpadSettings, ServerSpec, Settings
+from aura_nb.config import DEFAULT_KEY_VARIABLES, Limits, ModelSettings, ScratchpadSettings, ServerSpec, Settings
 from aura_nb.errors import ConfigError
 from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
-from aura_nb.redaction import Redactor
+from aura_nb.redaction import Pattern, Redactor, environment_secrets
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Setup:
     """Recorded in `run_started` (e.g. the server specs and model settings `aura-nb fork` rebuilds from)."""
     redactor: Redactor = field(default_factory=Redactor.from_environment)
     """The secrets masked in the run's events (and in tool output with `mask_tool_output`); from settings:
-    `Settings.redactor()`."""
+    `run_redactor()`."""
     mask_tool_output: bool = True
     """Mask secrets in tool output before the Scratchpad stores it and the model reads it (`[secrets]`)."""
     approvals: Approvals = field(default_factory=Approvals)
@@ -61,10 +61,26 @@ def run_config(servers: Iterable[ServerSpec], model: ModelSettings) -> dict[str,
     return {"servers": [spec.recorded() for spec in servers], "model": model.model_dump()}
 
 
+def run_redactor(
+    settings: Settings, environ: Mapping[str, str] | None = None, servers: Iterable[ServerSpec] = ()
+) -> Redactor:
+    """What a run with `settings` masks: the built-in patterns and `[secrets] patterns`, the values of the
+    environment's secret variables and of `[secrets] variables`, both providers' keys, and what the configured
+    servers (and `servers`, e.g. ones connected from a notebook) are given."""
+    environ = os.environ if environ is None else environ
+    values = environment_secrets(environ)
+    keys = [getattr(settings.model, name).api_key_env or variable for name, variable in DEFAULT_KEY_VARIABLES.items()]
+    named = [*settings.secrets.variables, *keys]
+    values += [environ[name] for name in named if name and name in environ]
+    for spec in [*settings.servers.values(), *servers]:
+        values += spec.secrets(environ)
+    return Redactor(values).with_patterns(Pattern("secret", p) for p in settings.secrets.patterns)
+
+
 def secret_handling(settings: Settings, servers: Iterable[ServerSpec] = ()) -> dict[str, Any]:
-    """The `Setup` keywords for `settings`' secrets: what the run masks (`Settings.redactor`, with what `servers`
-    are given) and whether tool output is masked too."""
-    return {"redactor": settings.redactor(servers=servers), "mask_tool_output": settings.secrets.mask_tool_output}
+    """The `Setup` keywords for `settings`' secrets: what the run masks (`run_redactor`, with what `servers` are
+    given) and whether tool output is masked too."""
+    return {"redactor": run_redactor(settings, servers=servers), "mask_tool_output": settings.secrets.mask_tool_output}
 
 
 def approval_handling(

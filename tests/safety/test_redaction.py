@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from aura_nb.agent.setup import run_redactor
 from aura_nb.config import NOT_RECORDED, ServerSpec, Settings, load_settings
 from aura_nb.content import ToolResult
 from aura_nb.errors import ConfigError
@@ -146,7 +147,7 @@ def test_settings_name_every_secret_a_run_is_given(tmp_path: Path) -> None:
         "Authorization = 'Bearer ${REMOTE_TOKEN}'\nX-Tenant = 'tenant-4411'\n"
     )
     env = {"CORP_DB": "corpdb-1", "LLM_KEY": "llm-key-77", "DB_PASS": "dbpass-55", "REMOTE_TOKEN": "remote-tok-66"}
-    redactor = load_settings(toml, env).redactor(env)
+    redactor = run_redactor(load_settings(toml, env), env)
     text = "corpdb-1 llm-key-77 dbpass-55 remote-tok-66 tenant-4411 postgres://app@h/x corp-0badf00d"
     assert redactor.text(text) == " ".join(["[REDACTED:secret]"] * 7)
 
@@ -172,6 +173,6 @@ def test_a_server_is_recorded_by_the_names_of_what_it_is_given() -> None:
         name="r", transport="http", url="https://h/mcp", headers={"Authorization": "Bearer ${T}", "X-Key": "lit-123"}
     )
     assert remote.recorded()["headers"] == {"Authorization": "Bearer ${T}", "X-Key": NOT_RECORDED}
-    assert Settings(servers={"db": spec}).redactor({"PROM_TOKEN": "prom-token-1"}).text("prom-token-1 hunter2") == (
-        "[REDACTED:secret] [REDACTED:secret]"
-    )
+    assert run_redactor(Settings(servers={"db": spec}), {"PROM_TOKEN": "prom-token-1"}).text(
+        "prom-token-1 hunter2"
+    ) == ("[REDACTED:secret] [REDACTED:secret]")
