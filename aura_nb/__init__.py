@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 from aura_nb.lazy import lazy_getattr
 
 if TYPE_CHECKING:
+    from aura_nb.agent.approvals import ApprovalRequest, Approvals, Approver, Decision, approve_all, deny_all
     from aura_nb.agent.checkpoint import RunState
     from aura_nb.agent.control import RunControl, RunStopped
     from aura_nb.agent.loop import AgentLoop, AgentResult, LoopLimits
     from aura_nb.agent.orchestrator import Orchestrator
     from aura_nb.agent.run import Run, investigate, launch, new_run, run_agent
-    from aura_nb.agent.setup import Setup, run_config
+    from aura_nb.agent.setup import Setup, approval_handling, run_config, secret_handling
+    from aura_nb.agent.webhook import WebhookApprover
     from aura_nb.bench.api import bench
     from aura_nb.bench.outcome import Outcome, grade_outcome
     from aura_nb.bench.runconfig import RunConfig
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from aura_nb.models.scripted import ScriptedModel
     from aura_nb.notebook.call import call, connect
     from aura_nb.notebook.session import NotebookSession, run_sync
+    from aura_nb.redaction import Redactor
     from aura_nb.scratchpad import BlobStore, ContextBudget, Scratchpad
     from aura_nb.scratchpad.explore import Explorer
     from aura_nb.textdata.templates import TemplateMiner, mine
@@ -49,6 +52,16 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ApprovalRequest": "aura_nb.agent.approvals",
+    "Approvals": "aura_nb.agent.approvals",
+    "Approver": "aura_nb.agent.approvals",
+    "Decision": "aura_nb.agent.approvals",
+    "approve_all": "aura_nb.agent.approvals",
+    "deny_all": "aura_nb.agent.approvals",
+    "approval_handling": "aura_nb.agent.setup",
+    "secret_handling": "aura_nb.agent.setup",
+    "WebhookApprover": "aura_nb.agent.webhook",
+    "Redactor": "aura_nb.redaction",
     "RunConfig": "aura_nb.bench.runconfig",
     "bench": "aura_nb.bench.api",
     "load_suite": "aura_nb.bench.suite",
@@ -143,6 +156,9 @@ __all__ = [
     "AgentLoop",
     "AgentResult",
     "AnthropicModel",
+    "ApprovalRequest",
+    "Approvals",
+    "Approver",
     "AuraError",
     "BlobStore",
     "CombinedToolbox",
@@ -150,6 +166,7 @@ __all__ = [
     "Conclusion",
     "ConfigError",
     "ContextBudget",
+    "Decision",
     "Event",
     "Evidence",
     "Explorer",
@@ -168,6 +185,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "Recorder",
+    "Redactor",
     "ReplayModel",
     "Run",
     "RunConfig",
@@ -194,10 +212,14 @@ __all__ = [
     "ToolUseBlock",
     "Toolbox",
     "Usage",
+    "WebhookApprover",
     "analyse",
+    "approval_handling",
+    "approve_all",
     "bench",
     "call",
     "connect",
+    "deny_all",
     "event_from_json",
     "grade_outcome",
     "investigate",
@@ -214,4 +236,5 @@ __all__ = [
     "run_agent",
     "run_config",
     "run_sync",
+    "secret_handling",
 ]

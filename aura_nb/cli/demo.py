@@ -176,6 +176,8 @@ def report(result: DemoResult) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config)) if args.config else None
     runs_dir = resolve_runs_dir(args.dir, settings)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # a directory that cannot be made fails before the run
     demo = run_demo(
         args.scenario,
         args.seed,
@@ -186,8 +188,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         chaos=chaos_config(args.chaos),
         approver=approver_of(args),
     )
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)  # a directory that cannot be made fails before the run
     result = asyncio.run(demo)
     run_dir, notebook = export(result, Path(args.out) if args.out else None)
     run = result.run

@@ -1,7 +1,8 @@
 """Secrets planted in every place a run touches reach no artifact: a notebook executed by nbclient runs `%%aura`
 over real MCP servers (server-everything over stdio and over streamable HTTP, the misbehaving server) with the
 anthropic SDK against llmock and spans exported over OTLP to an oteltap receiver; then every file the run, the
-session and the saved notebook left behind, every exported span and every request the model read are searched.
+session, the saved notebook and the run's postmortem left behind, every exported span and every tool result the
+model read are searched.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ NOTEBOOK_CELLS = [
     f"%%aura --no-plan --as probe\n{QUESTION}",
     "await probe.wait()\nprint(probe.status, probe.answer)",
     "probe",
+    'probe.postmortem().save("postmortem.html")',
 ]
 
 
@@ -151,6 +153,7 @@ async def test_no_planted_secret_reaches_any_artifact(
     assert "[REDACTED:" in log  # found and masked, not merely absent
     assert ARGUMENT_PASSWORD in counter.read_text()  # the server itself got the real argument
     assert any(e.get("data", {}).get("application/vnd.aura.run+json") for e in notebook.cells[3].outputs)
+    assert "[REDACTED:" in (lab / "postmortem.html").read_text()
 
     saved = nbformat.read(lab / "executed.ipynb", as_version=4)
     shown = json.dumps([saved.metadata, *[(c.metadata, c.get("outputs", [])) for c in saved.cells]])

@@ -148,7 +148,7 @@ def test_runs_lists_only_the_runs_directorys_own_runs(tmp_path: Path, capsys: py
     out, err = capsys.readouterr()
     rows = {row["id"]: row for row in json.loads(out)}
     assert set(rows) == {"20261130-120000-000001", "broken"}
-    assert rows["broken"]["status"] == "unreadable" and "broken/events.jsonl:1" in err
+    assert rows["broken"]["note"] == "2 lines not read (aura-nb show lists them)", rows["broken"]
 
 
 def test_text_from_a_log_cannot_drive_the_terminal(tmp_path: Path) -> None:
