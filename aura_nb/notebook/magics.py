@@ -184,7 +184,8 @@ class AuraMagics(Magics):
             return run
         run = self.session.start(question, name=args.name, **options)
         self._bind(run, args.name)
-        self.views[run.id] = LiveRun(run, fork=self._fork_from_view, question=question).show()
+        shown = self.session.redactor().text(question)  # the view's state is saved with the notebook
+        self.views[run.id] = LiveRun(run, fork=self._fork_from_view, question=shown).show()
         kernel = getattr(self.shell, "kernel", None)
         if not stop_live_runs_on_interrupt(kernel, self.session.runs):
             print(f"aura: run {run.id} goes on in the background: `%aura stop` stops it")

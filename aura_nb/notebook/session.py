@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aura_nb.agent.run import Run, investigate, launch
-from aura_nb.agent.setup import Setup, approval_handling, run_config, secret_handling
+from aura_nb.agent.setup import Setup, approval_handling, run_config, run_redactor, secret_handling
 from aura_nb.agent.specialists import specialists_from
 from aura_nb.config import ModelSettings, ServerSpec, Settings, load_settings, resolve_runs_dir
 from aura_nb.errors import McpError, RunLogError, UsageError
 from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
+from aura_nb.redaction import Redactor
 from aura_nb.trace.runlog import find_run_dir
 
 T = TypeVar("T")
@@ -109,6 +110,10 @@ class NotebookSession:
             )
 
         return prepare
+
+    def redactor(self) -> Redactor:
+        """What this session's runs mask (for what is shown before a run's first event, e.g. its question)."""
+        return run_redactor(self.settings, servers=self.servers.values())
 
     def start(self, question: str, *, name: str | None = None, **options: Any) -> Run:
         """Schedule an investigation on the running loop; returns its `Run` at once."""

@@ -145,7 +145,7 @@ def test_runs_lists_only_the_runs_directorys_own_runs(tmp_path: Path, capsys: py
     (runs / "broken").mkdir()
     (runs / "broken" / "events.jsonl").write_text('{"kind": "nope"}\n{"kind": "nope"}\n')
     assert main(["runs", "--json", "--dir", str(runs)]) == 0
-    out, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     rows = {row["id"]: row for row in json.loads(out)}
     assert set(rows) == {"20261130-120000-000001", "broken"}
     assert rows["broken"]["note"] == "2 lines not read (aura-nb show lists them)", rows["broken"]
