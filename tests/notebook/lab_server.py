@@ -92,6 +92,15 @@ def open_notebook(page: Any, server: str, name: str) -> None:
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
 
 
+def kernel_idle(page: Any) -> None:
+    """Wait until the current notebook's kernel is idle (before running its cells)."""
+    page.wait_for_function(
+        "(() => { const k = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;"
+        " return k && k.status === 'idle'; })()",
+        timeout=120_000,
+    )
+
+
 def run_command(page: Any, command: str, args: dict[str, Any] | None = None) -> None:
     page.evaluate("([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args or {}])
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_server import CONTRAST, browser_missing, chromium_page, jupyter_lab, open_notebook, run_command
+from lab_server import CONTRAST, browser_missing, chromium_page, jupyter_lab, kernel_idle, open_notebook, run_command
 
 from aura_nb.notebook.charts import MAX_PANELS
 
@@ -63,14 +63,6 @@ OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run');
 
 ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall']
   .map((s) => document.querySelector('.aura-Run ' + s)?.getBoundingClientRect().top ?? null)"""
-
-
-def kernel_idle(page: object) -> None:
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "(() => { const k = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;"
-        " return k && k.status === 'idle'; })()",
-        timeout=120_000,
-    )
 
 
 def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_server import browser_missing, chromium_page, jupyter_lab, open_notebook, run_command
+from lab_server import browser_missing, chromium_page, jupyter_lab, kernel_idle, open_notebook, run_command
 from nbclient import NotebookClient
 
 from aura_nb.notebook.provenance import on_cell_executed, stamp, stamp_file
@@ -91,11 +91,7 @@ def test_jupyterlab_keeps_the_provenance_in_the_cell_when_outputs_are_cleared(tm
     env = {"AURA_RUNS_DIR": str(runs), "XDG_CACHE_HOME": str(tmp_path / "cache"), "ANTHROPIC_API_KEY": ""}
     with jupyter_lab(root, env) as server, chromium_page() as page:
         open_notebook(page, server, "provenance.ipynb")
-        page.wait_for_function(
-            "(() => { const k = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;"
-            " return k && k.status === 'idle'; })()",
-            timeout=120_000,
-        )
+        kernel_idle(page)
         run_command(page, "notebook:run-all-cells")
         page.wait_for_selector(".aura-Run .aura-Run-answer", timeout=300_000)  # the live view became the record
         page.wait_for_function(  # the plugin copied the final provenance into the cell
