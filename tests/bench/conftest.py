@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,9 @@ from aura_nb.bench.suite import Case, load_suite
 
 
 @pytest.fixture(scope="session", autouse=True)
-def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """XDG_CACHE_HOME for this process and every worker and server it starts: no test writes the real cache."""
-    home = tmp_path_factory.mktemp("xdg-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(home))
-        patch.delenv("AURA_MODEL", raising=False)
-        yield home
+def cache_home(private_cache: Path) -> Path:
+    """Every benchmark test uses the private cache (tests/conftest.py)."""
+    return private_cache
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,7 @@ FAULTS = (("bad_deploy", 7), ("memory_leak", 11), ("disk_full", 3))
 
 
 @pytest.fixture(scope="session")
-def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("xdg-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(home))
-        patch.delenv("AURA_MODEL", raising=False)
-        yield home
-
-
-@pytest.fixture(scope="session")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory, demo_cache: Path) -> dict[str, RunRecord]:
+def demo_runs(tmp_path_factory: pytest.TempPathFactory, private_cache: Path) -> dict[str, RunRecord]:
     """One finished orchestrated demo run per fault type of `FAULTS`, loaded back from its directory."""
     runs_dir = tmp_path_factory.mktemp("postmortem-runs")
     found: dict[str, RunRecord] = {}
