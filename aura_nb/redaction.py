@@ -199,7 +199,7 @@ class Redactor:
         if (
             prefilter
             and isinstance(value, BaseModel)
-            and not self._json.search(value.__pydantic_serializer__.to_json(value))
+            and not self._json.search(_unescaped(value.__pydantic_serializer__.to_json(value)))
         ):
             return value  # the common case: nothing secret-looking anywhere in it
         return self._walk(value)  # type: ignore[no-any-return]
@@ -261,6 +261,12 @@ class Redactor:
                 return value
             return tuple(items) if isinstance(value, tuple) else items
         return value
+
+
+def _unescaped(dump: bytes) -> bytes:
+    """A JSON dump with its line and tab escapes made real (same length), so that the prefilter sees a line start
+    and a word boundary where the walk will (`…\\npassword=…`, `…\\nsk-ant-…`); it may find more, never less."""
+    return dump.replace(b"\\n", b"\n\n").replace(b"\\r", b"\r\r").replace(b"\\t", b"\t\t")
 
 
 def _secret_key(key: str) -> bool:

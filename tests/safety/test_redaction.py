@@ -176,3 +176,14 @@ def test_a_server_is_recorded_by_the_names_of_what_it_is_given() -> None:
     assert run_redactor(Settings(servers={"db": spec}), {"PROM_TOKEN": "prom-token-1"}).text(
         "prom-token-1 hunter2"
     ) == ("[REDACTED:secret] [REDACTED:secret]")
+
+
+def test_a_secret_at_the_start_of_a_line_of_a_tool_result_is_masked_in_the_event() -> None:
+    """The event prefilter scans the JSON dump, where a newline is `\\n`: a secret right after one still counts."""
+    text = "ok\npassword=hunter2hunter2\nsk-ant-" + "a" * 30 + "\n\tghp_" + "b" * 36
+    event = ToolCall(agent="a", tool="s.t", result=ToolResult.of_text(text))
+    masked = Redactor().value(event)
+    assert masked is not event and masked.result is not None
+    assert masked.result.text() == (
+        "ok\npassword=[REDACTED:secret]\n[REDACTED:anthropic-key]\n\t[REDACTED:github-token]"
+    )
