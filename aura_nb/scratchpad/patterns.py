@@ -22,13 +22,20 @@ class Collected:
     diff: bool
 
 
+DEADLINE_EVERY = 4096
+"""How many lines are read between two looks at the extraction's deadline."""
+
+
 def collect(blob: Blob, max_lines: int, order: SortOrder) -> Collected:
     """Mine the first `max_lines` lines (blank ones skipped; of a diff, only added and removed lines)."""
     numbers: list[int] = []  # the blob line (1-based) of each mined line
     raw: list[str] = []
     read = 0
     changed = blob.meta.shape == "diff"  # a diff's templates are those of what it adds and removes
+    hint = "mine fewer lines: max_lines={:,}"
     for read, (start, end) in enumerate(islice(blob.lines_from(0), max_lines), start=1):
+        if read % DEADLINE_EVERY == 0:
+            blob.deadline.check(hint.format(max(1, read // 4)))
         text = blob.text(start, end)
         if changed and not (text[:1] in "+-" and not text.startswith(("+++ ", "--- "))):
             continue
@@ -38,7 +45,7 @@ def collect(blob: Blob, max_lines: int, order: SortOrder) -> Collected:
     try:
         mined = mine(raw, order, deadline=blob.deadline.at)
     except TimeoutError as exc:
-        raise blob.deadline.error(f"mine fewer lines: max_lines={max(1, read // 4):,}") from exc
+        raise blob.deadline.error(hint.format(max(1, read // 4))) from exc
     templates = [
         replace(t, first_line=numbers[t.first_line - 1], last_line=numbers[t.last_line - 1]) for t in mined.templates
     ]

@@ -325,6 +325,7 @@ class TemplateMiner:
         masked_lines = _DIGIT_TAIL.sub(_MASK, "\n".join(raw_lines)).split("\n")
         if len(masked_lines) != len(raw_lines):  # a line held a newline of its own
             masked_lines = [_DIGIT_TAIL.sub(_MASK, line) for line in raw_lines]
+        self._check(0)
         index: dict[str, int] = {}
         ids = [index.setdefault(line, len(index)) for line in masked_lines]
         distinct = list(index)
@@ -345,6 +346,7 @@ class TemplateMiner:
         assignments = [0] * len(raw_lines)
         templates: list[Template] = []
         for number, cluster in enumerate(clusters):
+            self._check(number)
             for line in cluster:
                 assignments[line] = number
             first = ids[cluster[0]]
