@@ -106,6 +106,22 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     records = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs if RUN_MIME in o.get("data", {})]
     assert records and records[0]["metadata"]["aura"]["run_id"] == records[0]["data"][RUN_MIME]["run_id"]
 
+    # a finding's steps link to the waterfall: the record gets one pointing at its last step (the renderer's test)
+    document = records[0]["data"][RUN_MIME]
+    target = document["steps"][-1]["step"]
+    document["findings"].append(
+        {
+            "id": f"probe@{target}",
+            "kind": "probe",
+            "severity": "info",
+            "agent": None,
+            "steps": [target],
+            "explanation": "a finding that points at the last step",
+            "suggestion": "open it",
+            "cost": {},
+        }
+    )
+
     # a new server (a new notebook secret: the saved file is untrusted there) and the cells are never run
     reopened = root / "reopened.ipynb"
     saved.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "none", "language": "python"}
@@ -115,6 +131,8 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.keyboard.press("Escape")  # dismiss the kernel chooser: there is no kernel for this notebook
         page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=60_000)
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
+        page.locator(f'.aura-Run a.aura-Run-link[data-step="{target}"]').last.click()
+        opened = page.locator(f'.aura-Run .aura-Run-step[data-step="{target}"]').first.get_attribute("aria-expanded")
         page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"), full_page=True)
         # the dark theme: the record's text, the answer and an opened step stay readable
         run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
@@ -124,6 +142,7 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         contrast = {sel: page.evaluate(CONTRAST, page.locator(sel).first.element_handle()) for sel in DARK_CHECKS}
         page.screenshot(path=str(ARTIFACTS / "quickstart-dark.png"), full_page=True)
     assert summary == answer
+    assert opened == "true"  # the finding's step link opened that step in the waterfall
     assert all(ratio is not None and ratio >= 4.5 for ratio in contrast.values()), contrast
 
     # Notebook 7 renders the same record with the same extension

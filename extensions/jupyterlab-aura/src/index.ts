@@ -102,6 +102,18 @@ function answer(doc: IRunDocument): HTMLElement {
 }
 
 /** The conclusion's evidence, each a link that opens the step it cites in the waterfall. */
+/** A link that opens step `number` in the waterfall. */
+function stepLink(number: number, label: string, open: (step: number) => void): HTMLElement {
+  const link = h('a', 'aura-Run-link', label);
+  link.setAttribute('href', '#');
+  link.dataset.step = String(number);
+  link.addEventListener('click', event => {
+    event.preventDefault();
+    open(number);
+  });
+  return link;
+}
+
 function evidence(doc: IRunDocument, open: (step: number) => void): HTMLElement | null {
   const items = doc.conclusion?.evidence ?? [];
   if (!items.length) {
@@ -112,15 +124,7 @@ function evidence(doc: IRunDocument, open: (step: number) => void): HTMLElement 
   const rows = items.map(item => {
     const step = item.call_id ? calls.get(item.call_id) : undefined;
     const number = step ? step.step : item.blob_id ? stores.get(item.blob_id) ?? null : null;
-    const link = number === null || number === undefined ? null : h('a', 'aura-Run-link', `step ${number}${step ? ` (${step.name})` : ''}`);
-    if (link && number !== null && number !== undefined) {
-      link.setAttribute('href', '#');
-      link.dataset.step = String(number);
-      link.addEventListener('click', event => {
-        event.preventDefault();
-        open(number);
-      });
-    }
+    const link = number === null || number === undefined ? null : stepLink(number, `step ${number}${step ? ` (${step.name})` : ''}`, open);
     return h('li', '', item.note || '(no note)', link ? ' — ' : '', link);
   });
   return section('Evidence', h('ul', 'aura-Run-evidence', ...rows));
@@ -239,7 +243,7 @@ function notes(doc: IRunDocument): HTMLElement | null {
   );
 }
 
-function findings(doc: IRunDocument): HTMLElement | null {
+function findings(doc: IRunDocument, open: (step: number) => void): HTMLElement | null {
   const shown = doc.findings ?? [];
   if (!shown.length) {
     return null;
@@ -250,7 +254,9 @@ function findings(doc: IRunDocument): HTMLElement | null {
       h(
         'div',
         f.severity === 'error' ? 'aura-Run-error' : '',
-        `${f.severity} · ${f.kind} · steps ${f.steps.slice(0, 8).join(', ')}: ${f.explanation} `,
+        `${f.severity} · ${f.kind} · steps `,
+        ...f.steps.slice(0, 8).flatMap((n, i) => [i ? ', ' : '', stepLink(n, String(n), open)]),
+        `: ${f.explanation} `,
         h('div', 'aura-Run-muted', f.suggestion)
       )
     )
@@ -261,7 +267,7 @@ function findings(doc: IRunDocument): HTMLElement | null {
 export function renderRun(host: HTMLElement, doc: IRunDocument): void {
   host.replaceChildren();
   const steps = waterfall(doc);
-  const parts = [header(doc), answer(doc), evidence(doc, n => openStep(steps, n)), metrics(doc), plan(doc), section('Steps', steps), scratchpad(doc), findings(doc), notes(doc)];
+  const parts = [header(doc), answer(doc), evidence(doc, n => openStep(steps, n)), metrics(doc), plan(doc), section('Steps', steps), scratchpad(doc), findings(doc, n => openStep(steps, n)), notes(doc)];
   for (const part of parts) {
     if (part) {
       host.appendChild(part);
