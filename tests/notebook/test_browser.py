@@ -122,6 +122,15 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         }
     )
 
+    # a plan of two iterations is drawn as one graph per iteration, each headed by the decision after it
+    plan = document["plan"]
+    ids = [t["id"] for t in plan["tasks"]]
+    decision = {"agent": "synthesizer", "iteration": 1, "route": "plan", "reason": "the probe plans again"}
+    plan["iterations"] = [
+        {"iteration": 1, "rationale": "first look", "edited": False, "tasks": ids[:1], "decision": decision},
+        {"iteration": 2, "rationale": "second look", "edited": False, "tasks": ids[1:], "decision": None},
+    ]
+
     # a new server (a new notebook secret: the saved file is untrusted there) and the cells are never run
     reopened = root / "reopened.ipynb"
     saved.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "none", "language": "python"}
@@ -131,6 +140,8 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.keyboard.press("Escape")  # dismiss the kernel chooser: there is no kernel for this notebook
         page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=60_000)
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
+        graphs = page.locator(".aura-Run .aura-Run-iteration .aura-Run-dag").count()
+        headings = page.locator(".aura-Run .aura-Run-iteration").all_inner_texts()
         page.locator(f'.aura-Run a.aura-Run-link[data-step="{target}"]').last.click()
         opened = page.locator(f'.aura-Run .aura-Run-step[data-step="{target}"]').first.get_attribute("aria-expanded")
         page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"), full_page=True)
@@ -143,6 +154,8 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.screenshot(path=str(ARTIFACTS / "quickstart-dark.png"), full_page=True)
     assert summary == answer
     assert opened == "true"  # the finding's step link opened that step in the waterfall
+    assert graphs == 2 and "Iteration 2 — second look" in headings[1], headings
+    assert "→ plan: the probe plans again" in headings[0], headings
     assert all(ratio is not None and ratio >= 4.5 for ratio in contrast.values()), contrast
 
     # Notebook 7 renders the same record with the same extension

@@ -8,7 +8,8 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import { dagSvg, planNodes } from './dag';
-import { IExtraction, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
+import { IExtraction, IPlan, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
+import { IterationView } from './run.generated';
 import { badge, Child, h, num, section, seconds, table } from './dom';
 import { chart } from './plot';
 import { openStep, waterfall } from './waterfall';
@@ -151,11 +152,27 @@ function plan(doc: IRunDocument): HTMLElement | null {
     }
   }
   const edited = doc.plan.edits ? ` (edited ${doc.plan.edits}×)` : '';
-  return section(
-    `Plan${edited}`,
-    doc.plan.rationale ? h('div', 'aura-Run-muted', doc.plan.rationale) : null,
-    h('div', 'aura-Run-scroll', dagSvg(planNodes(doc.plan, doc.agents))),
-    table(['task', 'goal', 'depends on', 'state', 'steps / turns', 'tokens'], rows, [4, 5])
+  const iterations = doc.plan.iterations ?? [];
+  const graphs =
+    iterations.length > 1
+      ? iterations.map((it, k) => iterationGraph(doc, it, k === 0, k === iterations.length - 1))
+      : [doc.plan.rationale ? h('div', 'aura-Run-muted', doc.plan.rationale) : null, h('div', 'aura-Run-scroll', dagSvg(planNodes(doc.plan, doc.agents)))];
+  return section(`Plan${edited}`, ...graphs, table(['task', 'goal', 'depends on', 'state', 'steps / turns', 'tokens'], rows, [4, 5]));
+}
+
+/** One iteration's plan graph, headed by its rationale and the coordinator's decision after it (the planner
+ * drawn before the first, the synthesizer after the last). */
+function iterationGraph(doc: IRunDocument, it: IterationView, first: boolean, last: boolean): HTMLElement {
+  const plan = doc.plan as IPlan;
+  const ids = new Set(it.tasks);
+  const tasks = plan.tasks.filter(t => ids.has(t.id));
+  const agents = doc.agents.filter(a => (first || a.role !== 'planner') && (last || a.role !== 'synthesizer'));
+  const decided = it.decision ? ` → ${it.decision.route}${it.decision.reason ? `: ${it.decision.reason}` : ''}` : '';
+  return h(
+    'div',
+    'aura-Run-iteration',
+    h('div', 'aura-Run-muted', `Iteration ${it.iteration}${it.rationale ? ` — ${it.rationale}` : ''}${decided}`),
+    h('div', 'aura-Run-scroll', dagSvg(planNodes({ ...plan, rationale: it.rationale, tasks }, agents)))
   );
 }
 
