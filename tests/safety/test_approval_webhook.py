@@ -7,15 +7,14 @@ import contextlib
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from llm_server import MockLLM
+from loopback_http import QuietHandler, serving
 from mcp_servers import Counter
 
 from aura_nb.agent.run import Run, launch
@@ -42,7 +41,7 @@ class ApprovalService:
 def approval_service() -> Iterator[ApprovalService]:
     service = ApprovalService(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -63,18 +62,9 @@ def approval_service() -> Iterator[ApprovalService]:
             self.end_headers()
             self.wfile.write(reply)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    service.url = f"http://127.0.0.1:{server.server_address[1]}/approve"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        service.url = f"{url}/approve"
         yield service
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ crafted run log names, to prove nothing went there."""
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback_http import QuietHandler, serving
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Trap:
 def trap_server() -> Iterator[Trap]:
     trap = Trap(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _record(self) -> None:
             trap.requests.append((self.command, self.path, dict(self.headers)))
             self.send_response(503)
@@ -30,15 +30,6 @@ def trap_server() -> Iterator[Trap]:
 
         do_GET = do_POST = do_DELETE = do_PUT = _record
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    trap.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        trap.url = url
         yield trap
-    finally:
-        server.shutdown()
-        server.server_close()
