@@ -42,7 +42,7 @@ def lab_root(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 WATCH_LIVE = """() => {
-  window.auraSeen = { first: null, panels: 0, growths: 0 };
+  window.auraSeen = { first: null, panels: 0 };
   new MutationObserver(() => {
     const seen = window.auraSeen;
     const title = document.querySelector('.aura-run .aura-title');
@@ -50,7 +50,7 @@ WATCH_LIVE = """() => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
       if (plot.closest('.aura-Run')) continue;
       const panels = plot.querySelectorAll('.cartesianlayer .subplot').length;
-      if (panels > seen.panels) { seen.growths += seen.panels ? 1 : 0; seen.panels = panels; }
+      seen.panels = Math.max(seen.panels, panels);
     }
   }).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
@@ -98,7 +98,9 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     # the live view: the question and what it waits for from the first frame; every chart as it arrived
     question = "Customers report errors and slow pages in the shop."
     assert seen["first"] and "connecting to servers" in seen["first"] and question in seen["first"], seen
-    assert seen["panels"] == min(MAX_PANELS, figures) and seen["growths"] >= 1, (seen, figures)
+    # the live figure ends with every panel the record draws (it used to keep its first three); whether it is
+    # seen growing depends on how fast the run is, so that is tested without a browser (test_live.py)
+    assert seen["panels"] == min(MAX_PANELS, figures), (seen, figures)
     assert compare_width <= 1000 and typeset == 0  # the comparison fits 1,000 px; no `$` became LaTeX
     assert plotly_left == 0  # one rendering of the charts per surface: the record's own
 
