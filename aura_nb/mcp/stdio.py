@@ -8,7 +8,8 @@ process group; shutdown closes its stdin, waits, then terminates the whole group
   a 100 MB result neither takes minutes nor stalls the event loop;
 - a line that is not a JSON-RPC message fails the request it answers (when that
   can be told) with a readable error, and the connection goes on;
-- the connection is known to be over as soon as stdout ends or the process
+- the connection is known to be over as soon as stdout ends (after up to
+  `EOF_EXIT_WAIT` for the exit status, so the reason names it) or the process
   exits (even if a child of the server still holds stdout open);
 - while requests wait for their replies the server is sent a `ping` every
   `PROBE_INTERVAL` (its answer is dropped): an SDK server whose writer died (it
@@ -44,6 +45,7 @@ FORCE_KILL_TIMEOUT = 2.0
 WRITER_FLUSH_TIMEOUT = 0.5
 EXIT_POLL_INTERVAL = 0.1
 EXIT_DRAIN_TIMEOUT = 1.0
+EOF_EXIT_WAIT = 1.0
 PROBE_INTERVAL = 1.5
 READ_SIZE = 256 * 1024
 PROBE_ID_PREFIX = "aura-probe-"
@@ -175,6 +177,7 @@ class StdioTransport:
                     continue  # the answer to our own liveness probe
                 self._pending.pop(str(message.id), None)
             await self._deliver(item)
+        await _exited(process, EOF_EXIT_WAIT)  # a server that ends its stdout is exiting: its status names why
         self._end()
 
     async def _bad_output(self, bad: BadOutput) -> None:

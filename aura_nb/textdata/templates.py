@@ -219,7 +219,10 @@ class TemplateMiner:
 
     def headers(self, masked: Sequence[str]) -> list[int]:
         """Where each masked line's message starts, after the header the lines share."""
-        units = [self._units(line) for line in masked]
+        units = []
+        for number, line in enumerate(masked):
+            self._check(number)
+            units.append(self._units(line))
         pattern = self._pattern([[(c, "") for c in classes] for classes, _ in units], recurring=False)
         while True:
             heads = [_header_end(classes, ends, pattern) for classes, ends in units]
@@ -245,6 +248,7 @@ class TemplateMiner:
             return heads
         longer = list(heads)
         for index, line in enumerate(masked):
+            self._check(index)
             found = list(islice(_FIELD.finditer(line), len(pattern)))
             if len(found) < len(pattern) or found[-1].end() <= heads[index]:
                 continue
@@ -268,13 +272,15 @@ class TemplateMiner:
 
     def _root_groups(self, lines: Sequence[Tokens], indices: list[int], weights: Sequence[int]) -> Iterable[list[int]]:
         freq: Counter[tuple[int, str]] = Counter()
-        for i in indices:
+        for number, i in enumerate(indices):
+            self._check(number)
             weight = weights[i]
             for pt in enumerate(lines[i]):
                 if pt[1] != VAR:
                     freq[pt] += weight
         groups: dict[tuple[int, tuple[tuple[int, str], ...]], list[int]] = defaultdict(list)
-        for i in indices:
+        for number, i in enumerate(indices):
+            self._check(number)
             body = [(p, t) for p, t in enumerate(lines[i]) if t != VAR]
             sizes = Counter(freq[pt] for pt in body)
             if not sizes:
@@ -291,7 +297,8 @@ class TemplateMiner:
         length = len(lines[members[0]])
         values: list[Counter[str]] = [Counter() for _ in range(length)]
         total = 0
-        for i in members:
+        for number, i in enumerate(members):
+            self._check(number)
             weight = weights[i]
             total += weight
             for p, t in enumerate(lines[i]):
@@ -309,7 +316,8 @@ class TemplateMiner:
             self._check(0)
             for members in self._root_groups(lines, indices, weights):
                 variable = self._variable_positions(lines, members, weights)
-                for i in members:
+                for number, i in enumerate(members):
+                    self._check(number)
                     keys[i] = tuple(
                         t for p, t in enumerate(lines[i]) if p not in variable and t != VAR and not _PUNCT.fullmatch(t)
                     )
@@ -322,12 +330,8 @@ class TemplateMiner:
         """Templates of `raw_lines` and each line's template index; `TimeoutError` once the `time.monotonic()`
         `deadline` has passed."""
         self._deadline = deadline
-        masked_lines = _DIGIT_TAIL.sub(_MASK, "\n".join(raw_lines)).split("\n")
-        if len(masked_lines) != len(raw_lines):  # a line held a newline of its own
-            masked_lines = [_DIGIT_TAIL.sub(_MASK, line) for line in raw_lines]
-        self._check(0)
         index: dict[str, int] = {}
-        ids = [index.setdefault(line, len(index)) for line in masked_lines]
+        ids = [index.setdefault(line, len(index)) for line in self._masked(raw_lines)]
         distinct = list(index)
         counts = Counter(ids)
         weights = [counts[i] for i in range(len(distinct))]
@@ -341,6 +345,7 @@ class TemplateMiner:
             keys, variables = self._keys(messages, weights)
         members: dict[Key, list[int]] = defaultdict(list)
         for number, d in enumerate(ids):
+            self._check(number)
             members[keys[d]].append(number)
         clusters = sorted(members.values(), key=lambda m: (-len(m) if order == "count" else len(m), m[0]))
         assignments = [0] * len(raw_lines)
@@ -363,6 +368,18 @@ class TemplateMiner:
                 )
             )
         return Mined(templates, assignments)
+
+    def _masked(self, raw_lines: Sequence[str]) -> list[str]:
+        """The lines with digit runs masked, a chunk at a time (the deadline is looked at between chunks)."""
+        masked: list[str] = []
+        for start in range(0, len(raw_lines), _CHECK_EVERY):
+            self._check(0)
+            chunk = raw_lines[start : start + _CHECK_EVERY]
+            lines = _DIGIT_TAIL.sub(_MASK, "\n".join(chunk)).split("\n")
+            if len(lines) != len(chunk):  # a line held a newline of its own
+                lines = [_DIGIT_TAIL.sub(_MASK, line) for line in chunk]
+            masked.extend(lines)
+        return masked
 
     def _check(self, step: int) -> None:
         if step % _CHECK_EVERY == 0 and self._deadline is not None and time.monotonic() >= self._deadline:
