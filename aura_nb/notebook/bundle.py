@@ -10,12 +10,14 @@ findings, a sanitiser-safe HTML summary and a plain-text line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.events import Event, RunFinished, RunStarted
 from aura_nb.notebook.answer import cited_steps, headline, prose
 from aura_nb.notebook.html import comparison_html, run_html
+from aura_nb.notebook.images import embed_images
 from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.compare import Comparison
 from aura_nb.trace.findings import Finding, analyse
@@ -84,18 +86,24 @@ def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, An
     return {**document, "steps": [s for s in steps if s["step"] in keep]}
 
 
-def bundle_of(projection: RunProjection) -> dict[str, Any]:
-    """The mime bundle of a projection: the JSON document (`compact`), static HTML, plain text."""
-    document = compact(projection.model_dump(mode="json"))
+def bundle_of(projection: RunProjection, run_dir: Path | None = None) -> dict[str, Any]:
+    """The mime bundle of a projection: the JSON document (`compact`, with the tool images of `run_dir`'s
+    blob store embedded within a budget: `embed_images`), static HTML, plain text."""
+    document = embed_images(compact(projection.model_dump(mode="json")), run_dir)
     return {MIME_TYPE: document, "text/html": run_html(document), "text/plain": run_text(projection)}
 
 
 def run_bundle(
-    events: Iterable[Event], *, status: RunStatus | None = None, trace_id: str | None = None
+    events: Iterable[Event],
+    *,
+    status: RunStatus | None = None,
+    trace_id: str | None = None,
+    run_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """The mime bundle of a finished run: the JSON document (with its findings), static HTML, plain text."""
+    """The mime bundle of a finished run: the JSON document (with its findings and the images of
+    `run_dir`'s blob store), static HTML, plain text."""
     events = list(events)
-    return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)))
+    return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)), run_dir)
 
 
 def run_metadata(
@@ -122,7 +130,8 @@ def run_metadata(
 
 def run_mimebundle(run: RunRecord, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """How a notebook displays a run (registered by `%load_ext aura_nb`): its record and output metadata."""
-    return bundle_of(run.record()), run_metadata(run.events, trace_id=run.trace_id, run_id=run.id, status=run.status)
+    metadata = run_metadata(run.events, trace_id=run.trace_id, run_id=run.id, status=run.status)
+    return bundle_of(run.record(), run.dir), metadata
 
 
 def comparison_display(comparison: Comparison) -> str:

@@ -214,6 +214,19 @@ def _pre(label: str, text: str) -> str:
     return _tag("div", _e(label), MUTED) + _tag("pre", _e(text), PRE)
 
 
+IMAGE = "max-width: 100%; max-height: 320px; border: 1px solid #d0d0d0; margin: 2px 0"
+IMAGE_SRC = tuple(f"data:{kind};base64," for kind in ("image/png", "image/jpeg", "image/gif", "image/webp"))
+
+
+def _image(image: dict[str, Any]) -> str:
+    """An embedded image (`aura_nb.notebook.images`), or a placeholder with its type, size and why not."""
+    label = f"image {image['mime_type']}, {image['size']:,} bytes"
+    src = image.get("src")
+    if src and src.startswith(IMAGE_SRC):
+        return _tag("div", _e(label), MUTED) + _tag("div", f'<img src="{_e(src)}" alt="{_e(label)}" style="{IMAGE}">')
+    return _tag("div", _e(f"[{label}: {image.get('note') or 'not shown'}]"), MUTED)
+
+
 def _step_detail(step: dict[str, Any]) -> str:
     parts = []
     if step["kind"] == "tool":
@@ -221,6 +234,7 @@ def _step_detail(step: dict[str, Any]) -> str:
         more = " (truncated)" if step["result_truncated"] else ""
         ref = f" · stored as {step['result_ref']}" if step["result_ref"] else ""
         parts.append(_pre(f"result, {step['result_bytes']:,} bytes{ref}{more}", step["result_preview"]))
+        parts.extend(_image(image) for image in step.get("images") or ())
     else:
         if step["tool_requests"]:
             parts.append(_pre("tool calls requested", ", ".join(step["tool_requests"])))

@@ -33,6 +33,7 @@ from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata, run_mimebundle
+from aura_nb.notebook.images import embed_images
 
 STATIC = Path(__file__).parent / "static"
 
@@ -182,7 +183,7 @@ class LiveRun:
         self._pending = None
         self.renders += 1
         projection = self.run.projection()
-        doc = projection.model_dump(mode="json")
+        doc = embed_images(projection.model_dump(mode="json"), self.run.dir)
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{projection.summary_line()}</code>"

@@ -128,6 +128,22 @@ class Totals(_View):
     """The steps' latencies summed (concurrent steps overlap)."""
 
 
+class StepImage(_View):
+    """An image a tool returned. Its bytes stay in the run's blob store (`blobs/<ref>`); a notebook record
+    embeds a bounded copy (`aura_nb.notebook.images`): `src` when it is shown, else `note` says why not."""
+
+    ref: str | None
+    """The blob holding the image (None: it could not be stored)."""
+    mime_type: str
+    """The type the tool gave it."""
+    size: int
+    """Its bytes."""
+    src: str | None = None
+    """A `data:` URI of the image (metadata stripped), when the record shows it."""
+    note: str | None = None
+    """Why the record does not show it (too large, not a raster type browsers render safely, mislabelled)."""
+
+
 class Step(_View):
     """One model turn or tool call, numbered from 1 in log order."""
 
@@ -168,6 +184,8 @@ class Step(_View):
     result_bytes: int | None = None
     result_ref: str | None = None
     """The Scratchpad blob holding the full result, when it was stored."""
+    images: list[StepImage] | None = None
+    """The images the result carried (None when it had none)."""
     # a model turn
     turn: int | None = None
     text_preview: str | None = None
@@ -479,6 +497,7 @@ def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, 
             retries=event.retries,
         )
     text = event.result.text() if event.result is not None else ""
+    images = event.result.images if event.result is not None else []
     preview, truncated = _preview(text)
     return Step(
         **common,
@@ -494,6 +513,7 @@ def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, 
         result_truncated=truncated,
         result_bytes=event.result_bytes or len(text.encode()),
         result_ref=event.result_ref,
+        images=[StepImage(ref=i.ref, mime_type=i.mime_type, size=i.byte_size) for i in images] if images else None,
     )
 
 

@@ -35,6 +35,7 @@ GLOBAL_ATTRIBUTES = _words(
 TAG_ATTRIBUTES = {
     "details": {"open"},
     "div": {"align"},
+    "img": {"align", "alt", "border", "height", "hspace", "ismap", "src", "usemap", "vspace", "width"},
     "p": {"align"},
     "pre": {"width"},
     "table": {"align", "bgcolor", "border", "cellpadding", "cellspacing", "frame", "rules", "summary", "width"},

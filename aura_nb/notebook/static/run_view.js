@@ -117,6 +117,18 @@ function stepRow(s, total, selected) {
   );
 }
 
+// The raster types a record embeds; any other `src` is not rendered (never SVG: it can carry script).
+const IMAGE_SRC = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
+function stepImage(image) {
+  const label = `image ${image.mime_type}, ${image.size.toLocaleString()} bytes`;
+  if (image.src && IMAGE_SRC.test(image.src)) {
+    return el("div", {}, el("div", { class: "aura-detail-label" }, label),
+      el("img", { class: "aura-image", src: image.src, alt: label }));
+  }
+  return el("div", { class: "aura-image-note" }, `[${label}: ${image.note ?? "not shown"}]`);
+}
+
 function detail(step) {
   const box = el("div", { class: "aura-detail", "data-step": step.step });
   const pre = (label, value) => box.append(el("div", { class: "aura-detail-label" }, label),
@@ -125,6 +137,7 @@ function detail(step) {
   if (step.kind === "tool") {
     pre("arguments", step.arguments ?? {});
     pre(step.intercepted ? `stub the model saw (full output stored as ${step.result_ref})` : "result", step.result_preview ?? "");
+    for (const image of step.images ?? []) box.append(stepImage(image));
   } else {
     pre("response", step.text_preview || (step.tool_requests ?? []).join(", "));
   }

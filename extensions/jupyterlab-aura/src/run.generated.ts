@@ -248,6 +248,8 @@ export interface Step {
   result_bytes: number | null;
   /** The Scratchpad blob holding the full result, when it was stored. */
   result_ref: string | null;
+  /** The images the result carried (None when it had none). */
+  images: Array<StepImage> | null;
   turn: number | null;
   text_preview: string | null;
   text_truncated: boolean | null;
@@ -255,6 +257,23 @@ export interface Step {
   tool_requests: Array<string> | null;
   stop_reason: string | null;
   retries: number | null;
+}
+
+/**
+ * An image a tool returned. Its bytes stay in the run's blob store (`blobs/<ref>`); a notebook record
+ * embeds a bounded copy (`aura_nb.notebook.images`): `src` when it is shown, else `note` says why not.
+ */
+export interface StepImage {
+  /** The blob holding the image (None: it could not be stored). */
+  ref: string | null;
+  /** The type the tool gave it. */
+  mime_type: string;
+  /** Its bytes. */
+  size: number;
+  /** A `data:` URI of the image (metadata stripped), when the record shows it. */
+  src: string | null;
+  /** Why the record does not show it (too large, not a raster type browsers render safely, mislabelled). */
+  note: string | null;
 }
 
 /** A tool output the Scratchpad kept out of the model's context. */

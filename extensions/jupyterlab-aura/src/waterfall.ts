@@ -3,13 +3,28 @@
  * Clicking a row (or Enter/Space on it) expands what was asked and returned.
  */
 
-import { IRunDocument, IStep } from './document';
+import { IRunDocument, IStep, StepImage } from './document';
 import { badge, h, num, seconds } from './dom';
 
 const TICKS = 4;
 
 function pre(label: string, text: string): HTMLElement {
   return h('div', 'aura-Run-detail-block', h('div', 'aura-Run-muted', label), h('pre', 'aura-Run-pre', text));
+}
+
+/** The raster types a record embeds; any other `src` is not rendered (never SVG: it can carry script). */
+const IMAGE_SRC = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
+/** A tool image embedded in the record, or a placeholder saying its type, size and why it is not shown. */
+export function stepImage(image: StepImage): HTMLElement {
+  const label = `image ${image.mime_type}, ${num(image.size)} bytes`;
+  if (image.src && IMAGE_SRC.test(image.src)) {
+    const img = h('img', 'aura-Run-image');
+    img.src = image.src;
+    img.alt = label;
+    return h('div', 'aura-Run-detail-block', h('div', 'aura-Run-muted', label), img);
+  }
+  return h('div', 'aura-Run-detail-block aura-Run-image-placeholder', `[${label}: ${image.note ?? 'not shown'}]`);
 }
 
 /** The expanded detail of one step. */
@@ -27,6 +42,7 @@ export function stepDetail(step: IStep): HTMLElement {
     const ref = step.result_ref ? ` · stored in the Scratchpad as ${step.result_ref}` : '';
     const cut = step.result_truncated ? ' (preview, truncated)' : '';
     parts.push(pre(`result · ${num(step.result_bytes ?? 0)} bytes${ref}${cut}`, step.result_preview ?? ''));
+    parts.push(...(step.images ?? []).map(stepImage));
   } else {
     if (step.tool_requests && step.tool_requests.length) {
       parts.push(pre('tool calls requested', step.tool_requests.join('\n')));
