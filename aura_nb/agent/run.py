@@ -73,6 +73,8 @@ class Run(RunRecord):
         """How the run is driven, when it runs (or ran) in this process; forks reuse it."""
         self.spans: SpanBridge | None = None
         """The run's OpenTelemetry spans, when it is traced in this process."""
+        self.followers: list[asyncio.Future[Any]] = []
+        """What `wait()` also waits for once the run has ended (a notebook view publishing its final record)."""
 
     @property
     def trace_id(self) -> str | None:
@@ -118,8 +120,13 @@ class Run(RunRecord):
             self.recorder.emit(Control(agent="analyst", action=action))  # type: ignore[arg-type]
 
     async def wait(self) -> Run:
-        if self.task is not None:
-            await self.task
+        """The run, once it and its `followers` have ended."""
+        try:
+            if self.task is not None:
+                await self.task
+        finally:
+            for follower in list(self.followers):
+                await asyncio.shield(follower)
         return self
 
     def state(self, step: int | None = None) -> RunState:

@@ -3,7 +3,8 @@
 `RunView` (an anywidget) renders the run document; `LiveRun` subscribes to a
 run's recorder, re-renders at most every `interval` seconds however many
 events arrive, offers pause/resume/stop and fork controls, and when the run
-ends replaces the same display with the static bundle. The charts of the
+ends replaces the same display with the static bundle, built in a worker process
+(`aura_nb.notebook.recordworker`) and published before the run's `wait()` returns. The charts of the
 series found so far are a plotly `FigureWidget` in the same box, updated in
 place over the widget's comm whenever a new series arrives (a display update
 would not reach a cell whose execution has ended). `approvals` is a slot for
@@ -32,8 +33,9 @@ from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
-from aura_nb.notebook.bundle import run_metadata, run_mimebundle
+from aura_nb.notebook.bundle import run_metadata
 from aura_nb.notebook.images import embed_images
+from aura_nb.notebook.recordworker import finished_record, start_worker
 
 STATIC = Path(__file__).parent / "static"
 
@@ -150,9 +152,15 @@ class LiveRun:
         self.handle = display(self.box, display_id=True, metadata=metadata)
         self._make_figure()
         self.run.recorder.subscribe(self.on_event)
-        if self.run.task is not None:
-            self.run.task.add_done_callback(lambda _: self.finish())
+        task = self.run.task
+        if task is not None:
+            start_worker()
+            self.run.followers.append(asyncio.ensure_future(self._follow(task)))
         return self
+
+    async def _follow(self, task: asyncio.Future[Any]) -> None:
+        await asyncio.wait([task])
+        await self.finish()
 
     def _make_figure(self) -> None:
         """Make the empty `FigureWidget` while the run connects to its servers, so its front end (plotly.js)
@@ -181,12 +189,14 @@ class LiveRun:
 
     def render(self) -> None:
         self._pending = None
-        self.renders += 1
         projection = self.run.projection()
-        doc = embed_images(projection.model_dump(mode="json"), self.run.dir)
+        self._show(embed_images(projection.model_dump(mode="json"), self.run.dir), projection.summary_line())
+
+    def _show(self, doc: dict[str, Any], summary: str) -> None:
+        self.renders += 1
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
-        self.status.value = f"<code>{projection.summary_line()}</code>"
+        self.status.value = f"<code>{summary}</code>"
         if _series_key(doc) != self._charted:
             self._charted = _series_key(doc)
             self._chart(doc)
@@ -219,16 +229,18 @@ class LiveRun:
             at = children.index(self.view) + 1
             self.box.children = (*children[:at], self.figure, *children[at:])
 
-    def finish(self) -> None:
-        """Replace the live view (same display id) with the static bundle (which draws the charts)."""
+    async def finish(self) -> None:
+        """Show the run's final state, then replace the live view (same display id) with the static bundle
+        (which draws the charts); the record is built off the kernel's loop."""
         self.approval_panel.close()
         if self._pending is not None:
             self._pending.cancel()
-        self.render()
+            self._pending = None
+        record = await finished_record(self.run)
+        self._show(record.document, record.summary)
         handle = self.handle
         if handle is not None:
-            bundle, metadata = run_mimebundle(self.run)
-            publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), self.origin)
+            publish_to_both_cells(lambda: handle.update(record.bundle, raw=True, metadata=record.metadata), self.origin)
 
     def _fork(self) -> None:
         if self._fork_with is None or not self.view.selected:

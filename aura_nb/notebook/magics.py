@@ -32,6 +32,7 @@ from aura_nb.models.factory import make_model
 from aura_nb.notebook.bundle import comparison_display, run_mimebundle, run_text
 from aura_nb.notebook.interrupt import stop_live_runs_on_interrupt
 from aura_nb.notebook.live import LiveRun, publish_to_both_cells
+from aura_nb.notebook.recordworker import finished_record
 from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
 from aura_nb.report import format_of
 from aura_nb.trace.compare import Comparison
@@ -353,8 +354,8 @@ class AuraMagics(Magics):
                 return
             self.session.remember(run)
             self._bind(run, None)
-            bundle, metadata = run_mimebundle(run)
-            publish_to_both_cells(lambda: handle.update(bundle, raw=True, metadata=metadata), origin)
+            record = await finished_record(run)
+            publish_to_both_cells(lambda: handle.update(record.bundle, raw=True, metadata=record.metadata), origin)
 
         self.forks.append(asyncio.ensure_future(go()))
 
