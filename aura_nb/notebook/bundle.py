@@ -72,24 +72,46 @@ failed, were stored in the Scratchpad, are cited as evidence or pointed at by a 
 keeps every step (`Run.load(path)`), and the record's totals still count them all."""
 
 
-def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, Any]:
-    """`document` with at most `limit` steps (kept in order, numbered as in the run), so that a long run's
-    notebook output stays small; a short run's document is returned as it is."""
+def kept_steps(document: dict[str, Any], limit: int = RECORD_STEPS) -> set[int]:
+    """The numbers of the `limit` steps a long run's record keeps: the flagged ones (failed, stored in the
+    Scratchpad, cited, pointed at by a finding) up to a third, then the first and the last. It reads each
+    step's `step`, `call_id`, `name`, `error` and `intercepted`, and the conclusion, findings and stores."""
     steps = document["steps"]
-    if len(steps) <= limit:
-        return document
     marked = cited_steps(document) | {n for f in document["findings"] for n in f["steps"]}
     flagged = [s["step"] for s in steps if s["error"] or s["intercepted"] or s["step"] in marked]
     keep = set(flagged[: limit // 3])
     ends = (limit - len(keep)) // 2
-    keep |= {s["step"] for s in steps[:ends]} | {s["step"] for s in steps[-ends:]}
-    return {**document, "steps": [s for s in steps if s["step"] in keep]}
+    return keep | {s["step"] for s in steps[:ends]} | {s["step"] for s in steps[-ends:]}
+
+
+def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, Any]:
+    """`document` with at most `limit` steps (kept in order, numbered as in the run), so that a long run's
+    notebook output stays small; a short run's document is returned as it is."""
+    if len(document["steps"]) <= limit:
+        return document
+    keep = kept_steps(document, limit)
+    return {**document, "steps": [s for s in document["steps"] if s["step"] in keep]}
+
+
+_MARKS = ("step", "call_id", "name", "error", "intercepted")
+"""What `kept_steps` reads of a step."""
+
+
+def record_document(projection: RunProjection, limit: int = RECORD_STEPS) -> dict[str, Any]:
+    """`compact(projection.model_dump(mode="json"), limit)`, dumping only the steps it keeps."""
+    if len(projection.steps) <= limit:
+        return projection.model_dump(mode="json")
+    outline = projection.model_dump(mode="json", include={"conclusion", "findings", "scratchpad"})
+    outline["steps"] = [{name: getattr(step, name) for name in _MARKS} for step in projection.steps]
+    keep = kept_steps(outline, limit)
+    dropped = {i for i, step in enumerate(projection.steps) if step.step not in keep}
+    return projection.model_dump(mode="json", exclude={"steps": dropped})
 
 
 def bundle_of(projection: RunProjection, run_dir: Path | None = None) -> dict[str, Any]:
     """The mime bundle of a projection: the JSON document (`compact`, with the tool images of `run_dir`'s
     blob store embedded within a budget: `embed_images`), static HTML, plain text."""
-    document = embed_images(compact(projection.model_dump(mode="json")), run_dir)
+    document = embed_images(record_document(projection), run_dir)
     return {MIME_TYPE: document, "text/html": run_html(document), "text/plain": run_text(projection)}
 
 

@@ -26,9 +26,9 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from aura_nb.content import Usage, call_fingerprint
 from aura_nb.contracts import (
@@ -144,6 +144,16 @@ class StepImage(_View):
     """Why the record does not show it (too large, not a raster type browsers render safely, mislabelled)."""
 
 
+def _recorded(value: Any) -> Any:
+    """`value` as the record keeps it: plain JSON data with long strings clipped."""
+    return _clip(_jsonable(value))
+
+
+Clipped = Annotated[dict[str, Any] | None, PlainSerializer(_recorded, return_type=dict[str, Any] | None)]
+"""A step's arguments: kept as called, clipped when dumped (so a long run clips only the steps its record
+keeps)."""
+
+
 class Step(_View):
     """One model turn or tool call, numbered from 1 in log order."""
 
@@ -178,7 +188,7 @@ class Step(_View):
     """Equal for two steps that asked the same thing (the same request, or the same tool and arguments)."""
     # a tool call
     call_id: str | None = None
-    arguments: dict[str, Any] | None = None
+    arguments: Clipped = None
     result_preview: str | None = None
     result_truncated: bool | None = None
     result_bytes: int | None = None
@@ -508,7 +518,7 @@ def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, 
         intercepted=event.intercepted,
         fingerprint=_fingerprint("tool\x00" + call_fingerprint(event.tool, event.arguments)),
         call_id=event.call_id,
-        arguments=_clip(_jsonable(event.arguments)),
+        arguments=event.arguments,
         result_preview=preview,
         result_truncated=truncated,
         result_bytes=event.result_bytes or len(text.encode()),
@@ -667,7 +677,8 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
         value = result_json(event.result)
         if value is None:
             continue
-        plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
+        if len(plots) < MAX_SERIES:  # the record keeps the first MAX_SERIES
+            plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
         for found in find_alerts(value, number):
             alerts[found["id"]] = Alert.model_validate(found)
     ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))

@@ -43,9 +43,11 @@ from aura_nb.notebook import (
     run_mimebundle,
     run_schema,
 )
-from aura_nb.notebook.bundle import compact
+from aura_nb.notebook.bundle import RECORD_STEPS, bundle_of, compact
 from aura_nb.scratchpad import Scratchpad
 from aura_nb.textdata.timestamps import format_epoch
+from aura_nb.trace.findings import analyse
+from aura_nb.trace.projection import project
 from aura_nb.trace.series import MAX_POINTS, find_series
 
 QUESTION = "Why is checkout failing? <b>& friends</b>"
@@ -362,6 +364,25 @@ def test_a_prometheus_range_vector_is_plotted_one_series_per_label_set() -> None
         f'{{code="{code}",service="{service}"}}' for code in ("200", "500") for service in ("cart", "checkout")
     }
     assert all(len(p["x"]) == len(p["y"]) > 100 and isinstance(p["y"][0], float) for p in plots)
+
+
+def test_a_long_run_s_record_is_its_whole_document_compacted_with_every_argument_clipped() -> None:
+    events = synthetic_events()
+    long: list[Event] = [*events[:5]]
+    for i in range(3 * RECORD_STEPS):
+        arguments = {"service": f"s{i}", "note": "y" * (i % 900), "at": Path(f"/p/{i}"), "n": [i, {"k": "z" * 600}]}
+        error = "boom" if i % 97 == 0 else None
+        long.append(ToolCall(agent="worker:logs", tool="logs.grep", call_id=f"g{i}", arguments=arguments, error=error))
+    long += events[5:]
+    projection = project(long, findings=analyse(long))
+    document = bundle_of(projection)[MIME_TYPE]
+    assert document == compact(projection.model_dump(mode="json"))
+    assert len(document["steps"]) <= RECORD_STEPS < len(projection.steps)
+    assert {s["step"] for s in document["steps"] if s["error"] == "boom"} == {97 * k + 2 for k in range(25)}
+    kept = {s["call_id"]: s["arguments"] for s in document["steps"] if s["name"] == "logs.grep"}
+    clipped = {"service": "s582", "note": "y" * 500 + "…", "at": "/p/582", "n": [582, {"k": "z" * 500 + "…"}]}
+    assert kept["g582"] == clipped
+    validate(document)
 
 
 def test_a_long_run_s_record_keeps_the_first_the_last_and_the_flagged_steps() -> None:
