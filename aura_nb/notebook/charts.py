@@ -1,10 +1,14 @@
 """Plotly charts of the time series a run's tools returned: small multiples in the record's order (the most
-relevant first, grouped by service), each alert onset a labelled marker above its panel, and a theme-neutral
-look (transparent background, grey text and grid) that reads on light and dark notebooks alike."""
+relevant first, grouped by service) on one shared time axis, the record's alert onset and triggering change
+as labelled markers across every panel (labelled above the top one, so no label covers the data), and a
+theme-neutral look (transparent background, grey text and grid) that reads on light and dark notebooks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from aura_nb.textdata.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -13,17 +17,50 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_PANELS = 8
 MUTED = "rgba(128, 128, 128, 1)"
 GRID = "rgba(128, 128, 128, 0.25)"
-ALERT = "#e53935"
+ONSET_COLOR = "#e53935"
+CHANGE_COLOR = "#d86c00"
+"""The marker colours of every chart surface (the HTML fallback's SVG and the renderer use the same)."""
+LABEL_ROW_PX = 16
 
 
-def _onset(doc: dict[str, Any], service: str | None) -> tuple[str, str] | None:
-    """The first alert of `service` (or of any service when it has none): its onset and its name."""
-    alerts = [a for a in doc.get("alerts") or [] if a.get("starts_at")]
-    own = [a for a in alerts if a.get("service") == service] or alerts
-    if not own:
-        return None
-    first = min(own, key=lambda a: a["starts_at"])
-    return first["starts_at"], first.get("name") or "alert"
+def clock(epoch: float) -> str:
+    """`HH:MM` (UTC) of epoch seconds, as the markers are labelled."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M")
+
+
+class Marker(NamedTuple):
+    """A moment drawn across every chart: the triggering change or the alert onset."""
+
+    kind: Literal["change", "onset"]
+    at: float
+    """Epoch seconds."""
+    label: str
+    tip: str
+    color: str
+
+
+def markers(doc: dict[str, Any]) -> list[Marker]:
+    """The record's chart markers: the triggering change (when a tool result shows it), then the alert onset
+    (records saved before the projection carried them have neither)."""
+    found = []
+    change = doc.get("trigger")
+    if change:
+        which = "change" if change["basis"] == "conclusion" else "last change before onset"
+        name = change["id"] or change["kind"] or ""
+        tip = f"{change['what']} · {change['service'] or 'no service'} · step {change['step']}"
+        label = " ".join(part for part in (which, name, clock(change["at"])) if part)
+        found.append(Marker("change", change["at"], label, tip, CHANGE_COLOR))
+    onset = doc.get("onset")
+    if onset:
+        tip = f"alert {onset['alert']} on {onset['service'] or 'no service'} · step {onset['step']}"
+        found.append(Marker("onset", onset["at"], f"{onset['alert']} onset {clock(onset['at'])}", tip, ONSET_COLOR))
+    return found
+
+
+def _date(value: Any) -> str | None:
+    """A time as plotly's date axis reads it (UTC, no zone suffix), or None."""
+    epoch = parse_timestamp(value)
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def metrics_figure(doc: dict[str, Any]) -> go.Figure | None:
@@ -39,39 +76,45 @@ def metrics_figure(doc: dict[str, Any]) -> go.Figure | None:
         rows=len(plots), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.25 / len(plots)
     )
     for row, plot in enumerate(plots, start=1):
-        figure.add_trace(go.Scatter(x=plot["x"], y=plot["y"], mode="lines", name=plot["title"]), row=row, col=1)
-        onset = _onset(doc, plot.get("service"))
-        if onset is not None:
-            at, name = onset
+        xs = [_date(x) for x in plot["x"]]
+        timed = all(x is not None for x in xs)
+        figure.add_trace(
+            go.Scatter(x=xs if timed else plot["x"], y=plot["y"], mode="lines", name=plot["title"]), row=row, col=1
+        )
+    drawn = markers(doc)
+    for level, (kind, at, label, tip, color) in enumerate(drawn):
+        x = _date(at)
+        for row in range(1, len(plots) + 1):
             axis = "" if row == 1 else str(row)
             figure.add_shape(
                 type="line",
-                x0=at,
-                x1=at,
+                x0=x,
+                x1=x,
                 y0=0,
                 y1=1,
                 xref=f"x{axis}",
                 yref=f"y{axis} domain",
-                line={"color": ALERT, "dash": "dash", "width": 1},
+                line={"color": color, "dash": "dash" if kind == "onset" else "dot", "width": 1.5},
             )
-            figure.add_annotation(
-                x=at,
-                y=1,
-                xref=f"x{axis}",
-                yref=f"y{axis} domain",
-                text=f"{name} onset",
-                showarrow=False,
-                xanchor="left",
-                yanchor="top",
-                font={"color": ALERT, "size": 10},
-            )
+        figure.add_annotation(
+            x=x,
+            y=1,
+            xref="x",
+            yref="paper",
+            yshift=22 + LABEL_ROW_PX * (len(drawn) - 1 - level),
+            text=label,
+            hovertext=tip,
+            showarrow=False,
+            xanchor="center",
+            yanchor="bottom",
+            font={"color": color, "size": 11},
+        )
     figure.update_xaxes(type="date", showgrid=True, gridcolor=GRID, nticks=8, tickformat="%H:%M")
     figure.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, nticks=4)
-    figure.update_annotations(font_size=11)
     figure.update_layout(
-        height=min(150 * len(plots) + 60, 1260),
+        height=min(150 * len(plots) + 60, 1260) + LABEL_ROW_PX * len(drawn),
         showlegend=False,
-        margin={"t": 30, "b": 30, "l": 50, "r": 10},
+        margin={"t": 30 + LABEL_ROW_PX * len(drawn), "b": 30, "l": 50, "r": 10},
         paper_bgcolor="rgba(0, 0, 0, 0)",
         plot_bgcolor="rgba(0, 0, 0, 0)",
         font={"color": MUTED},
@@ -92,6 +135,6 @@ def figure_bundle(doc: dict[str, Any]) -> dict[str, Any] | None:
     if drawn is None:
         return None
     titles = ", ".join(p["title"] for p in doc["plots"][:MAX_PANELS])
-    onset = _onset(doc, None)
-    text = f"{len(doc['plots'])} metric series ({titles})" + (f"; first alert at {onset[0]}" if onset else "")
+    marked = "; ".join(f"{m.label} UTC ({m.tip})" for m in markers(doc))
+    text = f"{len(doc['plots'])} metric series ({titles})" + (f"; {marked}" if marked else "")
     return {PLOTLY_MIME: drawn, "text/plain": text}

@@ -2,7 +2,8 @@
 
 No scripts, no `<style>` element, no external resources: only tags and attributes the sanitiser
 allows, and inline `style` declarations whose properties and values it keeps (so no CSS variables,
-no flexbox gaps, no SVG). Every piece of run text is escaped. Steps expand with `<details>`.
+no flexbox gaps, no inline SVG: the charts are SVG images, `notebook.svgchart`). Every piece of run text
+is escaped. Steps expand with `<details>`.
 
 It reads top down the way a person mid-incident does: status and the answer (root cause, trigger,
 confidence), the evidence with the steps it cites, the alerts and metrics, then how the run went (plan,
@@ -15,14 +16,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from html import escape
 from typing import Any
 
 from aura_nb.notebook.answer import evidence, headline, prose
+from aura_nb.notebook.charts import markers
+from aura_nb.notebook.svgchart import HEIGHT, WIDTH, chart_images, outside
 
-BAR_COUNT = 60
-CHART_HEIGHT = 48
 STATE_COLORS = {
     "finished": "#2e7d32",
     "answered": "#2e7d32",
@@ -38,8 +38,6 @@ STATE_COLORS = {
 KIND_COLORS = {"model": "#5c6bc0", "tool": "#00897b"}
 ERROR_COLOR = "#e53935"
 INTERCEPT_COLOR = "#fb8c00"
-ALERT_COLOR = "#e53935"
-SERIES_COLOR = "#00897b"
 
 ROOT = "font-family: sans-serif; font-size: 13px; line-height: 1.45; max-width: 1100px"
 H = "font-size: 14px; font-weight: 600; margin: 12px 0 4px 0"
@@ -300,44 +298,6 @@ def _steps(doc: dict[str, Any]) -> str:
     return _section("Steps", _tag("div", head, MUTED) + "".join(rows))
 
 
-def _time(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def _onset(doc: dict[str, Any], service: str | None) -> float | None:
-    times = [_time(a["starts_at"]) for a in doc["alerts"] if service is None or a["service"] in (service, None)]
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
-
-
-def _chart(plot: dict[str, Any], onset: float | None) -> str:
-    xs, ys = plot["x"], plot["y"]
-    size = -(-len(ys) // BAR_COUNT)
-    buckets = [(xs[i], max(ys[i : i + size])) for i in range(0, len(ys), size)]
-    low, high = min(0.0, *ys), max(ys)
-    span = high - low or 1.0
-    width = 100.0 / len(buckets)
-    bars = []
-    for x, y in buckets:
-        t = _time(x)
-        color = ALERT_COLOR if onset is not None and t is not None and t >= onset else SERIES_COLOR
-        height = max(1.0, CHART_HEIGHT * (y - low) / span)
-        style = (
-            f"display: inline-block; vertical-align: bottom; width: {_pct(width)}; height: {height:.1f}px; "
-            f"background-color: {color}"
-        )
-        bars.append(_tag("span", "", style, title=f"{x}: {y:g}"))
-    box = f"height: {CHART_HEIGHT}px; white-space: nowrap; font-size: 0; border-bottom: 1px solid #a0a0a0"
-    unit = f" {plot['unit']}" if plot["unit"] else ""
-    legend = f"{xs[0]} → {xs[-1]} · min {min(ys):g}{unit} · max {high:g}{unit} · {len(ys)} points (step {plot['step']})"
-    return _tag("div", "".join(bars), box) + _tag("div", _e(legend), MUTED + "; font-size: 11px")
-
-
 def _plots(doc: dict[str, Any]) -> str:
     parts = []
     if doc["alerts"]:
@@ -346,13 +306,24 @@ def _plots(doc: dict[str, Any]) -> str:
             for a in doc["alerts"]
         ]
         parts.append(_table(["onset", "alert", "service", "severity", "state", "summary"], rows))
-    for plot in doc["plots"]:
-        title = _tag("div", _e(plot["title"]), "font-weight: 600; margin-top: 8px")
-        parts.append(title + _chart(plot, _onset(doc, plot["service"])))
+    marks = "; ".join(m.label for m in markers(doc))
+    marked = f"; marked: {marks} (UTC)" if marks else ""
+    service: Any = object()
+    for plot, image in chart_images(doc):
+        if plot["service"] != service:
+            service = plot["service"]
+            parts.append(_tag("div", _e(service or "other series"), "font-weight: 600; margin-top: 8px"))
+        unit = f" ({plot['unit']})" if plot["unit"] else ""
+        note = f"{len(plot['y'])} points{', downsampled' if plot['downsampled'] else ''} · step {plot['step']} · UTC"
+        caption = _tag("div", _e(plot["title"] + unit) + " " + _tag("span", _e(note), MUTED), "font-size: 12px")
+        values = [y for y in plot["y"] if y is not None]
+        alt = f"{plot['title']}{unit}: {len(values)} points from {min(values):g} to {max(values):g}" + marked
+        img = f'<img style="max-width: 100%" src="{image}" alt="{_e(alt)}" width="{WIDTH}" height="{HEIGHT}">'
+        parts.append(_tag("div", caption + img, "display: inline-block; vertical-align: top; margin: 4px 12px 4px 0"))
     if not parts:
         return ""
-    note = _tag("div", "bars from the first alert onset on are red", MUTED) if doc["alerts"] and doc["plots"] else ""
-    return _section("Alerts and metrics", "".join(parts) + note)
+    missed = "".join(_tag("div", _e(f"not on the charted time range: {m}"), MUTED) for m in outside(doc))
+    return _section("Alerts and metrics", "".join(parts) + missed)
 
 
 def _scratchpad(doc: dict[str, Any]) -> str:

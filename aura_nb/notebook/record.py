@@ -27,7 +27,9 @@ def record_notebook(run_dir: Path, title: str, intro: str = "") -> nbformat.Note
         ),
         nbformat.v4.new_markdown_cell("## Every step: who did what, with how many tokens, how fast"),
         nbformat.v4.new_code_cell("run.frame().drop(columns=['ts'])"),
-        nbformat.v4.new_markdown_cell("## What the tools returned over time (the first alert is marked)"),
+        nbformat.v4.new_markdown_cell(
+            "## What the tools returned over time (the triggering change and the first alert are marked)"
+        ),
         nbformat.v4.new_code_cell(
             "from IPython.display import display\n\nfrom aura_nb.notebook import run_document\n"
             "from aura_nb.notebook.charts import figure_bundle\n\n"

@@ -12,19 +12,10 @@ from pathlib import Path
 
 from aura_nb.contracts import HANDBACK_TOOLS, Conclusion
 from aura_nb.events import ModelCall, ToolCall
-from aura_nb.report.incident import (
-    Alert,
-    Change,
-    ErrorLine,
-    alert_of,
-    change_of,
-    error_lines,
-    json_error_lines,
-    records,
-)
 from aura_nb.report.series import Series, series_of
 from aura_nb.trace.findings import Finding
 from aura_nb.trace.frames import step_events
+from aura_nb.trace.incident import Alert, Change, ErrorLine, dedupe_changes, error_lines, facts_in, json_error_lines
 from aura_nb.trace.projection import Extraction, RunProjection
 from aura_nb.trace.record import RunRecord
 from aura_nb.trace.series import result_json
@@ -85,13 +76,6 @@ def _dedupe_alerts(alerts: list[Alert]) -> list[Alert]:
     return sorted(seen.values(), key=lambda a: (a.starts, a.name, a.service or ""))
 
 
-def _dedupe_changes(changes: list[Change]) -> list[Change]:
-    seen: dict[tuple[str | None, float, str], Change] = {}
-    for change in changes:
-        seen.setdefault((change.id, change.at, change.summary), change)
-    return sorted(seen.values(), key=lambda c: c.at)
-
-
 def gather(record: RunRecord) -> Facts:
     """The facts of `record` (read from its events; its directory only for the Scratchpad's blobs)."""
     projection = record.projection()
@@ -112,20 +96,15 @@ def gather(record: RunRecord) -> Facts:
             continue  # a stub: the output itself is in the blob, read through the extractions
         value = result_json(call.result)
         if value is not None:
-            for key, item in records(value):
-                alert = alert_of(key, item, number)
-                if alert is not None:
-                    alerts.append(alert)
-                    continue
-                change = change_of(key, item, number)
-                if change is not None:
-                    changes.append(change)
+            found_alerts, found_changes = facts_in(value, number)
+            alerts.extend(found_alerts)
+            changes.extend(found_changes)
             facts.errors.extend(json_error_lines(value, number))
         else:
             blob = extraction.blob_id if extraction is not None else None
             facts.errors.extend(error_lines(call.result.text(), number, blob))
     facts.alerts = _dedupe_alerts(alerts)
-    facts.changes = _dedupe_changes(changes)
+    facts.changes = dedupe_changes(changes)
     facts.errors.sort(key=lambda line: line.at)
     facts.findings = record.findings()
     return facts

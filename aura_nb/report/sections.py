@@ -32,9 +32,9 @@ from aura_nb.report.document import Chart, Checklist, Code, Item, Note, Paragrap
 from aura_nb.report.evidence import Item as EvidenceItem
 from aura_nb.report.evidence import call_ids_in, call_text
 from aura_nb.report.facts import Facts
-from aura_nb.report.incident import Alert
 from aura_nb.report.story import Story
 from aura_nb.report.text import clip, relative, span, steps_text, value, when
+from aura_nb.trace.incident import Alert
 from aura_nb.trace.projection import Step
 
 NOTE_CHARS = 200

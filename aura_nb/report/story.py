@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from aura_nb.contracts import HANDBACK_TOOLS
 from aura_nb.events import ModelCall, ToolCall
 from aura_nb.report.facts import Facts
-from aura_nb.report.incident import Alert, Change, ErrorLine
 from aura_nb.report.signals import Profile, end_of_data, profile
+from aura_nb.trace.incident import Alert, Change, ErrorLine, named_change
 
 MAX_DECISIVE = 6
 SUBMIT_ANSWER = "submit_answer"
@@ -45,16 +45,6 @@ class Story:
     conclusion_step: int | None
     alerts_open: list[Alert] = field(default_factory=list)
     """Alerts still firing (no end) at the end of the data."""
-
-
-def _trigger(facts: Facts, named: str | None) -> Change | None:
-    if not named:
-        return None
-    named_low = named.lower()
-    for change in facts.changes:
-        if change.id and (change.id.lower() == named_low or change.id.lower() in named_low):
-            return change
-    return next((c for c in facts.changes if c.summary and c.summary.lower() in named_low), None)
 
 
 def conclusion_step(facts: Facts) -> int | None:
@@ -101,7 +91,7 @@ def tell(facts: Facts, cited: set[int]) -> Story:
     conclusion = facts.conclusion
     named = conclusion.triggering_change if conclusion else None
     root = conclusion.root_cause_service if conclusion else None
-    trigger = _trigger(facts, named)
+    trigger = named_change(facts.changes, named)
     reference = trigger.at if trigger is not None else None
     profiles = [profile(s, reference) for s in facts.series]
     severity = {"critical": 0, "page": 0, "error": 1, "high": 1, "warning": 2}

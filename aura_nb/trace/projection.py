@@ -69,6 +69,7 @@ from aura_nb.events import (
 )
 from aura_nb.trace.findings import Finding
 from aura_nb.trace.frames import STEP_COLUMNS, step_events
+from aura_nb.trace.incident import Change, dedupe_changes, facts_in, named_change
 from aura_nb.trace.lenient import unread_summary
 from aura_nb.trace.runlog import LogProblem
 from aura_nb.trace.series import MAX_SERIES, find_alerts, find_series, result_json
@@ -341,6 +342,37 @@ class Alert(_View):
     step: int | None
 
 
+class Onset(_View):
+    """The alert onset drawn on every chart: the earliest start among the alerts (of equal starts, the
+    root-cause service's alert)."""
+
+    at: float
+    """Epoch seconds."""
+    alert: str
+    """The alert's name."""
+    service: str | None
+    step: int | None
+    """The step whose result reported the alert."""
+
+
+class Trigger(_View):
+    """The change that triggered the incident, drawn on every chart."""
+
+    at: float
+    """Epoch seconds."""
+    id: str | None
+    what: str
+    """What changed: the change's id and summary."""
+    kind: str | None
+    """deploy, config, flag, release … as the tool result says."""
+    service: str | None
+    step: int
+    """The step whose result shows the change."""
+    basis: Literal["conclusion", "before_onset"]
+    """`conclusion`: the change the conclusion names (a tool result shows it); `before_onset`: the run has no
+    conclusion (yet), so the latest change at or before the alert onset."""
+
+
 class ForkView(_View):
     """Where this run came from: a fork (or a resumed run) of `parent_run_id` at step `at_step`."""
 
@@ -413,6 +445,10 @@ class RunProjection(_View):
     plots: list[Series]
     """Ranked by relevance: the cited evidence's and the root-cause service's series first, grouped by service."""
     alerts: list[Alert]
+    onset: Onset | None
+    """The alert onset every chart marks (None without an alert)."""
+    trigger: Trigger | None
+    """The triggering change every chart marks (None when no tool result shows it, or the conclusion names none)."""
     fork: ForkView | None
     errors: list[ErrorNote]
     instructions: list[InstructionNote]
@@ -667,10 +703,11 @@ def _scratchpad(events: Sequence[Event], numbers: dict[str, int]) -> ScratchpadV
     )
 
 
-def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Alert]]:
-    """Time series and alerts found in the readable JSON results of tool calls."""
+def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Alert], list[Change]]:
+    """Time series, alerts and changes found in the readable JSON results of tool calls."""
     plots: list[Series] = []
     alerts: dict[str, Alert] = {}
+    changes: list[Change] = []
     for number, event in enumerate(steps, start=1):
         if not isinstance(event, ToolCall) or event.intercepted or event.error:
             continue
@@ -681,8 +718,10 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
             plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
         for found in find_alerts(value, number):
             alerts[found["id"]] = Alert.model_validate(found)
+        if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS:
+            changes.extend(facts_in(value, number)[1])
     ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))
-    return plots[:MAX_SERIES], ordered
+    return plots[:MAX_SERIES], ordered, dedupe_changes(changes)
 
 
 def _seconds(value: str | int | float) -> float | None:
@@ -711,8 +750,41 @@ def _shift(series: Series, onset: float | None) -> float:
     return abs(sum(after) / len(after) - mean) / (spread + 1e-9 + 0.01 * abs(mean))
 
 
+def _onset(alerts: list[Alert], conclusion: Conclusion | None) -> Onset | None:
+    cause = conclusion.root_cause_service if conclusion else None
+    timed = [(t, a) for a in alerts if (t := _seconds(a.starts_at)) is not None]
+    if not timed:
+        return None
+    at, first = min(timed, key=lambda ta: (ta[0], ta[1].service != cause or cause is None))
+    return Onset(at=at, alert=first.name or first.id, service=first.service, step=first.step)
+
+
+def _trigger(changes: list[Change], conclusion: Conclusion | None, onset: Onset | None) -> Trigger | None:
+    if conclusion is not None:
+        change = named = named_change(changes, conclusion.triggering_change)
+    else:
+        named = None
+        before = [c for c in changes if onset is not None and c.at <= onset.at]
+        change = before[-1] if before else None
+    if change is None:
+        return None
+    return Trigger(
+        at=change.at,
+        id=change.id,
+        what=_clip(change.label, STRING_CHARS),
+        kind=change.kind,
+        service=change.service,
+        step=change.step,
+        basis="conclusion" if named is not None else "before_onset",
+    )
+
+
 def _ranked(
-    plots: list[Series], alerts: list[Alert], conclusion: Conclusion | None, numbers: dict[str, int]
+    plots: list[Series],
+    onset: Onset | None,
+    alerts: list[Alert],
+    conclusion: Conclusion | None,
+    numbers: dict[str, int],
 ) -> list[Series]:
     """The series that explain the incident first, grouped by service: a service whose series the conclusion
     cites, then the root-cause service, then alerting services, then the rest; within a service, the series
@@ -720,8 +792,6 @@ def _ranked(
     cited = {numbers[e.call_id] for e in conclusion.evidence if e.call_id in numbers} if conclusion else set()
     cause = conclusion.root_cause_service if conclusion else None
     alerting = {a.service for a in alerts if a.service}
-    onsets = [t for t in (_seconds(a.starts_at) for a in alerts) if t is not None]
-    onset = min(onsets) if onsets else None
 
     def score(plot: Series) -> int:
         return (
@@ -733,7 +803,7 @@ def _ranked(
     for i, plot in enumerate(plots):
         best[plot.service] = min(best.get(plot.service, 9), score(plot))
         first.setdefault(plot.service, i)
-    shifts = {id(plot): _shift(plot, onset) for plot in plots}
+    shifts = {id(plot): _shift(plot, onset.at if onset else None) for plot in plots}
     return sorted(plots, key=lambda p: (best[p.service], first[p.service], score(p), -shifts[id(p)]))
 
 
@@ -771,7 +841,9 @@ def project(
     for step in steps:
         if step.call_id:
             numbers.setdefault(step.call_id, step.step)
-    plots, alerts = _evidence(raw)
+    plots, alerts, changes = _evidence(raw)
+    conclusion = finished.conclusion if finished is not None else None
+    onset = _onset(alerts, conclusion)
     fork = next((e for e in events if isinstance(e, Fork)), None)
     if finished is not None:
         duration = finished.duration or max(0.0, finished.ts - (t0 or finished.ts))
@@ -784,7 +856,7 @@ def project(
         model=started.model if started is not None else "",
         status=status or (finished.status if finished is not None else "interrupted"),
         answer=finished.answer if finished is not None else "",
-        conclusion=finished.conclusion if finished is not None else None,
+        conclusion=conclusion,
         error=finished.error if finished is not None else None,
         started_at=t0,
         finished_at=finished.ts if finished is not None else None,
@@ -794,8 +866,10 @@ def project(
         agents=_agents(events),
         steps=steps,
         scratchpad=_scratchpad(events, numbers),
-        plots=_ranked(plots, alerts, finished.conclusion if finished is not None else None, numbers),
+        plots=_ranked(plots, onset, alerts, conclusion, numbers),
         alerts=alerts,
+        onset=onset,
+        trigger=_trigger(changes, conclusion, onset),
         fork=ForkView(parent_run_id=fork.parent_run_id, at_step=fork.at_step, edits=_clip(_jsonable(fork.edits)))
         if fork is not None
         else None,

@@ -65,7 +65,10 @@ def validate(document: dict[str, Any]) -> None:
 def assert_static_html(html: str) -> None:
     assert "<script" not in html.lower() and "<style" not in html.lower()
     assert not re.search(r"\son\w+=", html), "no event handler attributes"
-    assert "href=" not in html and "src=" not in html and "url(" not in html, "no external resources"
+    assert "href=" not in html and "url(" not in html, "no external resources"
+    sources = re.findall(r'\ssrc="([^"]*)"', html)
+    assert all(re.match(r"data:image/[a-z+]+;base64,", s) for s in sources), "images are data: URIs only"
+    assert len(sources) == html.count("src="), "no other src attribute"
     assert violations(html) == []
 
 

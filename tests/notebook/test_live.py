@@ -77,7 +77,7 @@ def test_series_that_arrive_late_reach_the_live_figure_and_the_question_shows_fi
         if view.figure in view.box.children:
             drawn.append(len(view.figure.data))
     assert view.view.phase == "" and len(set(drawn)) >= 2  # panels were added as the series arrived
-    titles = [a.text for a in view.figure.layout.annotations if "onset" not in a.text]
+    titles = [a.text for a in view.figure.layout.annotations if not a.hovertext]  # the markers have a tooltip
     assert drawn[-1] == len(titles) == len(view.view.doc["plots"]) == 7
     assert titles[0].startswith("catalog") and view.figure.layout.paper_bgcolor == "rgba(0, 0, 0, 0)"
     assert view.figure in view.box.children and not view.approvals.children

@@ -11,7 +11,7 @@ import { dagSvg, planNodes } from './dag';
 import { IExtraction, IPlan, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
 import { IterationView } from './run.generated';
 import { badge, Child, h, num, section, seconds, table } from './dom';
-import { chart } from './plot';
+import { chart, markers, timeDomain } from './plot';
 import { openStep, waterfall } from './waterfall';
 
 export { MIME_TYPE } from './document';
@@ -180,11 +180,13 @@ function metrics(doc: IRunDocument): HTMLElement | null {
   if (!doc.plots.length && !doc.alerts.length) {
     return null;
   }
+  const marks = markers(doc);
+  const domain = timeDomain(doc.plots);
   const alerts = doc.alerts.map(a => [a.starts_at, a.name ?? '', a.service ?? '', a.severity ?? '', a.state ?? '', a.summary ?? '']);
   return section(
     'Alerts and metrics',
     alerts.length ? table(['onset', 'alert', 'service', 'severity', 'state', 'summary'], alerts) : null,
-    h('div', 'aura-Run-plots', ...doc.plots.map(p => chart(p, doc.alerts)))
+    h('div', 'aura-Run-plots', ...doc.plots.map(p => chart(p, marks, domain)))
   );
 }
 

@@ -28,6 +28,10 @@ export interface RunDocument {
   /** Ranked by relevance: the cited evidence's and the root-cause service's series first, grouped by service. */
   plots: Array<Series>;
   alerts: Array<Alert>;
+  /** The alert onset every chart marks (None without an alert). */
+  onset: Onset | null;
+  /** The triggering change every chart marks (None when no tool result shows it, or the conclusion names none). */
+  trigger: Trigger | null;
   fork: ForkView | null;
   errors: Array<ErrorNote>;
   instructions: Array<InstructionNote>;
@@ -172,6 +176,20 @@ export interface IterationView {
   tasks: Array<string>;
   /** The coordinator's decision after it (None while it runs). */
   decision: Decision | null;
+}
+
+/**
+ * The alert onset drawn on every chart: the earliest start among the alerts (of equal starts, the
+ * root-cause service's alert).
+ */
+export interface Onset {
+  /** Epoch seconds. */
+  at: number;
+  /** The alert's name. */
+  alert: string;
+  service: string | null;
+  /** The step whose result reported the alert. */
+  step: number | null;
 }
 
 /** Every iteration's plan (as created or edited), with the state of every task. */
@@ -346,4 +364,23 @@ export interface Totals {
   cost_usd: number | null;
   /** The steps' latencies summed (concurrent steps overlap). */
   step_seconds: number;
+}
+
+/** The change that triggered the incident, drawn on every chart. */
+export interface Trigger {
+  /** Epoch seconds. */
+  at: number;
+  id: string | null;
+  /** What changed: the change's id and summary. */
+  what: string;
+  /** deploy, config, flag, release … as the tool result says. */
+  kind: string | null;
+  service: string | null;
+  /** The step whose result shows the change. */
+  step: number;
+  /**
+   * `conclusion`: the change the conclusion names (a tool result shows it); `before_onset`: the run has no
+   * conclusion (yet), so the latest change at or before the alert onset.
+   */
+  basis: "conclusion" | "before_onset";
 }

@@ -6,6 +6,9 @@ names changes, deploys or releases, or its `kind`/`type` says deploy, config, fl
 migration or rollback, and it has a time; an *error line* is a log line (in a tool's text, in a Scratchpad
 extraction, or a JSON log record) at an error level with a timestamp. Every fact keeps the step it came from
 and, for an extraction, the blob and line.
+
+`named_change` finds the change a conclusion names; the run's projection draws it on the charts, the
+postmortem tells it.
 """
 
 from __future__ import annotations
@@ -195,3 +198,37 @@ def json_error_lines(value: Any, step: int) -> Iterator[ErrorLine]:
         found = _record_error(record, step)
         if found is not None:
             yield found
+
+
+def facts_in(value: Any, step: int) -> tuple[list[Alert], list[Change]]:
+    """The alerts and the changes among the records of a tool's JSON result (a record is one or the other)."""
+    alerts: list[Alert] = []
+    changes: list[Change] = []
+    for key, item in records(value):
+        alert = alert_of(key, item, step)
+        if alert is not None:
+            alerts.append(alert)
+            continue
+        change = change_of(key, item, step)
+        if change is not None:
+            changes.append(change)
+    return alerts, changes
+
+
+def dedupe_changes(changes: list[Change]) -> list[Change]:
+    """Each change once (the same id, time and summary seen again is the first one), in time order."""
+    seen: dict[tuple[str | None, float, str], Change] = {}
+    for change in changes:
+        seen.setdefault((change.id, change.at, change.summary), change)
+    return sorted(seen.values(), key=lambda c: c.at)
+
+
+def named_change(changes: list[Change], named: str | None) -> Change | None:
+    """The change that `named` (a conclusion's `triggering_change`) names: by its id, else by its summary."""
+    if not named:
+        return None
+    named_low = named.lower()
+    for change in changes:
+        if change.id and (change.id.lower() == named_low or change.id.lower() in named_low):
+            return change
+    return next((c for c in changes if c.summary and c.summary.lower() in named_low), None)

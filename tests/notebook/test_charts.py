@@ -1,0 +1,147 @@
+"""The charts of a recorded run on the kernel's surfaces: the plotly figure (live view, record notebook) and
+the HTML fallback's SVG images, both marking the record's triggering change and alert onset at their times."""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jlab_sanitizer import violations
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from runlogs import unpack
+
+from aura_nb.notebook.charts import CHANGE_COLOR, ONSET_COLOR, metrics_figure
+from aura_nb.notebook.html import run_html
+from aura_nb.notebook.svgchart import BOTTOM, HEIGHT, LEFT, RIGHT, TEXT, WIDTH, time_ticks
+from aura_nb.textdata.timestamps import parse_timestamp
+from aura_nb.trace.record import RunRecord
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def doc(tmp_path: Path) -> dict[str, Any]:
+    """The record document of the recorded bad_deploy demo run (trigger chg-ec9ed9, alert HighErrorRate)."""
+    record = RunRecord.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
+    found: dict[str, Any] = record.projection().model_dump(mode="json")
+    assert found["trigger"]["id"] == "chg-ec9ed9" and found["onset"]["alert"] == "HighErrorRate"
+    return found
+
+
+def _images(html: str) -> list[tuple[str, ET.Element]]:
+    """Each chart of the HTML fallback: its alt text and its SVG document, parsed."""
+    found = []
+    for src, alt in re.findall(r'<img style="[^"]*" src="([^"]+)" alt="([^"]*)"', html):
+        kind, _, data = src.partition(",")
+        assert kind == "data:image/svg+xml;base64"
+        found.append((unescape(alt), ET.fromstring(base64.b64decode(data))))
+    return found
+
+
+def _luminance(color: str) -> float:
+    if color.startswith("rgba"):
+        r, g, b = (int(v) for v in color[5:-1].split(",")[:3])
+    else:
+        r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(a: float, b: float) -> float:
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def test_the_html_fallback_draws_each_series_as_an_svg_with_both_markers_at_their_times(doc: dict[str, Any]) -> None:
+    html = run_html(doc)
+    assert violations(html) == []  # the images survive JupyterLab's sanitiser
+    assert "<svg" not in html and "<script" not in html and "display: inline-block; vertical-align: bottom" not in html
+    charts = _images(html)
+    assert len(charts) == len(doc["plots"]) == 7
+    times = [t for plot in doc["plots"] for x in plot["x"] if (t := parse_timestamp(x)) is not None]
+    start, end = min(times), max(times)  # every chart shares one time axis
+
+    def x_of(at: float) -> float:
+        return LEFT + (at - start) / (end - start) * (WIDTH - LEFT - RIGHT)
+
+    for (alt, svg), plot in zip(charts, doc["plots"], strict=True):
+        assert svg.tag == f"{SVG}svg" and svg.get("width") == str(WIDTH)
+        assert alt.startswith(plot["title"]) and svg.findtext(f"{SVG}title") == plot["title"]
+        assert "marked: change chg-ec9ed9" in alt and "HighErrorRate onset" in alt  # told to a screen reader too
+        drawn = {g.get("class"): g for g in svg.iter(f"{SVG}g")}
+        assert set(drawn) == {"marker change", "marker onset"}
+        for kind, key, color in (("change", "trigger", CHANGE_COLOR), ("onset", "onset", ONSET_COLOR)):
+            marker = drawn[f"marker {kind}"]
+            line = marker.find(f"{SVG}line")
+            assert line is not None and line.get("stroke") == color
+            assert float(line.get("x1", "nan")) == pytest.approx(x_of(doc[key]["at"]), abs=0.06)
+            label = marker.findtext(f"{SVG}text") or ""
+            clock = datetime.fromtimestamp(doc[key]["at"], tz=UTC).strftime("%H:%M")
+            assert label.endswith(clock) and (doc[key].get("id") or doc[key].get("alert")) in label
+            assert float(marker.find(f"{SVG}text").get("y", "nan")) < float(line.get("y1", "nan"))  # type: ignore[union-attr]
+        # the change is labelled above the onset: two rows, so neither covers the other
+        rows = [float(drawn[f"marker {k}"].find(f"{SVG}text").get("y", "nan")) for k in ("change", "onset")]  # type: ignore[union-attr]
+        assert rows[0] < rows[1]
+        # time ticks at a round interval, labelled in UTC, under the plot area
+        ticks, step = time_ticks(start, end)
+        labels = [t.text for t in svg.iter(f"{SVG}text") if float(t.get("y", "0")) == HEIGHT - 6]
+        assert 3 <= len(labels) <= 6 and step in (600, 900, 1800)
+        assert labels == [datetime.fromtimestamp(t, tz=UTC).strftime("%H:%M") for t in ticks]
+        assert all(t % step == 0 for t in ticks)
+        if plot["unit"]:
+            assert plot["unit"] in [t.text for t in svg.iter(f"{SVG}text")]
+        series = svg.find(f"{SVG}polyline")
+        assert series is not None and len(series.get("points", "").split()) == len(plot["y"])
+        assert all(
+            LEFT - 0.1 <= float(p.split(",")[0]) <= WIDTH - RIGHT + 0.1 for p in series.get("points", "").split()
+        )
+        assert all(float(p.split(",")[1]) <= HEIGHT - BOTTOM + 0.1 for p in series.get("points", "").split())
+
+
+def test_the_chart_colours_read_on_light_and_dark_backgrounds() -> None:
+    from aura_nb.notebook.svgchart import LINE
+
+    for color in (TEXT, LINE, ONSET_COLOR, CHANGE_COLOR):
+        on_white, on_black = _contrast(_luminance(color), 1.0), _contrast(_luminance(color), 0.0)
+        assert on_white >= 3.0 and on_black >= 3.0, (color, on_white, on_black)
+
+
+def test_a_marker_off_the_charted_range_is_told_in_words(doc: dict[str, Any]) -> None:
+    early = doc | {"trigger": doc["trigger"] | {"at": doc["trigger"]["at"] - 30 * 86400}}
+    html = run_html(early)
+    (_, svg), *_ = _images(html)
+    assert {g.get("class") for g in svg.iter(f"{SVG}g")} == {"marker onset"}
+    assert "not on the charted time range: change chg-ec9ed9" in html
+
+
+def test_the_plotly_figure_marks_both_on_every_panel_and_labels_them_above_the_data(doc: dict[str, Any]) -> None:
+    figure = metrics_figure(doc)
+    assert figure is not None
+    panels = len(figure.data)
+    assert panels == len(doc["plots"])
+    expected = {
+        color: datetime.fromtimestamp(doc[key]["at"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        for key, color in (("trigger", CHANGE_COLOR), ("onset", ONSET_COLOR))
+    }
+    for color, at in expected.items():
+        lines = [s for s in figure.layout.shapes if s.line.color == color]
+        assert len(lines) == panels and all(s.x0 == s.x1 == at for s in lines)
+        assert {s.xref for s in lines} == {"x"} | {f"x{n}" for n in range(2, panels + 1)}
+    labels = [a for a in figure.layout.annotations if a.hovertext]
+    assert [a.font.color for a in labels] == [CHANGE_COLOR, ONSET_COLOR]
+    assert all(a.yref == "paper" and a.y == 1 and a.yshift > 0 and a.yanchor == "bottom" for a in labels)
+    assert labels[0].yshift > labels[1].yshift and "step 6" in labels[0].hovertext
+    # the series' times are plotly dates in UTC, on one shared axis
+    assert figure.data[0].x[0] == "2025-05-02 16:15:00.000000"
