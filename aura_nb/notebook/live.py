@@ -192,18 +192,19 @@ class LiveRun:
         projection = self.run.projection()
         self._show(embed_images(projection.model_dump(mode="json"), self.run.dir), projection.summary_line())
 
-    def _show(self, doc: dict[str, Any], summary: str) -> None:
+    def _show(self, doc: dict[str, Any], summary: str, *, final: bool = False) -> None:
+        """Show `doc`; `final`: draw the figure before returning (the record replaces the view next)."""
         self.renders += 1
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{summary}</code>"
-        if _series_key(doc) != self._charted:
+        if final or _series_key(doc) != self._charted:
             self._charted = _series_key(doc)
-            self._chart(doc)
+            self._chart(doc, now=final)
 
-    def _chart(self, doc: dict[str, Any]) -> None:
+    def _chart(self, doc: dict[str, Any], *, now: bool = False) -> None:
         """Draw every series found so far into the box's figure, in place (it joins the box with the first);
-        the figure is built off the kernel's loop when one runs."""
+        the figure is built off the kernel's loop when one runs, unless `now`."""
         from aura_nb.notebook.charts import metrics_json
 
         if self.figure is None:  # not made yet: `_make_figure` draws what there is when it is
@@ -211,6 +212,8 @@ class LiveRun:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
+            now = True
+        if now:
             self._draw(metrics_json(doc))
             return
         key = self._charted
@@ -230,14 +233,15 @@ class LiveRun:
             self.box.children = (*children[:at], self.figure, *children[at:])
 
     async def finish(self) -> None:
-        """Show the run's final state, then replace the live view (same display id) with the static bundle
+        """Show the run's final state, its figure drawn with every series — a quick run ends before a figure
+        drawn off the loop would arrive — then replace the live view (same display id) with the static bundle
         (which draws the charts); the record is built off the kernel's loop."""
         self.approval_panel.close()
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
         record = await finished_record(self.run)
-        self._show(record.document, record.summary)
+        self._show(record.document, record.summary, final=True)
         handle = self.handle
         if handle is not None:
             publish_to_both_cells(lambda: handle.update(record.bundle, raw=True, metadata=record.metadata), self.origin)

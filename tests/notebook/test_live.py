@@ -84,3 +84,27 @@ def test_series_that_arrive_late_reach_the_live_figure_and_the_question_shows_fi
     assert view.approvals.layout.display == "none"
     view.approvals.children = (ipywidgets.HTML("approve?"),)
     assert view.approvals.layout.display == "flex"
+
+
+async def test_the_live_figure_gets_every_series_before_the_record_replaces_it(tmp_path: Path) -> None:
+    """A quick run ends while the figure of its last series is still being built off the loop: `finish` draws
+    it before it swaps the live view for the record, so the live figure never stops short of the record."""
+    import asyncio
+
+    from runlogs import unpack
+
+    from aura_nb.agent.run import Run
+    from aura_nb.notebook.charts import metrics_json
+    from aura_nb.trace.recorder import Recorder
+
+    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
+    live = Run(Recorder(recorded.id))
+    view = LiveRun(live).show()
+    while view.figure is None:  # plotly's figure classes are imported off the loop
+        await asyncio.sleep(0.01)
+    for event in recorded.events:
+        live.recorder.emit(event)
+    await view.finish()  # it draws the figure right before it publishes the record: nothing could arrive later
+    expected = metrics_json(view.view.doc)
+    assert expected is not None and len(view.figure.data) == len(expected["data"]) > 0
+    assert view.figure in view.box.children
