@@ -15,14 +15,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from image_runs import SECRET, SHOWN, data_of, image_run, step_images
 from jlab_sanitizer import violations
-from mcp_servers import everything_stdio_spec
 
-from aura_nb import McpPool, ScriptedModel, ServerSpec
-from aura_nb.agent.run import Run, investigate
-from aura_nb.agent.setup import Setup
-from aura_nb.models.scripted import call, say
 from aura_nb.notebook import MIME_TYPE, run_mimebundle, run_schema
 from aura_nb.notebook.images import IMAGE_BYTES, RECORD_IMAGE_BYTES, NotAnImage, embed_images, pixels_only, sniff
 from aura_nb.scratchpad.store import BlobStore
@@ -30,41 +27,18 @@ from aura_nb.scratchpad.store import BlobStore
 sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
 from image_server import photo_bytes
 
-IMAGES = ServerSpec(
-    name="images", command=sys.executable, args=[str(Path(__file__).parents[1] / "models" / "image_server.py")]
-)
-SECRET = "password=hunter2-do-not-show"
 IMG = re.compile(r'<img src="data:(image/[a-z]+);base64,([A-Za-z0-9+/=]+)"')
 
 
-def data_of(src: str) -> tuple[str, bytes]:
-    head, _, data = src.partition(",")
-    return head.removeprefix("data:").removesuffix(";base64"), base64.b64decode(data)
-
-
 def record_images(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    return [image for step in bundle[MIME_TYPE]["steps"] for image in step["images"] or ()]
-
-
-async def image_run(tmp_path: Path, *calls: tuple[str, dict[str, Any]]) -> Run:
-    model = ScriptedModel([*(call(tool, args) for tool, args in calls), say("Seen.")])
-    async with McpPool([everything_stdio_spec(), IMAGES]) as pool:
-        run = await investigate("What do the pictures show?", Setup(model, pool, plan=False), runs_dir=tmp_path)
-    assert run.status == "finished" and run.dir is not None
-    return Run.load(run.dir)  # from disk, as a reopened notebook sees it: references without bytes
+    return step_images(bundle[MIME_TYPE])
 
 
 @pytest.mark.slow
 async def test_a_tool_image_is_in_the_record_json_and_the_html_fallback(tmp_path: Path) -> None:
-    run = await image_run(
-        tmp_path,
-        ("everything.get-tiny-image", {}),
-        ("images.photo", {"side": 48, "image_format": "JPEG", "mime_type": "image/jpeg", "comment": SECRET}),
-    )
+    run = await image_run(tmp_path, *SHOWN)
     bundle, _ = run_mimebundle(run)
     document, page = bundle[MIME_TYPE], bundle["text/html"]
-    import jsonschema
-
     jsonschema.Draft202012Validator(run_schema()).validate(document)
 
     logo, photo = record_images(bundle)

@@ -63,12 +63,17 @@ def browser() -> Iterator[Any]:
         yield page
 
 
-def live_page(page: Any, theme: str, state: dict[str, Any]) -> None:
+# JupyterLab's windowed notebook: a scroll box of its own with the browser's scroll anchoring turned off
+NOTEBOOK_SCROLLER = "<div id='notebook' style='height: 600px; overflow-y: auto; overflow-anchor: none'>{}</div>"
+
+
+def live_page(page: Any, theme: str, state: dict[str, Any], frame: str = "{}") -> None:
     css = (THEMES / f"theme-{theme}-extension" / "index.css").read_text()
     page.set_content(
         "<html><head><style>" + css + (STATIC / "run_view.css").read_text() + "</style></head>"
         "<body style='background: var(--jp-layout-color0); margin: 8px'>"
-        "<div id='host' style='width: 980px'></div></body></html>"
+        + frame.format("<div id='host' style='width: 980px'></div><div style='height: 2000px'></div>")
+        + "</body></html>"
     )
     page.evaluate(FAKE_MODEL, [(STATIC / "run_view.js").read_text(), state])
 
@@ -193,3 +198,101 @@ def test_a_comparison_reads_side_by_side_in_1000_px(browser: Any, recorded: RunR
     for kind in appeared[:3] + disappeared[:3]:
         assert kind in text
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+
+def test_the_live_plan_graph_draws_the_planner_and_the_synthesizer(browser: Any, recorded: RunRecord) -> None:
+    page = browser
+    doc = recorded.projection().model_dump(mode="json")
+    live_page(page, "light", {"doc": doc, "selected": 0, "question": "", "phase": ""})
+    nodes = page.evaluate(
+        """() => [...document.querySelectorAll('.aura-plan-graph .aura-task')].map((g) => {
+          const box = g.querySelector('rect').getBBox();
+          return { id: g.dataset.node, label: g.querySelector('.aura-task-id').textContent, x: box.x,
+                   right: box.x + box.width, agent: g.classList.contains('aura-agent') }; })"""
+    )
+    tasks = [t["id"] for t in doc["plan"]["tasks"]]
+    assert [n["id"] for n in nodes] == ["@planner", *tasks, "@synthesizer"], nodes
+    planner, *drawn, synthesizer = nodes
+    assert planner["label"] == "planner" and synthesizer["label"] == "synthesizer" and planner["agent"]
+    assert planner["right"] < min(n["x"] for n in drawn) and synthesizer["x"] > max(n["right"] for n in drawn)
+    width = page.evaluate("() => document.querySelector('.aura-plan-graph').getBBox().width")
+    assert synthesizer["right"] <= width + 16  # nothing clipped at the right edge
+    assert page.locator(".aura-edge").count() >= len(tasks) + 1
+
+
+def test_the_answer_arriving_above_the_reader_does_not_move_the_page(browser: Any, recorded: RunRecord) -> None:
+    page = browser
+    docs = snapshots(recorded, 8)
+    running = next(d for d in reversed(docs) if not d["answer"])
+    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, NOTEBOOK_SCROLLER)
+    where = """() => { const box = document.getElementById('notebook');
+      return { waterfall: document.querySelector('.aura-waterfall').getBoundingClientRect().top
+                 - box.getBoundingClientRect().top,
+               top: document.querySelector('.aura-top').offsetHeight, scrolled: box.scrollTop }; }"""
+    # the reader scrolls the notebook down to the waterfall: the status, the answer and the plan are above
+    page.evaluate(
+        """() => { const box = document.getElementById('notebook');
+          box.scrollTop += document.querySelector('.aura-waterfall').getBoundingClientRect().top
+            - box.getBoundingClientRect().top - 10; }"""
+    )
+    before = page.evaluate(where)
+    assert before["scrolled"] > 0 and abs(before["waterfall"] - 10) <= 1, before
+    page.evaluate("(doc) => window.model.set('doc', doc)", docs[-1])
+    after = page.evaluate(where)
+    assert after["top"] > before["top"] + 20, (before, after)  # the answer arrived above the reader ...
+    assert abs(after["waterfall"] - before["waterfall"]) <= 1, (before, after)  # ... and the page stayed put
+    # a reader at the top sees the answer arrive where it is (nothing scrolls then)
+    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, NOTEBOOK_SCROLLER)
+    page.evaluate("(doc) => window.model.set('doc', doc)", docs[-1])
+    assert page.evaluate(where)["scrolled"] == 0
+
+
+@pytest.fixture(scope="module")
+def image_record(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The notebook record of a real run whose tool results carried images: two shown, one too large."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from image_runs import SHOWN, image_run
+
+    from aura_nb.notebook.bundle import run_mimebundle
+
+    runs = tmp_path_factory.mktemp("image-runs")
+    with ThreadPoolExecutor(1) as thread:  # the browser's driver holds this thread's event loop
+        run = thread.submit(asyncio.run, image_run(runs, *SHOWN, ("images.photo", {"side": 400}))).result()
+    bundle, _ = run_mimebundle(run)
+    return bundle
+
+
+SHOWN_IMAGES = """(scope) => [...document.querySelectorAll(scope + ' img')].map((img) => ({
+  type: img.src.slice(5, img.src.indexOf(';')), width: img.naturalWidth, complete: img.complete }))"""
+
+
+def test_tool_images_show_in_the_live_view_and_the_html_fallback(browser: Any, image_record: dict[str, Any]) -> None:
+    from image_runs import step_images
+
+    from aura_nb.notebook.bundle import MIME_TYPE
+
+    page = browser
+    doc = image_record[MIME_TYPE]
+    logo, photo, big = step_images(doc)
+    assert logo["src"] and photo["src"] and big["src"] is None
+    shown = {"type": "image/png", "width": 20, "complete": True}, {"type": "image/jpeg", "width": 48, "complete": True}
+    steps = [s["step"] for s in doc["steps"] if s["images"]]
+
+    live_page(page, "dark", {"doc": doc, "selected": steps[0], "question": "", "phase": ""})
+    page.wait_for_function("() => [...document.querySelectorAll('.aura-detail img')].every((i) => i.complete)")
+    assert page.evaluate(SHOWN_IMAGES, ".aura-detail") == [shown[0]]  # decoded by the browser: 20 px wide
+    page.locator(f'.aura-waterfall .aura-step[data-step="{steps[2]}"]').click()
+    placeholder = page.locator(".aura-detail .aura-image-note").inner_text()
+    assert f"image image/png, {big['size']:,} bytes" in placeholder and big["ref"] in placeholder, placeholder
+    assert page.locator(".aura-detail img").count() == 0
+
+    page.set_content("<html><body style='margin: 8px'>" + image_record["text/html"] + "</body></html>")
+    for summary in page.locator(".aura-run details summary").all():
+        summary.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.aura-run img')].every((i) => i.complete)")
+    assert page.evaluate(SHOWN_IMAGES, ".aura-run") == list(shown)
+    text = page.locator(".aura-run").inner_text()
+    assert f"image image/png, {big['size']:,} bytes: not shown: over the record's" in text and big["ref"] in text
+    page.screenshot(path=str(ARTIFACTS / "html-fallback-images.png"), full_page=True)

@@ -5,7 +5,8 @@
 // servers…") until the run's first event. The elements are built once and updated in place, so an update
 // never moves what the reader is looking at: the waterfall keeps its scroll position (and follows the
 // newest step while it is scrolled to the end), and the detail of a step opens below the list instead of
-// pushing its rows apart. Colours come from JupyterLab's theme variables (light and dark).
+// pushing its rows apart; the answer or a task arriving above the part of the page the reader looks at does
+// not move it either. Colours come from JupyterLab's theme variables (light and dark).
 
 const FENCED = /```[a-zA-Z]*[ \t]*\n([\s\S]*?)\n[ \t]*```/g;
 const LIVE_ROWS = 300; // the live view lists the latest steps; the record lists them all
@@ -54,49 +55,78 @@ export function headline(conclusion) {
   return rows;
 }
 
-function depths(tasks) {
-  const byId = Object.fromEntries(tasks.map((t) => [t.id, t]));
+function depths(nodes) {
+  const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
   const memo = {};
   const depth = (id, seen = new Set()) => {
     if (id in memo) return memo[id];
     if (seen.has(id) || !byId[id]) return 0;
     seen.add(id);
-    const deps = byId[id].depends_on.filter((d) => byId[d]);
+    const deps = byId[id].deps.filter((d) => byId[d]);
     memo[id] = deps.length ? 1 + Math.max(...deps.map((d) => depth(d, seen))) : 0;
     return memo[id];
   };
-  return Object.fromEntries(tasks.map((t) => [t.id, depth(t.id)]));
+  return Object.fromEntries(nodes.map((n) => [n.id, depth(n.id)]));
 }
 
-function planGraph(plan) {
+function agentState(agents, name) {
+  const agent = (agents ?? []).find((a) => a.name === name);
+  if (!agent) return null;
+  return agent.status === "submitted" || agent.status === "answered" ? "finished" : agent.status;
+}
+
+/** The plan's tasks plus the planner and the synthesizer (when they ran) as graph nodes, as the JupyterLab
+ * renderer draws them (dag.ts `planNodes`). */
+export function planNodes(plan, agents) {
   const tasks = plan?.tasks ?? [];
+  const ids = new Set(tasks.map((t) => t.id));
+  const planner = agentState(agents, "planner");
+  const synthesizer = agentState(agents, "synthesizer");
+  const nodes = tasks.map((t) => ({
+    id: t.id, label: t.id, state: t.state, meta: `${t.state} · ${t.steps} steps · ${t.total_tokens} tok`,
+    title: `${t.goal}\n${t.summary ?? t.error ?? ""}`,
+    deps: t.depends_on.filter((d) => ids.has(d)).concat(planner && !t.depends_on.length ? ["@planner"] : []),
+  }));
+  if (planner) nodes.unshift({ id: "@planner", label: "planner", state: planner, meta: planner, title: plan.rationale ?? "", deps: [] });
+  if (synthesizer) {
+    const used = new Set(tasks.flatMap((t) => t.depends_on));
+    const sinks = tasks.filter((t) => !used.has(t.id)).map((t) => t.id);
+    nodes.push({ id: "@synthesizer", label: "synthesizer", state: synthesizer, meta: synthesizer, title: "", deps: sinks });
+  }
+  return nodes;
+}
+
+function planGraph(doc) {
+  const nodes = (doc.plan?.tasks ?? []).length ? planNodes(doc.plan, doc.agents) : [];
   const box = el("div", { class: "aura-plan" });
-  if (!tasks.length) return box;
-  const depth = depths(tasks);
+  if (!nodes.length) return box;
+  const depth = depths(nodes);
   const columns = {};
-  for (const t of tasks) (columns[depth[t.id]] ??= []).push(t);
+  for (const n of nodes) (columns[depth[n.id]] ??= []).push(n);
   const W = 168, H = 40, GX = 56, GY = 14;
   const pos = {};
   for (const [d, col] of Object.entries(columns)) {
-    col.forEach((t, i) => (pos[t.id] = { x: 8 + d * (W + GX), y: 8 + i * (H + GY) }));
+    col.forEach((n, i) => (pos[n.id] = { x: 8 + d * (W + GX), y: 8 + i * (H + GY) }));
   }
   const width = 16 + (Math.max(...Object.values(depth)) + 1) * (W + GX) - GX;
   const height = 16 + Math.max(...Object.values(columns).map((c) => c.length)) * (H + GY) - GY;
-  const graph = svg("svg", { width, height, class: "aura-plan-graph", "data-tasks": tasks.length });
-  for (const t of tasks) {
-    for (const d of t.depends_on) {
+  const tasks = nodes.filter((n) => !n.id.startsWith("@")).length;
+  const graph = svg("svg", { width, height, class: "aura-plan-graph", "data-tasks": tasks });
+  for (const n of nodes) {
+    for (const d of n.deps) {
       if (!pos[d]) continue;
-      const [x1, y1, x2, y2] = [pos[d].x + W, pos[d].y + H / 2, pos[t.id].x - 2, pos[t.id].y + H / 2];
+      const [x1, y1, x2, y2] = [pos[d].x + W, pos[d].y + H / 2, pos[n.id].x - 2, pos[n.id].y + H / 2];
       graph.append(svg("path", { d: `M ${x1} ${y1} C ${(x1 + x2) / 2} ${y1}, ${(x1 + x2) / 2} ${y2}, ${x2} ${y2}`, class: "aura-edge" }));
     }
   }
-  for (const t of tasks) {
-    const { x, y } = pos[t.id];
-    const g = svg("g", { class: `aura-task aura-state-${t.state}`, "data-state": t.state });
+  for (const n of nodes) {
+    const { x, y } = pos[n.id];
+    const agent = n.id.startsWith("@") ? " aura-agent" : "";
+    const g = svg("g", { class: `aura-task aura-state-${n.state}${agent}`, "data-state": n.state, "data-node": n.id });
     g.append(svg("rect", { x, y, width: W, height: H, rx: 6 }));
-    g.append(svg("text", { x: x + 8, y: y + 16, class: "aura-task-id" }, t.id.length > 22 ? `${t.id.slice(0, 21)}…` : t.id));
-    g.append(svg("text", { x: x + 8, y: y + 32, class: "aura-task-meta" }, `${t.state} · ${t.steps} steps · ${t.total_tokens} tok`));
-    g.append(svg("title", {}, `${t.goal}\n${t.summary ?? t.error ?? ""}`));
+    g.append(svg("text", { x: x + 8, y: y + 16, class: "aura-task-id" }, n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label));
+    g.append(svg("text", { x: x + 8, y: y + 32, class: "aura-task-meta" }, n.meta));
+    g.append(svg("title", {}, n.title));
     graph.append(g);
   }
   box.append(graph);
@@ -196,6 +226,31 @@ function answer(doc) {
   )];
 }
 
+/** The element that scrolls `node` into view: the nearest scrolling ancestor, else the page. */
+function scroller(node) {
+  for (let p = node.parentElement; p; p = p.parentElement) {
+    const { overflowY } = getComputedStyle(p);
+    if ((overflowY === "auto" || overflowY === "scroll") && p.scrollHeight > p.clientHeight) return p;
+  }
+  return document.scrollingElement || document.documentElement;
+}
+
+/** Run `update`, which may grow the first of `blocks` (the status and the answer) or the others, without moving
+ * what the reader looks at: when the first block is out of sight above, the scroller is moved by as much as the
+ * block at the top of the view moved. JupyterLab's windowed notebook turns the browser's own scroll anchoring off. */
+function keepInPlace(blocks, update) {
+  const box = scroller(blocks[0]);
+  const page = box === document.scrollingElement || box === document.documentElement;
+  const viewTop = page ? 0 : box.getBoundingClientRect().top;
+  const drawn = blocks[0].childElementCount > 0; // nothing to keep in place before the first frame
+  const anchor = drawn ? blocks.find((node) => node.getBoundingClientRect().bottom > viewTop) : undefined;
+  const before = anchor?.getBoundingClientRect().top;
+  update();
+  if (!anchor || anchor === blocks[0]) return;
+  const moved = anchor.getBoundingClientRect().top - before;
+  if (Math.abs(moved) >= 1) box.scrollTop += moved;
+}
+
 function render({ model, el: root }) {
   const top = el("div", { class: "aura-top" });
   const plan = el("div");
@@ -214,8 +269,10 @@ function render({ model, el: root }) {
   const draw = () => {
     const doc = model.get("doc") ?? {};
     const selected = model.get("selected");
-    top.replaceChildren(...header(doc, model), ...answer(doc));
-    plan.replaceChildren(planGraph(doc.plan));
+    keepInPlace([top, plan, list, panel, pad], () => {
+      top.replaceChildren(...header(doc, model), ...answer(doc));
+      plan.replaceChildren(planGraph(doc));
+    });
     // the waterfall: rebuilt in its own scroll box, whose position is kept (and follows the end)
     const following = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
     const kept = list.scrollTop;
