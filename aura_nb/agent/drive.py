@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from aura_nb.mcp.toolbox import Toolbox
 from aura_nb.models.base import Model
 from aura_nb.models.replay import ReplayModel
 from aura_nb.scratchpad import Scratchpad
-from aura_nb.scratchpad.estimate import counter_for
+from aura_nb.scratchpad.estimate import counter_for, default_counter
 from aura_nb.scratchpad.images import ImageBlobs
 from aura_nb.scratchpad.usage import CalibratingModel
 from aura_nb.trace.recorder import Recorder
@@ -67,10 +68,12 @@ async def drive(
     if setup.mask_tool_output:
         servers = MaskedOutput(servers, recorder.redactor)
     blobs = run_dir if run_dir is not None else Path(tempfile.mkdtemp(prefix="aura-run-"))
+    await asyncio.to_thread(default_counter)  # a tokenizer loads for a second or more: not on the event loop
     images = ImageBlobs(servers, blobs)
     toolbox: Toolbox = images
     scratchpad: Scratchpad | None = None
-    counter = counter_for(setup.model.provider, setup.model.name)  # the model family's tokens, usage-corrected
+    # the model family's tokens, usage-corrected
+    counter = await asyncio.to_thread(counter_for, setup.model.provider, setup.model.name)
     if setup.scratchpad is not None and setup.scratchpad.enabled:
         scratchpad = Scratchpad(toolbox, blobs, setup.scratchpad, counter=counter, offer_existing=reuse is None)
         toolbox = scratchpad

@@ -87,12 +87,15 @@ class RunView(anywidget.AnyWidget):
 CONNECTING = "connecting to servers…"
 
 
-def _import_figures() -> None:
-    import plotly.graph_objs._figurewidget  # noqa: F401
+def _new_figure() -> Any:
+    """An empty `FigureWidget`: plotly's figure classes take seconds to import, and the widget's comm opens
+    with plotly.js (5 MB of JSON to encode and sign), so it is made off the kernel's loop when one runs."""
+    import plotly.graph_objects as go
 
     from aura_nb.notebook import charts
 
     charts.metrics_json({"plots": []})
+    return go.FigureWidget()
 
 
 def _series_key(doc: dict[str, Any]) -> tuple[tuple[str, int], ...]:
@@ -163,23 +166,22 @@ class LiveRun:
         await self.finish()
 
     def _make_figure(self) -> None:
-        """Make the empty `FigureWidget` while the run connects to its servers, so its front end (plotly.js)
-        is loaded before the first series arrives; plotly's figure classes (seconds to import) are imported
-        off the kernel's loop. It joins the box with the first series and is updated in place."""
+        """Make the empty `FigureWidget` (in a thread, under the cell's request) while the run connects to its
+        servers, so its front end (plotly.js) is loaded before the first series arrives. It joins the box with
+        the first series and is updated in place."""
 
-        def made(_: Any = None) -> None:
-            import plotly.graph_objects as go
-
-            self.figure = go.FigureWidget()
+        def made(figure: Any) -> None:
+            self.figure = figure
             if self._charted:
                 self._chart(self.view.doc)
 
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            made()
+            made(_new_figure())
             return
-        loop.run_in_executor(None, _import_figures).add_done_callback(made)
+        job = loop.run_in_executor(None, contextvars.copy_context().run, _new_figure)
+        job.add_done_callback(lambda done: made(done.result()))
 
     def on_event(self, event: EventBase) -> None:
         """Coalesce bursts: at most one render per `interval`."""

@@ -28,11 +28,12 @@ larger texts are estimated.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from mmap import mmap
 from typing import Any
 
@@ -114,6 +115,17 @@ class TokenCounter:
         tokens = self.raw(text)
         return tokens if self.factor == 1.0 else round(tokens * self.factor)
 
+    async def count_all(self, texts: Sequence[str]) -> int:
+        """`count` summed over `texts`; long texts are counted in a thread (the tokenizer releases the GIL),
+        so that counting never holds up the event loop."""
+        if sum(map(len, texts)) <= OFF_LOOP_CHARS:
+            return sum(self.count(text) for text in texts)
+        return await asyncio.to_thread(lambda: sum(self.count(text) for text in texts))
+
+    async def raw_off_loop(self, text: str) -> int:
+        """`raw(text)`, in a thread when `text` is long (as `count_all`)."""
+        return self.raw(text) if len(text) <= OFF_LOOP_CHARS else await asyncio.to_thread(self.raw, text)
+
     def count_bytes(self, data: bytes | mmap) -> int:
         if self._exact is not None and len(data) <= self.exact_limit:
             tokens = self._exact(data[:].decode("utf-8", "replace"))
@@ -131,6 +143,8 @@ class TokenCounter:
         self.factor = min(MAX_FACTOR, max(1.0, self._ratio))
 
 
+OFF_LOOP_CHARS = 8192
+"""Texts longer than this (a few milliseconds of tokenizing) are counted in a thread, off the event loop."""
 MIN_OBSERVED = 200
 """Requests smaller than this many counted tokens say too little about the ratio to learn from."""
 SMOOTHING = 0.3

@@ -33,7 +33,7 @@ SERVER = "scratchpad"
 NARROW = "narrow the request: fewer lines, items or matches, a more specific pattern or a deeper path"
 
 
-def _text_parts(result: ToolResult) -> Iterable[str]:
+def _text_parts(result: ToolResult) -> list[str]:
     """The result's text as the model would read it; a single text item is used as is, without a copy."""
     if len(result.content) == 1 and isinstance(result.content[0], TextContent):
         return [result.content[0].text]
@@ -89,7 +89,7 @@ class Scratchpad:
     async def _intercept(self, name: str, outcome: ToolOutcome, ctx: ToolContext) -> ToolOutcome:
         threshold = self.threshold(name, outcome.server)
         parts = _text_parts(outcome.result)
-        tokens = sum(self.counter.count(part) for part in parts)
+        tokens = await self.counter.count_all(parts)
         if threshold <= 0 or tokens <= threshold:
             self.budget.charge(tokens)
             return outcome

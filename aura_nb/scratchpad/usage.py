@@ -37,5 +37,6 @@ class CalibratingModel:
     async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
         response = await self.inner.complete(request, on_delta=on_delta)
         if response.usage.total_input:
-            self.counter.observe(self.counter.raw(request_text(request)), response.usage.total_input)
+            counted = await self.counter.raw_off_loop(request_text(request))
+            self.counter.observe(counted, response.usage.total_input)
         return response

@@ -73,3 +73,22 @@ def test_reported_usage_only_ever_raises_the_count() -> None:
     for _ in range(20):
         counter.observe(1_000, 100_000)
     assert counter.factor == estimate.MAX_FACTOR
+
+
+async def test_long_texts_are_tokenized_off_the_event_loop_and_short_ones_on_it() -> None:
+    import threading
+
+    seen: list[int] = []
+
+    def exact(text: str) -> int:
+        seen.append(threading.get_ident())
+        return len(text.split())
+
+    counter = TokenCounter(exact, name="words")
+    short, long = "a b c", "word " * (estimate.OFF_LOOP_CHARS // 4)
+    assert await counter.count_all([short, short]) == 6 and set(seen) == {threading.get_ident()}
+    seen.clear()
+    assert await counter.count_all([long, short]) == counter.count(long) + 3
+    assert seen[0] != threading.get_ident()  # counted in a thread; the check above counted here
+    seen.clear()
+    assert await counter.raw_off_loop(long) == len(long.split()) and seen[0] != threading.get_ident()
