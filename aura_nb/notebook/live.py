@@ -34,6 +34,7 @@ from aura_nb.contracts import Plan
 from aura_nb.events import EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata
+from aura_nb.notebook.charts import markers
 from aura_nb.notebook.images import embed_images
 from aura_nb.notebook.recordworker import finished_record, start_worker
 
@@ -98,8 +99,10 @@ def _new_figure() -> Any:
     return go.FigureWidget()
 
 
-def _series_key(doc: dict[str, Any]) -> tuple[tuple[str, int], ...]:
-    return tuple((plot["title"], len(plot["x"])) for plot in doc["plots"])
+def _chart_key(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """What the live figure draws: each series (title, points) and the markers (the change, the onset)."""
+    series = tuple((plot["title"], len(plot["x"])) for plot in doc["plots"])
+    return series + tuple((m.kind, m.at) for m in markers(doc)) if series else ()
 
 
 class LiveRun:
@@ -138,7 +141,7 @@ class LiveRun:
         self.figure: Any = None
         """The plotly `FigureWidget` of the series found so far (made by `show`)."""
         self._pending: asyncio.TimerHandle | None = None
-        self._charted: tuple[tuple[str, int], ...] = ()
+        self._charted: tuple[Any, ...] = ()
 
     def _show_approvals(self, change: dict[str, Any]) -> None:
         self.approvals.layout.display = "flex" if change["new"] else "none"
@@ -200,8 +203,8 @@ class LiveRun:
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{summary}</code>"
-        if final or _series_key(doc) != self._charted:
-            self._charted = _series_key(doc)
+        if final or _chart_key(doc) != self._charted:
+            self._charted = _chart_key(doc)
             self._chart(doc, now=final)
 
     def _chart(self, doc: dict[str, Any], *, now: bool = False) -> None:

@@ -108,3 +108,45 @@ async def test_the_live_figure_gets_every_series_before_the_record_replaces_it(t
     expected = metrics_json(view.view.doc)
     assert expected is not None and len(view.figure.data) == len(expected["data"]) > 0
     assert view.figure in view.box.children
+
+
+def test_the_live_figure_marks_the_change_and_the_onset_even_when_they_arrive_after_the_series(
+    tmp_path: Path,
+) -> None:
+    """Markers redraw the figure as series do: while the run goes (no conclusion yet) the latest change before
+    the onset is marked as such (once the run ends, the record replaces the live view)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from runlogs import unpack
+
+    from aura_nb.agent.run import Run
+    from aura_nb.events import RunFinished, ToolCall
+    from aura_nb.notebook.charts import CHANGE_COLOR, ONSET_COLOR
+    from aura_nb.trace.recorder import Recorder
+
+    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
+    series_steps = [e for e in recorded.events if isinstance(e, ToolCall) and e.tool.endswith("query_metric")]
+    first_series = recorded.events.index(series_steps[0])
+    changes = next(e for e in recorded.events if isinstance(e, ToolCall) and e.tool.endswith("list_changes"))
+    # the changes come after every series and alert (nothing else the figure draws changes then)
+    events = [e for e in recorded.events if e is not changes]
+    finished = next(e for e in events if isinstance(e, RunFinished))
+    before_end = events.index(finished)
+    order = [*events[:before_end], changes, *events[before_end:]]
+    assert first_series < before_end
+
+    live = Run(Recorder(recorded.id))
+    view = LiveRun(live, question=recorded.question)
+    view.show()
+
+    def labels() -> list[str]:
+        return [a.text for a in view.figure.layout.annotations if a.hovertext]
+
+    def lines(color: str) -> int:
+        return sum(1 for s in view.figure.layout.shapes if s.line.color == color)
+
+    for event in order[: before_end + 1]:  # everything but the run's end
+        live.recorder.emit(event)
+        view.render()
+    panels = len(view.figure.data)
+    assert panels >= 2 and labels() == ["last change before onset chg-ec9ed9 17:19", "HighErrorRate onset 17:20"]
+    assert lines(CHANGE_COLOR) == lines(ONSET_COLOR) == panels
