@@ -8,8 +8,10 @@ returns the run as loaded from disk (image references without bytes, as a reopen
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +51,13 @@ async def image_run(runs_dir: Path, *calls: tuple[str, dict[str, Any]]) -> Run:
         run = await investigate("What do the pictures show?", Setup(model, pool, plan=False), runs_dir=runs_dir)
     assert run.status == "finished" and run.dir is not None
     return Run.load(run.dir)
+
+
+def image_bundle(runs_dir: Path, *calls: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """The notebook record (mime bundle) of `image_run(runs_dir, *calls)`, from synchronous code (also where a
+    browser driver holds the thread's event loop)."""
+    from aura_nb.notebook.bundle import run_mimebundle
+
+    with ThreadPoolExecutor(1) as thread:
+        run = thread.submit(asyncio.run, image_run(runs_dir, *calls)).result()
+    return run_mimebundle(run)[0]

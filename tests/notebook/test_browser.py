@@ -3,7 +3,8 @@ telling the story, in the dark theme too, and in Notebook 7.
 
 While the investigation runs, an observer on the page records what the live view showed: its first frame
 (the question and "connecting to servers…" before any step) and the most chart panels its plotly figure
-drew (series that arrive late must appear while the run goes on, not only after reopening)."""
+drew (series that arrive late must appear while the run goes on, not only after reopening). The reopened
+notebook also holds the record of a real run whose tools returned images: the renderer shows them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from image_runs import SHOWN, image_bundle, step_images
 from lab_server import CONTRAST, browser_missing, chromium_page, jupyter_lab, kernel_idle, open_notebook, run_command
 
 from aura_nb.notebook.charts import MAX_PANELS
@@ -22,7 +24,7 @@ from aura_nb.notebook.charts import MAX_PANELS
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "01-quickstart.ipynb"
 ARTIFACTS = REPO / "test-artifacts"
-RUN_MIME = "application/vnd.aura.run+json"
+RUN_MIME = MIME = "application/vnd.aura.run+json"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -60,6 +62,12 @@ OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run');
   const area = record.closest('.jp-Cell-outputArea') || record.closest('.jp-OutputArea');
   return { client: area.clientHeight, record: record.scrollHeight,
            scrolled: !!record.closest('.jp-mod-outputsScrolled') }; }"""
+
+IMAGES = """() => [...document.querySelectorAll('.aura-Run img.aura-Run-image')].map((img) => ({
+  type: img.src.slice(5, img.src.indexOf(';')), width: img.naturalWidth, complete: img.complete }))"""
+RECORD_CELL = """() => { const notebook = window.jupyterapp.shell.currentWidget.content;
+  const at = notebook.widgets.findIndex((cell) => cell.node.querySelector('.aura-Run'));
+  notebook.activeCellIndex = at; notebook.deselectAll(); return at; }"""
 
 ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall']
   .map((s) => document.querySelector('.aura-Run ' + s)?.getBoundingClientRect().top ?? null)"""
@@ -134,6 +142,13 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         {"iteration": 2, "rationale": "second look", "edited": False, "tasks": ids[1:], "decision": None},
     ]
 
+    # the record of a real run whose tools returned images, in a cell of its own
+    pictures = image_bundle(root.parent / "image-runs", *SHOWN, ("images.photo", {"side": 400}))
+    logo, photo, big = step_images(pictures[MIME])
+    output = nbformat.v4.new_output("display_data", data=pictures)
+    saved.cells.append(nbformat.v4.new_code_cell("run  # a run whose tools returned images", outputs=[output]))
+    image_steps = [s["step"] for s in pictures[MIME]["steps"] if s["images"]]
+
     # a new server (a new notebook secret: the saved file is untrusted there) and the cells are never run
     reopened = root / "reopened.ipynb"
     saved.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "none", "language": "python"}
@@ -145,8 +160,15 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
         graphs = page.locator(".aura-Run .aura-Run-iteration .aura-Run-dag").count()
         headings = page.locator(".aura-Run .aura-Run-iteration").all_inner_texts()
-        page.locator(f'.aura-Run a.aura-Run-link[data-step="{target}"]').last.click()
+        page.locator(f'.aura-Run a.aura-Run-link[data-step="{target}"]').first.click()
         opened = page.locator(f'.aura-Run .aura-Run-step[data-step="{target}"]').first.get_attribute("aria-expanded")
+        # the images: open each image step of the last record; the browser decodes what the record embeds
+        pictured = page.locator(".aura-Run").last
+        for step in image_steps:
+            pictured.locator(f'.aura-Run-step[data-step="{step}"]').first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.aura-Run img')].every((i) => i.complete)")
+        images = page.evaluate(IMAGES)
+        placeholder = pictured.locator(".aura-Run-image-placeholder").inner_text()
         page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"), full_page=True)
         # the dark theme: the record's text, the answer and an opened step stay readable
         run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
@@ -157,6 +179,12 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         page.screenshot(path=str(ARTIFACTS / "quickstart-dark.png"), full_page=True)
     assert summary == answer
     assert opened == "true"  # the finding's step link opened that step in the waterfall
+    assert images == [
+        {"type": "image/png", "width": 20, "complete": True},  # the MCP logo, metadata stripped
+        {"type": "image/jpeg", "width": 48, "complete": True},
+    ], images
+    assert f"image image/png, {big['size']:,} bytes: not shown" in placeholder and big["ref"] in placeholder
+    assert logo["src"] and photo["src"] and big["src"] is None
     assert graphs == 2 and "Iteration 2 — second look" in headings[1], headings
     assert "→ plan: the probe plans again" in headings[0], headings
     assert all(ratio is not None and ratio >= 4.5 for ratio in contrast.values()), contrast
@@ -171,7 +199,18 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         time.sleep(3)  # Notebook 7 decides to scroll long outputs shortly after they render
         area = page.evaluate(OUTPUT_AREA)
         page.screenshot(path=str(ARTIFACTS / "quickstart-notebook7.png"), full_page=True)
+        # the user's own output-scroll toggle still boxes the record in
+        page.evaluate(RECORD_CELL)
+        run_command(page, "notebook:enable-output-scrolling")
+        page.wait_for_function(
+            "() => { const cell = document.querySelector('.jp-CodeCell:has(.aura-Run)');"
+            " return cell.classList.contains('jp-mod-outputsScrolled')"
+            " && !cell.classList.contains('aura-mod-autoScrolled'); }"
+        )
+        boxed = page.evaluate(OUTPUT_AREA)
     assert in_notebook7 == answer
-    assert area["client"] >= area["record"] - 2 and area["record"] > 800, area  # the record is not boxed in
+    assert area["scrolled"], area  # Notebook 7 scrolled the long output on its own ...
+    assert area["client"] >= area["record"] - 2 and area["record"] > 800, area  # ... but the record is not boxed in
+    assert boxed["scrolled"] and boxed["client"] < boxed["record"] - 200, boxed  # the user asked: it is
     assert os.path.getsize(ARTIFACTS / "quickstart-reopened.png") > 10_000
     assert json.dumps(records[0]["data"][RUN_MIME])

@@ -63,8 +63,9 @@ def browser() -> Iterator[Any]:
         yield page
 
 
-# JupyterLab's windowed notebook: a scroll box of its own with the browser's scroll anchoring turned off
-NOTEBOOK_SCROLLER = "<div id='notebook' style='height: 600px; overflow-y: auto; overflow-anchor: none'>{}</div>"
+# a notebook's scroll box: JupyterLab's windowed notebook turns the browser's scroll anchoring off, Notebook 7
+# and JupyterLab's other windowing modes leave it on
+NOTEBOOK_SCROLLER = "<div id='notebook' style='height: 600px; overflow-y: auto; overflow-anchor: {}'>{{}}</div>"
 
 
 def live_page(page: Any, theme: str, state: dict[str, Any], frame: str = "{}") -> None:
@@ -220,11 +221,14 @@ def test_the_live_plan_graph_draws_the_planner_and_the_synthesizer(browser: Any,
     assert page.locator(".aura-edge").count() >= len(tasks) + 1
 
 
-def test_the_answer_arriving_above_the_reader_does_not_move_the_page(browser: Any, recorded: RunRecord) -> None:
-    page = browser
+@pytest.mark.parametrize("anchoring", ["none", "auto"])
+def test_the_answer_arriving_above_the_reader_does_not_move_the_page(
+    browser: Any, recorded: RunRecord, anchoring: str
+) -> None:
+    page, scroller = browser, NOTEBOOK_SCROLLER.format(anchoring)
     docs = snapshots(recorded, 8)
     running = next(d for d in reversed(docs) if not d["answer"])
-    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, NOTEBOOK_SCROLLER)
+    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, scroller)
     where = """() => { const box = document.getElementById('notebook');
       return { waterfall: document.querySelector('.aura-waterfall').getBoundingClientRect().top
                  - box.getBoundingClientRect().top,
@@ -242,7 +246,7 @@ def test_the_answer_arriving_above_the_reader_does_not_move_the_page(browser: An
     assert after["top"] > before["top"] + 20, (before, after)  # the answer arrived above the reader ...
     assert abs(after["waterfall"] - before["waterfall"]) <= 1, (before, after)  # ... and the page stayed put
     # a reader at the top sees the answer arrive where it is (nothing scrolls then)
-    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, NOTEBOOK_SCROLLER)
+    live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, scroller)
     page.evaluate("(doc) => window.model.set('doc', doc)", docs[-1])
     assert page.evaluate(where)["scrolled"] == 0
 
@@ -250,18 +254,9 @@ def test_the_answer_arriving_above_the_reader_does_not_move_the_page(browser: An
 @pytest.fixture(scope="module")
 def image_record(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The notebook record of a real run whose tool results carried images: two shown, one too large."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
+    from image_runs import SHOWN, image_bundle
 
-    from image_runs import SHOWN, image_run
-
-    from aura_nb.notebook.bundle import run_mimebundle
-
-    runs = tmp_path_factory.mktemp("image-runs")
-    with ThreadPoolExecutor(1) as thread:  # the browser's driver holds this thread's event loop
-        run = thread.submit(asyncio.run, image_run(runs, *SHOWN, ("images.photo", {"side": 400}))).result()
-    bundle, _ = run_mimebundle(run)
-    return bundle
+    return image_bundle(tmp_path_factory.mktemp("image-runs"), *SHOWN, ("images.photo", {"side": 400}))
 
 
 SHOWN_IMAGES = """(scope) => [...document.querySelectorAll(scope + ' img')].map((img) => ({
