@@ -67,6 +67,16 @@ def _tick_label(at: float, step: float) -> str:
     return moment.strftime("%m-%d" if step >= 86400 else "%H:%M:%S" if step < 60 else "%H:%M")
 
 
+def value_range(values: Sequence[float]) -> tuple[float, float]:
+    """The value axis of a chart: from zero when the values come near it (a rate, a count), else from just
+    under their least, so a series that moves far from zero shows how it moves."""
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.05 or abs(high) * 0.1 or 1.0
+    if 0 <= low <= 0.5 * high:
+        return 0.0, high + pad
+    return low - pad, high + pad
+
+
 def _value_label(value: float) -> str:
     if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e6):
         return f"{value:.1e}"
@@ -98,8 +108,7 @@ def chart_svg(plot: dict[str, Any], domain: Domain, marks: Sequence[Marker]) -> 
         for x, y in zip(plot["x"], plot["y"], strict=True)
         if y is not None and (t := parse_timestamp(x)) is not None
     ]
-    values = [y for _, y in timed] or [0.0]
-    low, high = min(0.0, *values), max(values)
+    low, high = value_range([y for _, y in timed] or [0.0])
 
     def sy(value: float) -> float:
         return HEIGHT - BOTTOM - (value - low) / ((high - low) or 1.0) * (HEIGHT - TOP - BOTTOM)

@@ -12,7 +12,9 @@ import json
 import os
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -73,6 +75,38 @@ ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall'
   .map((s) => document.querySelector('.aura-Run ' + s)?.getBoundingClientRect().top ?? null)"""
 
 
+MARKERS = """() => {
+  const figures = [...document.querySelectorAll('.aura-Run .aura-Run-figure svg')];
+  const svg = figures[0];
+  const change = svg.querySelector('.aura-Run-change');
+  const onset = svg.querySelector('.aura-Run-onset');
+  const bottom = String(svg.height.baseVal.value - 6);
+  return {
+    change: figures.filter((f) => f.querySelector('.aura-Run-change line')).length,
+    onset: figures.filter((f) => f.querySelector('.aura-Run-onset line')).length,
+    label: change.querySelector('text').textContent,
+    onsetLabel: onset.querySelector('text').textContent,
+    onsetClock: new Date(Number(onset.dataset.at)).toISOString().slice(11, 16),
+    at: Number(change.dataset.at),
+    x: Number(change.querySelector('line').getAttribute('x1')),
+    ticks: [...svg.querySelectorAll('.aura-Run-grid')].map((l) => Number(l.getAttribute('x1'))),
+    tickLabels: [...svg.querySelectorAll('text')].filter((t) => t.getAttribute('y') === bottom)
+      .map((t) => t.textContent),
+  };
+}"""
+
+
+def _x_on_ticks(markers: dict[str, Any]) -> float:
+    """Where the change belongs on the chart, read off two of its labelled time ticks (UTC, HH:MM)."""
+    day = datetime.fromtimestamp(markers["at"] / 1000, tz=UTC).date()
+
+    def epoch(label: str) -> float:
+        return datetime.combine(day, datetime.strptime(label, "%H:%M").time(), tzinfo=UTC).timestamp() * 1000
+
+    (x0, x1), (t0, t1) = markers["ticks"][:2], [epoch(label) for label in markers["tickLabels"][:2]]
+    return float(x0 + (markers["at"] - t0) * (x1 - x0) / (t1 - t0))
+
+
 def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     lab_root: tuple[Path, dict[str, str]],
 ) -> None:
@@ -91,6 +125,7 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         headline = page.locator(".aura-Run .aura-Run-headline").first.inner_text()
         order = page.evaluate(ORDER)
         figures = page.locator(".aura-Run .aura-Run-figure").count()
+        markers = page.evaluate(MARKERS)
         kernel_idle(page)
         plotly_left = page.locator(".js-plotly-plot").count()
         page.wait_for_selector(".aura-compare", timeout=120_000)
@@ -112,6 +147,12 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     assert 1 <= seen["panels"] <= min(MAX_PANELS, figures), (seen, figures)
     assert compare_width <= 1000 and typeset == 0  # the comparison fits 1,000 px; no `$` became LaTeX
     assert plotly_left == 0  # one rendering of the charts per surface: the record's own
+    # every chart of the record marks the triggering change (the conclusion's) and the alert onset, at their times
+    assert markers["change"] == markers["onset"] == figures >= 3, (markers, figures)
+    assert markers["label"].startswith("change chg-") and markers["onsetLabel"].endswith(
+        " onset " + markers["onsetClock"]
+    )
+    assert abs(markers["x"] - _x_on_ticks(markers)) < 1.0, markers
 
     saved = nbformat.read(root / QUICKSTART.name, as_version=4)
     records = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs if RUN_MIME in o.get("data", {})]

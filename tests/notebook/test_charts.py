@@ -145,3 +145,12 @@ def test_the_plotly_figure_marks_both_on_every_panel_and_labels_them_above_the_d
     assert labels[0].yshift > labels[1].yshift and "step 6" in labels[0].hovertext
     # the series' times are plotly dates in UTC, on one shared axis
     assert figure.data[0].x[0] == "2025-05-02 16:15:00.000000"
+
+
+def test_the_value_axis_starts_at_zero_only_for_values_near_it() -> None:
+    from aura_nb.notebook.svgchart import value_range
+
+    assert value_range([0.001, 0.38])[0] == 0.0  # an error rate: from zero
+    low, high = value_range([640.0, 653.0])  # memory in use: from just under its least, so it shows moving
+    assert 630 < low < 640 and 653 < high < 660
+    assert value_range([-3.0, 2.0])[0] < -3.0 and value_range([5.0, 5.0]) == (4.5, 5.5)

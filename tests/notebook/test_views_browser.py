@@ -291,3 +291,99 @@ def test_tool_images_show_in_the_live_view_and_the_html_fallback(browser: Any, i
     text = page.locator(".aura-run").inner_text()
     assert f"image image/png, {big['size']:,} bytes: not shown: over the record's" in text and big["ref"] in text
     page.screenshot(path=str(ARTIFACTS / "html-fallback-images.png"), full_page=True)
+
+
+PIXELS = """async ([index, xs, top, bottom]) => {
+  const img = document.querySelectorAll('.aura-run img')[index];
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  // the colours drawn in the plot area's column at each x (a dashed line shows in some of its rows)
+  return { width: img.naturalWidth, shown: img.getBoundingClientRect().width, columns: xs.map((x) => {
+    const found = [];
+    for (let y = top; y < bottom; y++) {
+      const [r, g, b, a] = ctx.getImageData(Math.round(x), y, 1, 1).data;
+      if (a > 128) found.push([r, g, b]);
+    }
+    return found; }) };
+}"""
+LABELS = """async (index) => {
+  const src = document.querySelectorAll('.aura-run img')[index].getAttribute('src');
+  const svg = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
+  const marker = (g) => [g.getAttribute('class'), g.querySelector('text').textContent];
+  return [...svg.querySelectorAll('g.marker')].map(marker);
+}"""
+
+
+def _near(pixel: list[int], color: str) -> bool:
+    wanted = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    return all(abs(a - b) <= 40 for a, b in zip(pixel, wanted, strict=True))
+
+
+def test_the_html_fallback_draws_the_change_and_the_onset_on_every_chart(browser: Any, recorded: RunRecord) -> None:
+    from aura_nb.notebook.charts import CHANGE_COLOR, ONSET_COLOR
+    from aura_nb.notebook.svgchart import BOTTOM, HEIGHT, TOP, domain_of
+
+    page = browser
+    doc = recorded.projection().model_dump(mode="json")
+    page.set_content("<html><body style='margin: 8px; background: #111111'>" + run_html(doc) + "</body></html>")
+    domain = domain_of(doc["plots"])
+    assert domain is not None
+    change, onset = domain.x(doc["trigger"]["at"]), domain.x(doc["onset"]["at"])
+    elsewhere = domain.x(domain.start + 0.25 * (domain.end - domain.start))  # no marker there
+    images = page.locator(".aura-run img").count()
+    assert images == len(doc["plots"]) == 7 and page.locator(".aura-run svg").count() == 0
+    for index in range(images):
+        drawn = page.evaluate(PIXELS, [index, [change, onset, elsewhere], TOP, HEIGHT - BOTTOM])
+        assert drawn["width"] == 540 and drawn["shown"] == 540
+        at_change, at_onset, at_elsewhere = drawn["columns"]
+        assert any(_near(p, CHANGE_COLOR) for p in at_change), (index, at_change[:5])
+        assert any(_near(p, ONSET_COLOR) for p in at_onset), (index, at_onset[:5])
+        assert not any(_near(p, CHANGE_COLOR) or _near(p, ONSET_COLOR) for p in at_elsewhere)
+        labels = page.evaluate(LABELS, index)
+        assert labels == [["marker change", "change chg-ec9ed9 17:19"], ["marker onset", "HighErrorRate onset 17:20"]]
+    page.screenshot(path=str(ARTIFACTS / "html-fallback-charts-dark.png"), full_page=True)
+
+
+def test_the_live_figure_draws_the_change_and_the_onset_on_every_panel(browser: Any, recorded: RunRecord) -> None:
+    import plotly
+
+    from aura_nb.events import RunFinished
+    from aura_nb.notebook.charts import metrics_json
+
+    page = browser
+    live = project([e for e in recorded.events if not isinstance(e, RunFinished)], status="running")
+    drawn = metrics_json(live.model_dump(mode="json"))
+    assert drawn is not None and live.trigger is not None
+    page.set_content("<html><body style='margin: 8px'><div id='plot' style='width: 960px'></div></body></html>")
+    page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+    shown = page.evaluate(
+        """async (fig) => { const gd = document.getElementById('plot');
+        await Plotly.newPlot(gd, fig.data, fig.layout);
+        const axis = gd._fullLayout.xaxis;
+        return { panels: gd.querySelectorAll('.cartesianlayer .subplot').length,
+                 lines: [...gd.querySelectorAll('.shapelayer path')].map((p) => p.getAttribute('d')),
+                 labels: [...gd.querySelectorAll('.annotation-text')].map((t) => t.textContent),
+                 change: axis._offset + axis.d2p(fig.layout.shapes[0].x0),
+                 plotTop: gd._fullLayout._size.t };
+        }""",
+        json.loads(json.dumps(drawn, default=str)),
+    )
+    panels = len(live.plots)
+    assert shown["panels"] == panels and len(shown["lines"]) == 2 * panels
+    assert "last change before onset chg-ec9ed9 17:19" in shown["labels"]
+    assert "HighErrorRate onset 17:20" in shown["labels"]
+    starts = [float(d[1:].split(",")[0]) for d in shown["lines"]]
+    assert sum(1 for x in starts if abs(x - shown["change"]) < 1) == panels  # the change across every panel
+    labelled = page.evaluate(
+        """() => [...document.querySelectorAll('.annotation')].filter((a) => a.textContent.includes('change'))
+          .map((a) => a.getBoundingClientRect().bottom)"""
+    )
+    top = page.evaluate(  # the top panel's plot area (row 1 is plotly's first y axis)
+        "() => { const gd = document.getElementById('plot');"
+        " return gd.getBoundingClientRect().top + gd._fullLayout.yaxis._offset; }"
+    )
+    assert labelled and all(bottom <= top for bottom in labelled)  # the label sits above the data
+    page.screenshot(path=str(ARTIFACTS / "live-figure-markers.png"), full_page=True)

@@ -41,6 +41,15 @@ function clock(ms: number, withSeconds = false): string {
   return new Date(ms).toISOString().slice(11, withSeconds ? 19 : 16);
 }
 
+/** The value axis: from zero when the values come near it (a rate, a count), else from just under their
+ * least, so a series that moves far from zero shows how it moves. */
+export function valueRange(values: number[]): [number, number] {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const pad = (high - low) * 0.05 || Math.abs(high) * 0.1 || 1;
+  return low >= 0 && low <= 0.5 * high ? [0, high + pad] : [low - pad, high + pad];
+}
+
 /** The record's markers: the triggering change (if a tool result shows it), then the alert onset. */
 export function markers(doc: IRunDocument): IMarker[] {
   const found: IMarker[] = [];
@@ -103,8 +112,7 @@ export function chart(plot: IPlot, marks: IMarker[], domain: [number, number] | 
   const px = timed ? xs : plot.x.map((_, i) => i);
   const ys = plot.y.filter((y): y is number => y !== null);
   const [x0, x1] = timed && domain ? domain : [Math.min(...px), Math.max(...px)];
-  const y0 = Math.min(0, ...ys);
-  const y1 = Math.max(...ys);
+  const [y0, y1] = valueRange(ys);
   const sx = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
   const sy = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
   const points = px
