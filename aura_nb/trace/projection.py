@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -507,6 +508,10 @@ def _tokens(usage: Usage) -> dict[str, Any]:
     }
 
 
+_NO_TOKENS = _tokens(Usage())
+"""The token counts of a tool call."""
+
+
 def _fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -547,7 +552,7 @@ def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, 
     preview, truncated = _preview(text)
     return Step(
         **common,
-        **_tokens(Usage()),
+        **_NO_TOKENS,
         kind="tool",
         name=event.tool,
         server=event.server,
@@ -619,9 +624,12 @@ def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
     ]
     known = {task_id for task_id, *_ in planned}
     planned += [(e.task_id, e.goal, e.depends_on, [], e.worker, e.iteration) for e in started if e.task_id not in known]
+    by_task: dict[str | None, list[Step]] = defaultdict(list)
+    for step in steps:
+        by_task[step.task_id].append(step)
     tasks = []
     for task_id, goal, depends_on, tools, worker, iteration in planned:
-        own = [s for s in steps if s.task_id == task_id]
+        own = by_task.get(task_id, [])
         state = states.get(task_id, {"state": "pending", "summary": None, "confidence": None, "error": None})
         tasks.append(
             TaskView(
@@ -708,18 +716,22 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
     plots: list[Series] = []
     alerts: dict[str, Alert] = {}
     changes: list[Change] = []
+    read: set[str] = set()  # texts whose changes are taken: a repeat has the same ones (the first are kept)
     for number, event in enumerate(steps, start=1):
-        if not isinstance(event, ToolCall) or event.intercepted or event.error:
+        if not isinstance(event, ToolCall) or event.intercepted or event.error or event.result is None:
             continue
         value = result_json(event.result)
         if value is None:
             continue
+        text = event.result.text() if event.result.structured is None else None
         if len(plots) < MAX_SERIES:  # the record keeps the first MAX_SERIES
             plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
         for found in find_alerts(value, number):
             alerts[found["id"]] = Alert.model_validate(found)
-        if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS:
+        if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS and text not in read:
             changes.extend(facts_in(value, number)[1])
+            if text is not None:
+                read.add(text)
     ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))
     return plots[:MAX_SERIES], ordered, dedupe_changes(changes)
 
