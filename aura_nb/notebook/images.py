@@ -160,32 +160,33 @@ def pixels_only(mime_type: str, data: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _prepared(root: str, ref: str, mime_type: str) -> tuple[bytes | None, str | None]:
-    """The stripped bytes of blob `ref` (blobs are content-addressed, so this never goes stale), or why not."""
+def _prepared(root: str, ref: str, mime_type: str) -> tuple[str | None, int, str | None]:
+    """The `data:` URI of blob `ref` stripped and its bytes, or why not (blobs are content-addressed, so this
+    never goes stale: a live view that re-renders reads and encodes each image once)."""
     where = f"the full image is blob {ref} in the run directory"
     declared = _ALIASES.get(mime_type.lower(), mime_type.lower())
     if declared not in RASTER_TYPES:
-        return None, f"not shown: {mime_type} is not a raster type the record embeds ({where})"
+        return None, 0, f"not shown: {mime_type} is not a raster type the record embeds ({where})"
     store = BlobStore(Path(root))
     try:
         size = store.meta(ref).size
         if size > 16 * IMAGE_BYTES:  # too large to be shown even after stripping: not worth reading
-            return None, f"not shown: over the record's {IMAGE_BYTES:,}-byte image cap ({where})"
+            return None, 0, f"not shown: over the record's {IMAGE_BYTES:,}-byte image cap ({where})"
         with store.open(ref) as blob:
             data = bytes(blob.data[:])
     except (OSError, StoreError):
-        return None, f"not shown: blob {ref} is not in the run directory"
+        return None, 0, f"not shown: blob {ref} is not in the run directory"
     found = sniff(data)
     if found != declared:
         says = f"the bytes are {found}" if found else "the bytes are not an image the record can show"
-        return None, f"not shown: labelled {mime_type} but {says} ({where})"
+        return None, 0, f"not shown: labelled {mime_type} but {says} ({where})"
     try:
         stripped = pixels_only(declared, data)
     except NotAnImage as exc:
-        return None, f"not shown: {exc} ({where})"
+        return None, 0, f"not shown: {exc} ({where})"
     if len(stripped) > IMAGE_BYTES:
-        return None, f"not shown: over the record's {IMAGE_BYTES:,}-byte image cap ({where})"
-    return stripped, None
+        return None, 0, f"not shown: over the record's {IMAGE_BYTES:,}-byte image cap ({where})"
+    return f"data:{declared};base64,{base64.b64encode(stripped).decode('ascii')}", len(stripped), None
 
 
 def _step_images(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -206,12 +207,11 @@ def embed_images(document: dict[str, Any], run_dir: Path | None) -> dict[str, An
         if run_dir is None:
             image["note"] = f"not shown: the run directory is not known (the image is blob {ref})"
             continue
-        data, note = _prepared(str(run_dir), ref, image["mime_type"])
-        if data is not None and len(data) > budget:
+        src, size, note = _prepared(str(run_dir), ref, image["mime_type"])
+        if src is not None and size > budget:
             cap = f"{RECORD_IMAGE_BYTES:,}-byte"
-            data, note = None, f"not shown: the record's images reached their {cap} cap (blob {ref})"
-        image["note"] = note
-        if data is not None:
-            budget -= len(data)
-            image["src"] = f"data:{sniff(data)};base64,{base64.b64encode(data).decode('ascii')}"
+            src, note = None, f"not shown: the record's images reached their {cap} cap (blob {ref})"
+        image["src"], image["note"] = src, note
+        if src is not None:
+            budget -= size
     return document

@@ -201,7 +201,7 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
         graphs = page.locator(".aura-Run .aura-Run-iteration .aura-Run-dag").count()
         headings = page.locator(".aura-Run .aura-Run-iteration").all_inner_texts()
-        page.locator(f'.aura-Run a.aura-Run-link[data-step="{target}"]').first.click()
+        page.locator(".aura-Run").first.locator(f'a.aura-Run-link[data-step="{target}"]').last.click()
         opened = page.locator(f'.aura-Run .aura-Run-step[data-step="{target}"]').first.get_attribute("aria-expanded")
         # the images: open each image step of the last record; the browser decodes what the record embeds
         pictured = page.locator(".aura-Run").last
