@@ -210,7 +210,8 @@ def embed_images(document: dict[str, Any], run_dir: Path | None) -> dict[str, An
         src, size, note = _prepared(str(run_dir), ref, image["mime_type"])
         if src is not None and size > budget:
             cap = f"{RECORD_IMAGE_BYTES:,}-byte"
-            src, note = None, f"not shown: the record's images reached their {cap} cap (blob {ref})"
+            where = f"the full image is blob {ref} in the run directory"
+            src, note = None, f"not shown: the record's images reached their {cap} cap ({where})"
         image["src"], image["note"] = src, note
         if src is not None:
             budget -= size

@@ -26,6 +26,8 @@ from aura_nb.agent.setup import Setup
 from aura_nb.config import ServerSpec
 from aura_nb.events import Event, ScratchpadStored, ToolCall
 from aura_nb.mcp.pool import McpPool
+from aura_nb.notebook.images import embed_images
+from aura_nb.trace.projection import project
 
 ANSWER = "Root cause: the tool."
 MB = 1_000_000
@@ -127,6 +129,12 @@ async def test_a_server_fault_is_reported_and_the_run_ends_cleanly(
         [call] = calls
         assert call.result is not None and len(call.result.images) == 1 and call.result.images[0].size == 256 * 1024
         assert "[resource file:///dump.bin: binary, 262144 bytes]" in call.result.text()
+        # the record shows a placeholder: the bytes labelled image/png are no image a browser should be handed
+        [run_dir] = {log.parent for log in tmp_path.rglob("events.jsonl")}
+        document = embed_images(project(events).model_dump(mode="json"), run_dir)
+        [image] = [image for step in document["steps"] for image in step["images"] or ()]
+        assert image["src"] is None and image["ref"] in image["note"], image
+        assert "labelled image/png but the bytes are not an image the record can show" in image["note"]
 
 
 @pytest.fixture(params=["stdio", "http"])
