@@ -716,22 +716,22 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
     plots: list[Series] = []
     alerts: dict[str, Alert] = {}
     changes: list[Change] = []
-    read: set[str] = set()  # texts whose changes are taken: a repeat has the same ones (the first are kept)
+    read: dict[str, Any] = {}  # text -> structured content of results whose changes are taken (a repeat has the
+    # same changes, and of those the first are kept)
     for number, event in enumerate(steps, start=1):
         if not isinstance(event, ToolCall) or event.intercepted or event.error or event.result is None:
             continue
         value = result_json(event.result)
         if value is None:
             continue
-        text = event.result.text() if event.result.structured is None else None
         if len(plots) < MAX_SERIES:  # the record keeps the first MAX_SERIES
             plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
         for found in find_alerts(value, number):
             alerts[found["id"]] = Alert.model_validate(found)
-        if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS and text not in read:
+        text, structured = event.result.text(), event.result.structured
+        if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS and (text not in read or read[text] != structured):
+            read[text] = structured
             changes.extend(facts_in(value, number)[1])
-            if text is not None:
-                read.add(text)
     ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))
     return plots[:MAX_SERIES], ordered, dedupe_changes(changes)
 
