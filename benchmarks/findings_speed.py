@@ -13,7 +13,8 @@ Three generated runs, built with the real recorder and event model:
    shape that took 80 s when every repeated text was read again).
 
 For each: the time of `analyse()` in all, of each analyser on a fresh view (each builds what it needs), and of
-building the run's whole record (`run_bundle`: document, findings, HTML). Target: under 1 s for the record of
+building the run's whole record (`run_bundle`: findings, projection, the notebook document and HTML; with the
+projection's and the bundle's part apart). Target: under 1 s for the record of
 the 10,000-event run. Each figure is CPU time, the best of `--repeat` runs, each with cold value caches.
 
 Run: python benchmarks/findings_speed.py [--events 10000] [--tasks 500] [--repeat 3] [--no-demo]
@@ -51,8 +52,10 @@ from aura_nb.events import (
     ToolCall,
 )
 from aura_nb.notebook import run_bundle
+from aura_nb.notebook.bundle import bundle_of
 from aura_nb.trace.findings import ANALYSERS, RunView, analyse
 from aura_nb.trace.findings.values import clear_caches
+from aura_nb.trace.projection import project
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import read_events
 
@@ -213,9 +216,13 @@ def report(name: str, events: list[Event], repeat: int) -> None:
     findings = analyse(events)
     total = best(repeat, lambda: analyse(events))
     record = best(repeat, lambda: run_bundle(events))
+    projection = project(events, findings=findings)
+    projecting = best(repeat, lambda: project(events, findings=findings))
+    bundling = best(repeat, lambda: bundle_of(projection))
     print(f"\n== {name}: {len(events):,} events, {len(findings)} findings")
     print(f"  analyse()            {total * 1000:9.1f} ms")
-    print(f"  record (run_bundle)  {record * 1000:9.1f} ms   (document + findings + HTML)")
+    print(f"  record (run_bundle)  {record * 1000:9.1f} ms   (findings + projection + document and HTML)")
+    print(f"    of which project() {projecting * 1000:7.1f} ms, bundle_of() {bundling * 1000:.1f} ms")
     for analyser in ANALYSERS:
         took = best(repeat, lambda a=analyser: a(RunView(events)))  # type: ignore[misc]
         print(f"  {analyser.__name__:<22}{took * 1000:8.1f} ms")
