@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from aura_nb.textdata.timestamps import TIME_FIELD, find_timestamp, parse_timestamp
+from aura_nb.textdata.timestamps import TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
 
 MAX_DEPTH = 6
 MAX_ITEMS = 2000
@@ -55,6 +55,11 @@ class Alert:
     ends: float | None
     summary: str
     step: int
+    id: str | None = None
+    """The alert's own id, when the record has one."""
+    starts_text: str = ""
+    """The start as the tool wrote it (ISO-8601 when it wrote an epoch number)."""
+    ends_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,18 +107,29 @@ def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return next((_text(record[k]) for k in keys if _text(record.get(k))), None)
 
 
-def _time(record: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+def _timed(record: dict[str, Any], keys: tuple[str, ...]) -> tuple[float, Any] | None:
+    """The first of `keys` (else any time-named field) that holds a time: epoch seconds and the value as written."""
     for key in keys:
         if key in record:
             found = parse_timestamp(record[key])
             if found is not None:
-                return found
+                return found, record[key]
     for key, value in record.items():
         if isinstance(key, str) and TIME_FIELD.search(key):
             found = parse_timestamp(value)
             if found is not None:
-                return found
+                return found, value
     return None
+
+
+def _as_written(epoch: float, value: Any) -> str:
+    """A time as the tool wrote it when that is text, else as ISO-8601 (an epoch number means nothing to a reader)."""
+    return value if isinstance(value, str) else format_epoch(epoch)
+
+
+def _time(record: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+    found = _timed(record, keys)
+    return found[0] if found is not None else None
 
 
 def records(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -139,19 +155,24 @@ def alert_of(key: str, record: dict[str, Any], step: int) -> Alert | None:
     fields = _labels(record)
     if not (ALERT_LISTS.search(key) or "alertname" in fields):
         return None
-    starts = _time(record, START_KEYS)
+    starts = _timed(record, START_KEYS)
     name = _first(fields, NAME_KEYS)
     if starts is None or name is None:
         return None
+    ends = _timed(record, END_KEYS)
+    own_id = record.get("id")
     return Alert(
         name=name,
         service=_first(fields, SERVICE_KEYS),
         severity=_first(fields, ("severity", "priority", "level")),
         state=_first(record, ("state", "status")),
-        starts=starts,
-        ends=_time(record, END_KEYS),
+        starts=starts[0],
+        ends=ends[0] if ends is not None else None,
         summary=_first(fields, SUMMARY_KEYS) or "",
         step=step,
+        id=str(own_id) if isinstance(own_id, str | int) and not isinstance(own_id, bool) else None,
+        starts_text=_as_written(*starts),
+        ends_text=_as_written(*ends) if ends is not None else None,
     )
 
 

@@ -68,12 +68,14 @@ from aura_nb.events import (
     ToolCall,
     UnknownEvent,
 )
+from aura_nb.textdata.timestamps import parse_timestamp
 from aura_nb.trace.findings import Finding
 from aura_nb.trace.frames import STEP_COLUMNS, step_events
+from aura_nb.trace.incident import Alert as IncidentAlert
 from aura_nb.trace.incident import Change, dedupe_changes, facts_in, named_change
 from aura_nb.trace.lenient import unread_summary
 from aura_nb.trace.runlog import LogProblem
-from aura_nb.trace.series import MAX_SERIES, find_alerts, find_series, result_json
+from aura_nb.trace.series import MAX_SERIES, find_series, result_json
 
 VERSION: Literal[2] = 2
 """The version of the record document; a renderer refuses versions it does not know."""
@@ -330,7 +332,8 @@ class Series(_View):
 
 
 class Alert(_View):
-    """An alert a tool reported (a `get_alerts`-shaped result)."""
+    """An alert a tool reported: a record with a name and a start time in a list under a key that names alerts,
+    or with an `alertname` label (`trace.incident`)."""
 
     id: str
     name: str | None
@@ -716,8 +719,8 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
     plots: list[Series] = []
     alerts: dict[str, Alert] = {}
     changes: list[Change] = []
-    read: dict[str, Any] = {}  # text -> structured content of results whose changes are taken (a repeat has the
-    # same changes, and of those the first are kept)
+    read: dict[str, Any] = {}  # text -> structured content of results whose alerts and changes are taken (a
+    # repeat has the same ones, and of those the first are kept)
     for number, event in enumerate(steps, start=1):
         if not isinstance(event, ToolCall) or event.intercepted or event.error or event.result is None:
             continue
@@ -726,14 +729,30 @@ def _evidence(steps: list[ModelCall | ToolCall]) -> tuple[list[Series], list[Ale
             continue
         if len(plots) < MAX_SERIES:  # the record keeps the first MAX_SERIES
             plots.extend(Series.model_validate(found) for found in find_series(value, event.tool, number))
-        for found in find_alerts(value, number):
-            alerts[found["id"]] = Alert.model_validate(found)
         text, structured = event.result.text(), event.result.structured
         if event.tool.rsplit(".", 1)[-1] not in HANDBACK_TOOLS and (text not in read or read[text] != structured):
             read[text] = structured
-            changes.extend(facts_in(value, number)[1])
-    ordered = sorted(alerts.values(), key=lambda a: (a.starts_at, a.id))
+            found_alerts, found_changes = facts_in(value, number)
+            for alert in found_alerts:
+                view = _alert(alert)
+                alerts.setdefault(view.id, view)
+            changes.extend(found_changes)
+    ordered = sorted(alerts.values(), key=lambda a: (parse_timestamp(a.starts_at) or 0.0, a.id))
     return plots[:MAX_SERIES], ordered, dedupe_changes(changes)
+
+
+def _alert(alert: IncidentAlert) -> Alert:
+    return Alert(
+        id=alert.id or f"{alert.name}@{alert.starts_text}",
+        name=alert.name,
+        service=alert.service,
+        severity=alert.severity,
+        state=alert.state,
+        starts_at=alert.starts_text,
+        ends_at=alert.ends_text,
+        summary=alert.summary or None,
+        step=alert.step,
+    )
 
 
 def _seconds(value: str | int | float) -> float | None:
@@ -764,7 +783,7 @@ def _shift(series: Series, onset: float | None) -> float:
 
 def _onset(alerts: list[Alert], conclusion: Conclusion | None) -> Onset | None:
     cause = conclusion.root_cause_service if conclusion else None
-    timed = [(t, a) for a in alerts if (t := _seconds(a.starts_at)) is not None]
+    timed = [(t, a) for a in alerts if (t := parse_timestamp(a.starts_at)) is not None]
     if not timed:
         return None
     at, first = min(timed, key=lambda ta: (ta[0], ta[1].service != cause or cause is None))

@@ -1,4 +1,5 @@
-"""Plot data and alert onsets found in tool results, for the run's projection (its record's charts).
+"""Plot data found in tool results, for the run's projection (its record's charts; alerts and changes are
+found by `trace.incident`).
 
 A time series is a list (at least two items) whose every item is a point: a `[time, value]` pair or an
 object with a time key (`ts`, `timestamp`, `time`, `t`, `date`) and a numeric value key (`value`, `v`, `y`).
@@ -23,7 +24,6 @@ MAX_PARSE_CHARS = 4_000_000
 TIME_KEYS = ("ts", "timestamp", "time", "t", "date")
 VALUE_KEYS = ("value", "v", "y")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_ALERT_FIELDS = ("id", "name", "service", "severity", "state", "starts_at", "ends_at", "summary")
 
 Point = tuple[str | float, float | None]
 
@@ -144,21 +144,3 @@ def find_series(value: Any, tool: str = "", step: int | None = None) -> list[dic
 
     walk(value, {}, "", 0)
     return found
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def find_alerts(value: Any, step: int | None = None) -> list[dict[str, Any]]:
-    """The alerts of a `get_alerts`-shaped result (`{"alerts": [{..., "starts_at": ...}]}`)."""
-    if not isinstance(value, dict) or not isinstance(value.get("alerts"), list):
-        return []
-    alerts = []
-    for item in value["alerts"]:
-        if isinstance(item, dict) and isinstance(item.get("starts_at"), str):
-            alert: dict[str, Any] = {name: _text(item.get(name)) for name in _ALERT_FIELDS}
-            alert["id"] = alert["id"] or f"{alert['name']}@{alert['starts_at']}"
-            alert["step"] = step
-            alerts.append(alert)
-    return alerts

@@ -156,3 +156,48 @@ def test_the_sandbox_s_triggering_change_is_the_one_marked(sandbox_runs: list[tu
         assert truth["triggering_change"] in trigger.what and trigger.basis == "conclusion"
         assert (trigger.at, trigger.id, trigger.step) in _changes_in(record)
         _assert_onset(projection)
+
+
+def test_prometheus_alerts_and_a_deployment_list_give_the_onset_and_the_change_before_it() -> None:
+    """Shapes of other servers: Prometheus' /api/v1/alerts (labels, annotations, activeAt) and a deployments
+    list (sha, created_at), in a run with no conclusion yet."""
+    from aura_nb.content import ToolResult
+    from aura_nb.events import RunStarted
+
+    alerts = {
+        "status": "success",
+        "data": {
+            "alerts": [
+                {
+                    "labels": {"alertname": "HighLatency", "service": "api", "severity": "page"},
+                    "annotations": {"summary": "p99 over 2 s"},
+                    "state": "firing",
+                    "activeAt": "2025-01-01T10:05:00.5Z",
+                    "value": "2.3e+00",
+                },
+                {"labels": {"alertname": "Later", "service": "db"}, "state": "pending", "activeAt": 1735726200},
+            ]
+        },
+    }
+    deployments = {
+        "deployments": [
+            {"sha": "abc123", "created_at": "2025-01-01T09:58:00Z", "description": "api v2", "environment": "prod"},
+            {"sha": "def456", "created_at": "2025-01-01T10:20:00Z", "description": "api v2.1"},
+        ]
+    }
+    events: list[Event] = [RunStarted(agent="run", question="why is the api slow?", model="m")]
+    for number, (tool, value) in enumerate((("prom.alerts", alerts), ("git.deployments", deployments)), start=1):
+        result = ToolResult.of_text(json.dumps(value))
+        events.append(ToolCall(agent="a", tool=tool, call_id=f"c{number}", arguments={}, result=result))
+    projection = project(events, status="running")
+    assert [(a.name, a.service, a.state, a.step) for a in projection.alerts] == [
+        ("HighLatency", "api", "firing", 1),
+        ("Later", "db", "pending", 1),
+    ]
+    assert projection.alerts[0].starts_at == "2025-01-01T10:05:00.5Z" and projection.alerts[0].summary == "p99 over 2 s"
+    assert projection.alerts[1].starts_at == "2025-01-01T10:10:00Z"  # an epoch number, written as ISO-8601
+    assert projection.onset is not None and projection.onset.alert == "HighLatency"
+    assert projection.onset.at == parse_timestamp("2025-01-01T10:05:00.5Z")
+    trigger = projection.trigger
+    assert trigger is not None and (trigger.id, trigger.step, trigger.basis) == ("abc123", 2, "before_onset")
+    assert trigger.what == "abc123 (api v2)"  # the later deploy came after the onset: not the trigger

@@ -58,7 +58,10 @@ export interface AgentView {
   error: string | null;
 }
 
-/** An alert a tool reported (a `get_alerts`-shaped result). */
+/**
+ * An alert a tool reported: a record with a name and a start time in a list under a key that names alerts,
+ * or with an `alertname` label (`trace.incident`).
+ */
 export interface Alert {
   id: string;
   name: string | null;
