@@ -124,6 +124,7 @@ class Flow:
         self._results: dict[int, _Result] = {}
         self._siblings: dict[tuple[str, int], list[_Result]] = {}
         self._shared: dict[tuple[str, int], _Shared] = {}
+        self._values: dict[int, tuple[list[Unit], list[Unit]]] = {}
         for agent in {e.agent for e in view.steps}:
             self.agents[agent] = self._index(agent)
 
@@ -207,7 +208,14 @@ class Flow:
     def values(self, call: ToolCall) -> tuple[list[Unit], list[Unit]]:
         """`call`'s values its agent did not know when asking (`fresh`), and those it had only seen in an earlier
         result (`echoed`: the answer may owe them to either), leaving out what a sibling call of its turn
-        returned too; multi-key units keep their keys that are neither known nor shared, if `need` remain."""
+        returned too; multi-key units keep their keys that are neither known nor shared, if `need` remain.
+        Worked out once per call (several analysers ask)."""
+        found = self._values.get(id(call))
+        if found is None:
+            found = self._values[id(call)] = self._split(call)
+        return found
+
+    def _split(self, call: ToolCall) -> tuple[list[Unit], list[Unit]]:
         agent, turn = self.agents.get(call.agent), self.view.turn_of(call)
         if agent is None:
             return [], []
