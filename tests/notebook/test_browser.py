@@ -126,6 +126,7 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         order = page.evaluate(ORDER)
         figures = page.locator(".aura-Run .aura-Run-figure").count()
         markers = page.evaluate(MARKERS)
+        services = page.locator(".aura-Run .aura-Run-service-name").all_inner_texts()
         kernel_idle(page)
         plotly_left = page.locator(".js-plotly-plot").count()
         page.wait_for_selector(".aura-compare", timeout=120_000)
@@ -153,6 +154,8 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         " onset " + markers["onsetClock"]
     )
     assert abs(markers["x"] - _x_on_ticks(markers)) < 1.0, markers
+    # small multiples grouped by service, the root cause's first (the bad deploy was on catalog)
+    assert services[0] == "catalog" and len(services) == len(set(services)) >= 2, services
 
     saved = nbformat.read(root / QUICKSTART.name, as_version=4)
     records = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs if RUN_MIME in o.get("data", {})]

@@ -8,7 +8,7 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import { dagSvg, planNodes } from './dag';
-import { IExtraction, IPlan, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
+import { IExtraction, IPlan, IPlot, IRunDocument, IStore, isRunDocument, MIME_TYPE, upgradeDocument } from './document';
 import { IterationView } from './run.generated';
 import { badge, Child, h, num, section, seconds, table } from './dom';
 import { chart, markers, timeDomain } from './plot';
@@ -186,8 +186,29 @@ function metrics(doc: IRunDocument): HTMLElement | null {
   return section(
     'Alerts and metrics',
     alerts.length ? table(['onset', 'alert', 'service', 'severity', 'state', 'summary'], alerts) : null,
-    h('div', 'aura-Run-plots', ...doc.plots.map(p => chart(p, marks, domain)))
+    ...byService(doc.plots).map(([service, plots]) =>
+      h(
+        'div',
+        'aura-Run-service',
+        h('div', 'aura-Run-service-name', service ?? 'other series'),
+        h('div', 'aura-Run-plots', ...plots.map(p => chart(p, marks, domain)))
+      )
+    )
   );
+}
+
+/** The plots in runs of the same service, in the record's order (the projection groups them by service). */
+function byService(plots: IPlot[]): [string | null, IPlot[]][] {
+  const groups: [string | null, IPlot[]][] = [];
+  for (const plot of plots) {
+    const last = groups[groups.length - 1];
+    if (last && last[0] === plot.service) {
+      last[1].push(plot);
+    } else {
+      groups.push([plot.service, [plot]]);
+    }
+  }
+  return groups;
 }
 
 function scratchpad(doc: IRunDocument): HTMLElement | null {
