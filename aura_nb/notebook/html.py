@@ -309,12 +309,13 @@ def _plots(doc: dict[str, Any]) -> str:
     marks = "; ".join(m.label for m in markers(doc))
     marked = f"; marked: {marks} (UTC)" if marks else ""
     service: Any = object()
-    for plot, image in chart_images(doc):
+    for plot, image, timed in chart_images(doc):
         if plot["service"] != service:
             service = plot["service"]
             parts.append(_tag("div", _e(service or "other series"), "font-weight: 600; margin-top: 8px"))
         unit = f" ({plot['unit']})" if plot["unit"] else ""
-        note = f"{len(plot['y'])} points{', downsampled' if plot['downsampled'] else ''} · step {plot['step']} · UTC"
+        axis = "UTC" if timed else "by position (no times)"
+        note = f"{len(plot['y'])} points{', downsampled' if plot['downsampled'] else ''} · step {plot['step']} · {axis}"
         caption = _tag("div", _e(plot["title"] + unit) + " " + _tag("span", _e(note), MUTED), "font-size: 12px")
         values = [y for y in plot["y"] if y is not None]
         alt = f"{plot['title']}{unit}: {len(values)} points from {min(values):g} to {max(values):g}" + marked

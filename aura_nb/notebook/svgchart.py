@@ -101,13 +101,23 @@ def _thinned(points: Sequence[tuple[float, float]], columns: int) -> list[tuple[
     return kept
 
 
-def chart_svg(plot: dict[str, Any], domain: Domain, marks: Sequence[Marker]) -> str:
-    """The SVG document of one series on `domain`, `marks` (`charts.markers`) across it, labelled above it."""
-    timed = [
+def _timed(plot: dict[str, Any]) -> list[tuple[float, float]]:
+    return [
         (t, float(y))
         for x, y in zip(plot["x"], plot["y"], strict=True)
         if y is not None and (t := parse_timestamp(x)) is not None
     ]
+
+
+def chart_svg(plot: dict[str, Any], domain: Domain | None, marks: Sequence[Marker]) -> str:
+    """The SVG document of one series on the time range `domain`, `marks` (`charts.markers`) across it,
+    labelled above it; with no `domain` (its x are not times), the series by position, unmarked."""
+    by_time = domain is not None
+    if domain is not None:
+        timed = _timed(plot)
+    else:
+        timed = [(float(i), float(y)) for i, y in enumerate(plot["y"]) if y is not None]
+        domain, marks = Domain(0.0, float(max(1, len(plot["y"]) - 1))), ()
     low, high = value_range([y for _, y in timed] or [0.0])
 
     def sy(value: float) -> float:
@@ -118,7 +128,7 @@ def chart_svg(plot: dict[str, Any], domain: Domain, marks: Sequence[Marker]) -> 
         f'font-family="sans-serif" font-size="10">',
         f"<title>{_e(plot['title'])}</title>",
     ]
-    ticks, step = time_ticks(domain.start, domain.end)
+    ticks, step = time_ticks(domain.start, domain.end) if by_time else ([], 1.0)
     for at in ticks:
         x = domain.x(at)
         parts.append(
@@ -161,18 +171,16 @@ def chart_svg(plot: dict[str, Any], domain: Domain, marks: Sequence[Marker]) -> 
     return "".join(parts)
 
 
-def chart_images(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    """Each timed series of `doc` with its chart as a `data:` URI (series without times are left out)."""
+def chart_images(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str, bool]]:
+    """Each series of `doc`, its chart as a `data:` URI, and whether it is drawn over time (the timed ones share
+    one time range; the others are drawn by position)."""
     domain = domain_of(doc["plots"])
-    if domain is None:
-        return []
     marks = markers(doc)
     drawn = []
     for plot in doc["plots"]:
-        if sum(1 for x in plot["x"] if parse_timestamp(x) is not None) < 2:
-            continue
-        svg = chart_svg(plot, domain, marks).encode()
-        drawn.append((plot, f"data:{SVG_MIME};base64,{base64.b64encode(svg).decode('ascii')}"))
+        timed = domain is not None and len(_timed(plot)) >= 2
+        svg = chart_svg(plot, domain if timed else None, marks).encode()
+        drawn.append((plot, f"data:{SVG_MIME};base64,{base64.b64encode(svg).decode('ascii')}", timed))
     return drawn
 
 

@@ -154,3 +154,30 @@ def test_the_value_axis_starts_at_zero_only_for_values_near_it() -> None:
     low, high = value_range([640.0, 653.0])  # memory in use: from just under its least, so it shows moving
     assert 630 < low < 640 and 653 < high < 660
     assert value_range([-3.0, 2.0])[0] < -3.0 and value_range([5.0, 5.0]) == (4.5, 5.5)
+
+
+def test_a_series_whose_x_are_not_times_is_drawn_by_position_and_left_unmarked(doc: dict[str, Any]) -> None:
+    counted = doc["plots"][0] | {"title": "queue depth by worker", "x": [1, 2, 3, 4], "y": [5, 9, 2, 7], "unit": None}
+    html = run_html(doc | {"plots": [*doc["plots"], counted]})
+    charts = _images(html)
+    assert len(charts) == len(doc["plots"]) + 1 and "by position (no times)" in html
+    alt, svg = charts[-1]
+    assert alt.startswith("queue depth by worker") and not list(svg.iter(f"{SVG}g"))  # no time, no marker
+    series = svg.find(f"{SVG}polyline")
+    assert series is not None
+    xs = [float(p.split(",")[0]) for p in series.get("points", "").split()]
+    assert xs == sorted(xs) and xs[0] == LEFT and xs[-1] == WIDTH - RIGHT
+    assert {g.get("class") for g in charts[0][1].iter(f"{SVG}g")} == {"marker change", "marker onset"}
+
+
+def test_time_ticks_fall_on_round_utc_intervals_for_any_span() -> None:
+    from aura_nb.notebook.svgchart import MAX_TICKS, TICK_STEPS
+
+    start = datetime(2025, 1, 1, 10, 3, 17, tzinfo=UTC).timestamp()
+    for span in (40, 90, 20 * 60, 2 * 3600, 20 * 3600, 3 * 86400, 40 * 86400):
+        ticks, step = time_ticks(start, start + span)
+        assert 2 <= len(ticks) <= MAX_TICKS, (span, step, ticks)
+        assert all(t % step == 0 and start <= t <= start + span for t in ticks)
+        assert step in TICK_STEPS or step % 86400 == 0
+        finer = [s for s in TICK_STEPS if s < step]
+        assert not finer or span / finer[-1] > MAX_TICKS  # the finest round step that fits
