@@ -18,9 +18,10 @@ import asyncio
 import contextvars
 import html
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anywidget
 import ipywidgets as widgets
@@ -30,15 +31,18 @@ from IPython.display import DisplayHandle, display
 
 from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
-from aura_nb.contracts import Plan
-from aura_nb.events import EventBase
+from aura_nb.contracts import Plan, RunStatus
+from aura_nb.events import Event, EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata
 from aura_nb.notebook.charts import markers
 from aura_nb.notebook.images import embed_images
 from aura_nb.notebook.recordworker import finished_record, start_worker
+from aura_nb.trace.projection import project
+from aura_nb.trace.runlog import LogProblem
 
 STATIC = Path(__file__).parent / "static"
+T = TypeVar("T")
 
 
 def _latest_request() -> dict[str, Any] | None:
@@ -105,6 +109,20 @@ def _chart_key(doc: dict[str, Any]) -> tuple[Any, ...]:
     return series + tuple((m.kind, m.at) for m in markers(doc)) if series else ()
 
 
+def _in_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """`work(*args)` in the loop's default thread pool, under the current request (comm messages sent from
+    there belong to the cell that asked)."""
+    return loop.run_in_executor(None, contextvars.copy_context().run, work, *args)
+
+
+def _live_document(
+    events: list[Event], status: RunStatus, trace_id: str | None, problems: list[LogProblem], run_dir: Path | None
+) -> tuple[dict[str, Any], str]:
+    """The live view's document (no findings yet) and summary line of a run's events so far."""
+    projection = project(events, status=status, trace_id=trace_id, log_problems=problems)
+    return embed_images(projection.model_dump(mode="json"), run_dir), projection.summary_line()
+
+
 class LiveRun:
     """Shows `run` live in the current cell and keeps it current until it ends."""
 
@@ -140,8 +158,12 @@ class LiveRun:
         self.origin = contextvars.copy_context()
         self.figure: Any = None
         """The plotly `FigureWidget` of the series found so far (made by `show`)."""
-        self._pending: asyncio.TimerHandle | None = None
+        self._pending: asyncio.TimerHandle | asyncio.Future[Any] | None = None
+        """The next render: waiting its turn, or being projected in a thread."""
+        self._stale = False
+        self._finished = False
         self._charted: tuple[Any, ...] = ()
+        self._drawing = threading.Lock()
 
     def _show_approvals(self, change: dict[str, Any]) -> None:
         self.approvals.layout.display = "flex" if change["new"] else "none"
@@ -183,33 +205,50 @@ class LiveRun:
         except RuntimeError:
             made(_new_figure())
             return
-        job = loop.run_in_executor(None, contextvars.copy_context().run, _new_figure)
-        job.add_done_callback(lambda done: made(done.result()))
+        _in_thread(loop, _new_figure).add_done_callback(lambda done: made(done.result()))
 
     def on_event(self, event: EventBase) -> None:
-        """Coalesce bursts: at most one render per `interval`."""
-        if event.ephemeral or self._pending is not None:
+        """Coalesce bursts: at most one render per `interval`, one at a time, the last event always shown."""
+        if event.ephemeral:
             return
-        self._pending = asyncio.get_running_loop().call_later(self.interval, self.render)
+        self._stale = True
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_in_thread)
+
+    def _render_in_thread(self) -> None:
+        """Project the events so far in a thread (the projection of a long run takes a while), then show it."""
+        run, self._stale = self.run, False
+        snapshot = (list(run.events), run.status, run.trace_id, list(run.log_problems), run.dir)
+        job = _in_thread(asyncio.get_running_loop(), _live_document, *snapshot)
+        self._pending = job
+        job.add_done_callback(self._rendered)
+
+    def _rendered(self, job: asyncio.Future[tuple[dict[str, Any], str]]) -> None:
+        if self._pending is job:
+            self._pending = None
+        if self._finished or job.cancelled():
+            return
+        self._show(*job.result())
+        if self._stale and self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_in_thread)
 
     def render(self) -> None:
-        self._pending = None
+        """Show the run as it is now."""
         projection = self.run.projection()
         self._show(embed_images(projection.model_dump(mode="json"), self.run.dir), projection.summary_line())
 
-    def _show(self, doc: dict[str, Any], summary: str, *, final: bool = False) -> None:
-        """Show `doc`; `final`: draw the figure before returning (the record replaces the view next)."""
+    def _show(self, doc: dict[str, Any], summary: str) -> None:
         self.renders += 1
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{summary}</code>"
-        if final or _chart_key(doc) != self._charted:
+        if _chart_key(doc) != self._charted:
             self._charted = _chart_key(doc)
-            self._chart(doc, now=final)
+            self._chart(doc)
 
-    def _chart(self, doc: dict[str, Any], *, now: bool = False) -> None:
+    def _chart(self, doc: dict[str, Any]) -> None:
         """Draw every series found so far into the box's figure, in place (it joins the box with the first);
-        the figure is built off the kernel's loop when one runs, unless `now`."""
+        the figure is built and filled in a thread when the kernel's loop runs (the latest series win)."""
         from aura_nb.notebook.charts import metrics_json
 
         if self.figure is None:  # not made yet: `_make_figure` draws what there is when it is
@@ -217,22 +256,35 @@ class LiveRun:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            now = True
-        if now:
-            self._draw(metrics_json(doc))
+            self._fill(metrics_json(doc))
+            self._place_figure()
             return
         key = self._charted
-        job = loop.run_in_executor(None, metrics_json, doc)
-        job.add_done_callback(lambda done: self._draw(done.result()) if key == self._charted else None)
 
-    def _draw(self, drawn: dict[str, Any] | None) -> None:
-        if drawn is None or self.figure is None:
-            return
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces(drawn["data"])
-            self.figure.layout = drawn["layout"]
-        if self.figure not in self.box.children:
+        def draw_latest() -> None:
+            if key == self._charted:
+                self._fill(metrics_json(doc), key)
+
+        def placed(done: asyncio.Future[None]) -> None:
+            done.result()
+            self._place_figure()
+
+        _in_thread(loop, draw_latest).add_done_callback(placed)
+
+    def _fill(self, drawn: dict[str, Any] | None, key: tuple[Any, ...] | None = None) -> None:
+        """Replace the figure's traces and layout with `drawn`, one drawing at a time (threads fill it); with
+        `key`, only while the view still charts those series."""
+        with self._drawing:
+            if drawn is None or self.figure is None or (key is not None and key != self._charted):
+                return
+            with self.figure.batch_update():
+                self.figure.data = ()
+                self.figure.add_traces(drawn["data"])
+                self.figure.layout = drawn["layout"]
+
+    def _place_figure(self) -> None:
+        """Put the figure in the box under the run view once it draws something."""
+        if self.figure is not None and self.figure.data and self.figure not in self.box.children:
             children = list(self.box.children)
             at = children.index(self.view) + 1
             self.box.children = (*children[:at], self.figure, *children[at:])
@@ -240,13 +292,17 @@ class LiveRun:
     async def finish(self) -> None:
         """Show the run's final state, its figure drawn with every series — a quick run ends before a figure
         drawn off the loop would arrive — then replace the live view (same display id) with the static bundle
-        (which draws the charts); the record is built off the kernel's loop."""
+        (which draws the charts); the record and the figure are built off the kernel's loop."""
         self.approval_panel.close()
+        self._finished = True  # a render still being projected is not shown
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
         record = await finished_record(self.run)
-        self._show(record.document, record.summary, final=True)
+        self._charted = _chart_key(record.document)  # drawn here, not by an earlier job
+        self._show(record.document, record.summary)
+        await _in_thread(asyncio.get_running_loop(), self._fill, record.figure)
+        self._place_figure()
         handle = self.handle
         if handle is not None:
             publish_to_both_cells(lambda: handle.update(record.bundle, raw=True, metadata=record.metadata), self.origin)

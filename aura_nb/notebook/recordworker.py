@@ -1,10 +1,10 @@
 """A finished run's record built in a worker process, off the kernel's event loop and out of its GIL.
 
-Building the record (projection, findings, static HTML: the mime bundle) is CPU work of a few hundred
+Building the record (projection, findings, static HTML, charts) is CPU work of a few hundred
 milliseconds for a small run and seconds for a long one; done in the kernel it holds up every cell while
 runs end. `finished_record(run)` builds it instead in one long-lived worker process (spawned, so it shares
 no lock or thread with the kernel), from the run's log on disk (`events.jsonl`, complete once the run's
-recorder is closed): the bundle, the full document for the live view and the summary line. A run without
+recorder is closed): the bundle, and the full document, summary line and figure for the live view. A run without
 a directory, or a worker that dies, gets its record built in the kernel as before.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.notebook.bundle import bundle_of, run_metadata
+from aura_nb.notebook.charts import metrics_json
 from aura_nb.notebook.images import embed_images
 from aura_nb.trace.findings import analyse
 from aura_nb.trace.projection import RunProjection, project
@@ -30,17 +32,20 @@ from aura_nb.trace.runlog import LogProblem, read_events
 @dataclass(frozen=True)
 class FinishedRecord:
     """What a notebook shows of a finished run: the mime bundle (compact document, HTML, text) and its output
-    metadata, the full document (with findings) and its summary line."""
+    metadata, the full document (with findings), its summary line and the live figure's final drawing
+    (`charts.metrics_json`, None without series)."""
 
     bundle: dict[str, Any]
     document: dict[str, Any]
     summary: str
+    figure: dict[str, Any] | None
     metadata: dict[str, Any]
 
 
 def _of(projection: RunProjection, run_dir: Path | None) -> FinishedRecord:
     document = embed_images(projection.model_dump(mode="json"), run_dir)
-    return FinishedRecord(bundle_of(projection, run_dir), document, projection.summary_line(), {})
+    summary = projection.summary_line()
+    return FinishedRecord(bundle_of(projection, run_dir), document, summary, metrics_json(document), {})
 
 
 def record_from_log(run_dir: str, status: RunStatus, trace_id: str | None) -> FinishedRecord:
@@ -55,12 +60,18 @@ def _ready() -> None:
     """Nothing: submitted to start the worker, whose start imports what the record needs."""
 
 
+def _ignore_interrupts() -> None:
+    """The worker's start: the kernel's Interrupt (SIGINT to its process group) is for the kernel's cells."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 _workers: list[ProcessPoolExecutor] = []
 
 
 def _worker() -> ProcessPoolExecutor:
     if not _workers:
-        _workers.append(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
+        spawn = multiprocessing.get_context("spawn")
+        _workers.append(ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=_ignore_interrupts))
     return _workers[0]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -117,6 +118,7 @@ class NotebookSession:
 
     def start(self, question: str, *, name: str | None = None, **options: Any) -> Run:
         """Schedule an investigation on the running loop; returns its `Run` at once."""
+        hand_the_gil_over_often()
         run = launch(question, self.setup_factory(**options), runs_dir=self.runs_dir)
         self.remember(run, name)
         return run
@@ -146,6 +148,18 @@ class NotebookSession:
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+
+
+SWITCH_INTERVAL = 0.001
+"""How often (seconds) the kernel's threads hand the GIL over while runs go on in the background."""
+
+
+def hand_the_gil_over_often() -> None:
+    """Background runs do their CPU work (the live view's projection and charts, tokenizing, the offline
+    model) in threads; a thread that holds the GIL keeps it for Python's switch interval (5 ms) each time the
+    kernel's loop or its output thread wants it, several times per cell. A 1 ms interval keeps that from
+    adding up to tens of milliseconds per cell; an interval already shorter is kept."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
 
 _latest: list[weakref.ref[NotebookSession]] = []

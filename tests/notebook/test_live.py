@@ -150,3 +150,27 @@ def test_the_live_figure_marks_the_change_and_the_onset_even_when_they_arrive_af
     panels = len(view.figure.data)
     assert panels >= 2 and labels() == ["last change before onset chg-ec9ed9 17:19", "HighErrorRate onset 17:20"]
     assert lines(CHANGE_COLOR) == lines(ONSET_COLOR) == panels
+
+
+async def test_the_live_view_follows_bursts_of_events_and_ends_on_the_last(tmp_path: Path) -> None:
+    """Renders are coalesced and projected off the loop, one at a time; whatever arrives while one is being
+    projected is shown by the next, so the view never stops short of the run."""
+    import asyncio
+
+    from runlogs import unpack
+
+    from aura_nb.agent.run import Run
+    from aura_nb.trace.recorder import Recorder
+
+    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
+    live = Run(Recorder(recorded.id))
+    view = LiveRun(live, interval=0.001).show()
+    half = len(recorded.events) // 2
+    for burst in (recorded.events[:half], recorded.events[half:]):
+        for event in burst:
+            live.recorder.emit(event)
+        await asyncio.sleep(0)
+    while view._pending is not None:
+        await asyncio.sleep(0.01)
+    assert len(view.view.doc["steps"]) == len(recorded.steps()) and view.view.doc["status"] == recorded.status
+    assert 1 <= view.renders < len(recorded.events) / 10

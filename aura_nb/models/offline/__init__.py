@@ -9,6 +9,8 @@ the conversation, never the sandbox's ground truth or parameters. It plays every
 
 from __future__ import annotations
 
+import asyncio
+
 from aura_nb.content import ModelResponse
 from aura_nb.models.base import DeltaSink, ModelRequest
 from aura_nb.models.offline.diagnosis import FAULT_TYPES, Diagnosis, diagnose
@@ -30,8 +32,9 @@ class OfflineInvestigator:
     name = "offline-investigator"
 
     async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
-        """The next turn for whichever role `request.agent` names."""
-        text, calls = _ROLES[role_of(request)](request)
+        """The next turn for whichever role `request.agent` names; the playbook (reading every tool result so
+        far) runs in a thread, off the event loop."""
+        text, calls = await asyncio.to_thread(_ROLES[role_of(request)], request)
         return respond(request, text, calls, model=self.name, on_delta=on_delta)
 
 
