@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from aura_nb.textdata.timestamps import TIME_FIELD, find_timestamp, format_epoch, parse_timestamp
@@ -89,10 +90,6 @@ class ErrorLine:
     line: int | None = None
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _labels(record: dict[str, Any]) -> dict[str, Any]:
     """The record's fields with its `labels` and `annotations` (Prometheus/Alertmanager) folded in."""
     merged = dict(record)
@@ -104,7 +101,27 @@ def _labels(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
-    return next((_text(record[k]) for k in keys if _text(record.get(k))), None)
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _has_alertname(record: dict[str, Any]) -> bool:
+    """Whether the record, or its `labels` or `annotations`, carries an `alertname`."""
+    if "alertname" in record:
+        return True
+    labels, annotations = record.get("labels"), record.get("annotations")
+    return (isinstance(labels, dict) and "alertname" in labels) or (
+        isinstance(annotations, dict) and "alertname" in annotations
+    )
+
+
+@lru_cache(maxsize=1024)
+def _list_names(key: str) -> tuple[bool, bool]:
+    """Whether a list's key names alerts, and whether it names changes."""
+    return bool(ALERT_LISTS.search(key)), bool(CHANGE_LISTS.search(key))
 
 
 def _timed(record: dict[str, Any], keys: tuple[str, ...]) -> tuple[float, Any] | None:
@@ -152,9 +169,9 @@ def records(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def alert_of(key: str, record: dict[str, Any], step: int) -> Alert | None:
-    fields = _labels(record)
-    if not (ALERT_LISTS.search(key) or "alertname" in fields):
+    if not (_list_names(key)[0] or _has_alertname(record)):
         return None
+    fields = _labels(record)
     starts = _timed(record, START_KEYS)
     name = _first(fields, NAME_KEYS)
     if starts is None or name is None:
@@ -178,7 +195,7 @@ def alert_of(key: str, record: dict[str, Any], step: int) -> Alert | None:
 
 def change_of(key: str, record: dict[str, Any], step: int) -> Change | None:
     kind = _first(record, ("kind", "type", "change_type", "category"))
-    if not (CHANGE_LISTS.search(key) or (kind is not None and CHANGE_KINDS.search(kind))):
+    if not (_list_names(key)[1] or (kind is not None and CHANGE_KINDS.search(kind))):
         return None
     at = _time(record, TIME_KEYS)
     if at is None:
