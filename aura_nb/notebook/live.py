@@ -38,6 +38,7 @@ from aura_nb.notebook.bundle import run_metadata
 from aura_nb.notebook.charts import markers
 from aura_nb.notebook.images import embed_images
 from aura_nb.notebook.recordworker import finished_record, start_worker
+from aura_nb.scratchpad.estimate import default_counter
 from aura_nb.trace.projection import project
 from aura_nb.trace.runlog import LogProblem
 
@@ -92,15 +93,38 @@ class RunView(anywidget.AnyWidget):
 CONNECTING = "connecting to servers…"
 
 
+_FIGURES = threading.Lock()
+
+
+def _load_figures() -> Any:
+    """plotly's figure module, its classes imported and its validators read (seconds of imports, and a JSON
+    decode of several megabytes that holds the GIL), once per kernel."""
+    with _FIGURES:
+        import plotly.graph_objects as go
+
+        from aura_nb.notebook import charts
+
+        go.Figure(layout={"title": "warm"}, data=[go.Scatter(x=[0], y=[0])])
+        charts.metrics_json({"plots": []})
+        return go
+
+
 def _new_figure() -> Any:
-    """An empty `FigureWidget`: plotly's figure classes take seconds to import, and the widget's comm opens
-    with plotly.js (5 MB of JSON to encode and sign), so it is made off the kernel's loop when one runs."""
-    import plotly.graph_objects as go
+    """An empty `FigureWidget`: its comm opens with plotly.js (5 MB of JSON to encode and sign), so it is made
+    off the kernel's loop when one runs."""
+    return _load_figures().FigureWidget()
 
-    from aura_nb.notebook import charts
 
-    charts.metrics_json({"plots": []})
-    return go.FigureWidget()
+def warm_up() -> None:
+    """Load what a run's live view and Scratchpad need, in a thread, while the notebook connects its servers:
+    plotly's figures and the tokenizer each hold the GIL for a few hundred milliseconds as they load, which
+    would otherwise stall the kernel's cells while the first runs start."""
+
+    def load() -> None:
+        default_counter()
+        _load_figures()
+
+    threading.Thread(target=load, name="aura-nb warm-up", daemon=True).start()
 
 
 def _chart_key(doc: dict[str, Any]) -> tuple[Any, ...]:

@@ -31,7 +31,7 @@ from aura_nb.errors import AuraError, UsageError
 from aura_nb.models.factory import make_model
 from aura_nb.notebook.bundle import comparison_display, run_mimebundle, run_text
 from aura_nb.notebook.interrupt import stop_live_runs_on_interrupt
-from aura_nb.notebook.live import LiveRun, publish_to_both_cells
+from aura_nb.notebook.live import LiveRun, publish_to_both_cells, warm_up
 from aura_nb.notebook.recordworker import finished_record
 from aura_nb.notebook.session import NotebookSession, blocking, current_session, run_sync
 from aura_nb.report import format_of
@@ -132,6 +132,7 @@ class AuraMagics(Magics):
         self._session = session
         self.views: dict[str, LiveRun] = {}
         self.forks: list[asyncio.Task[None]] = []
+        warm_up()
 
     @property
     def session(self) -> NotebookSession:
