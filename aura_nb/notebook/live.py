@@ -120,11 +120,8 @@ def warm_up() -> None:
     plotly's figures and the tokenizer each hold the GIL for a few hundred milliseconds as they load, which
     would otherwise stall the kernel's cells while the first runs start."""
 
-    def load() -> None:
-        default_counter()
-        _load_figures()
-
-    threading.Thread(target=load, name="aura-nb warm-up", daemon=True).start()
+    for load in (_load_figures, default_counter):
+        threading.Thread(target=load, name=f"aura-nb warm-up: {load.__name__}", daemon=True).start()
 
 
 def _chart_key(doc: dict[str, Any]) -> tuple[Any, ...]:
