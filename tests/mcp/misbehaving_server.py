@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,17 @@ from mcp.types import BlobResourceContents, EmbeddedResource, ImageContent, Tool
 server = MCPServer("misbehaving")
 
 
+_BUMPING = threading.Lock()
+
+
 def _bump(label: str) -> int:
+    """Append `label` and return the count, atomically: sync tools run in threads, so two calls at once
+    would otherwise both append before either reads and both answer with the same number."""
     path = Path(os.environ["AURA_TEST_COUNTER"])
-    with open(path, "a") as f:
-        f.write(label + "\n")
-    return len(path.read_text().splitlines())
+    with _BUMPING:
+        with open(path, "a") as f:
+            f.write(label + "\n")
+        return len(path.read_text().splitlines())
 
 
 @server.tool(description="Append a label to the counter file and return how many calls it has seen.")
