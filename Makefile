@@ -6,6 +6,7 @@ NODE_SERVERS := tests/mcp-servers/node_modules/.installed
 EXT_DIR := extensions/jupyterlab-aura
 EXT_NODE := $(EXT_DIR)/node_modules/.installed
 LABEXT := aura_nb/labextension/package.json
+LIVE_VIEW := aura_nb/notebook/static/run_view.js
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/jupyterlab-aura
 # Third-party MCP servers the Scratchpad is tested against; they need mcp<2, so they get their own venv.
 THIRD_PARTY := .venv-third-party
@@ -28,8 +29,9 @@ $(EXT_NODE): $(EXT_DIR)/package.json
 	npm install --prefix $(EXT_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The prebuilt JupyterLab renderer for run records; the wheel ships it, the dev venv links it.
-$(LABEXT): $(INSTALLED) $(EXT_NODE) $(wildcard $(EXT_DIR)/src/*.ts) $(EXT_DIR)/style/index.css
+# The prebuilt JupyterLab renderer for run records, and the live view's anywidget module built from the same
+# sources; the wheel ships both, the dev venv links the labextension.
+$(LABEXT) $(LIVE_VIEW) &: $(INSTALLED) $(EXT_NODE) $(wildcard $(EXT_DIR)/src/*.ts) $(EXT_DIR)/style/index.css $(EXT_DIR)/build-live.js
 	cd $(EXT_DIR) && PATH="$(abspath $(VENV))/bin:$$PATH" npm run build:prod
 	mkdir -p $(dir $(LABEXT_LINK)) && ln -sfn $(abspath aura_nb/labextension) $(LABEXT_LINK)
 
@@ -40,7 +42,7 @@ $(THIRD_PARTY_OK): Makefile
 
 third-party: $(THIRD_PARTY_OK)
 
-setup: $(INSTALLED) $(NODE_SERVERS) $(LABEXT) $(THIRD_PARTY_OK)
+setup: $(INSTALLED) $(NODE_SERVERS) $(LABEXT) $(LIVE_VIEW) $(THIRD_PARTY_OK)
 
 demo: $(INSTALLED)
 	$(VENV)/bin/aura-nb demo

@@ -1,15 +1,13 @@
 """The live view of a run in a notebook, fed by its events and batched.
 
-`RunView` (an anywidget) renders the run document; `LiveRun` subscribes to a
-run's recorder, re-renders at most every `interval` seconds however many
-events arrive, offers pause/resume/stop and fork controls, and when the run
-ends replaces the same display with the static bundle, built in a worker process
-(`aura_nb.notebook.recordworker`) and published before the run's `wait()` returns. The charts of the
-series found so far are a plotly `FigureWidget` in the same box, updated in
-place over the widget's comm whenever a new series arrives (a display update
-would not reach a cell whose execution has ended). `approvals` is a slot for
-panels that ask the analyst for a decision while the run waits: gated calls
-show there with Approve / Deny and a note (`aura_nb.notebook.approvals`).
+`RunView` (an anywidget) draws the run document with the record renderer's own pieces (its front end is built
+from the labextension's sources: `extensions/jupyterlab-aura/src/live.ts`), charts included; `LiveRun`
+subscribes to a run's recorder, re-renders at most every `interval` seconds however many events arrive, offers
+pause/resume/stop and fork controls, and when the run ends replaces the same display with the static bundle,
+built in a worker process (`aura_nb.notebook.recordworker`) and published before the run's `wait()` returns.
+Updates travel over the widget's comm, so they reach a cell whose execution has ended. `approvals` is a slot
+for panels that ask the analyst for a decision while the run waits: gated calls show there with Approve / Deny
+and a note (`aura_nb.notebook.approvals`).
 """
 
 from __future__ import annotations
@@ -32,10 +30,10 @@ from IPython.display import DisplayHandle, display
 from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
 from aura_nb.contracts import Plan, RunStatus
+from aura_nb.errors import UsageError
 from aura_nb.events import Event, EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata
-from aura_nb.notebook.charts import markers
 from aura_nb.notebook.images import embed_images
 from aura_nb.notebook.recordworker import finished_record, start_worker
 from aura_nb.scratchpad.estimate import default_counter
@@ -77,11 +75,23 @@ def publish_to_both_cells(publish: Callable[[], None], origin: contextvars.Conte
     contextvars.copy_context().run(republish)
 
 
-class RunView(anywidget.AnyWidget):
-    """Plan graph, waterfall (click a step for its arguments and result), Scratchpad panel."""
+def _built(name: str) -> Path:
+    """A file of the live view's front end, built by `make setup` (`npm run build:prod` in the labextension)."""
+    path = STATIC / name
+    if not path.is_file():
+        raise UsageError(
+            f"the live view's front end ({path}) is not built: run `make setup` (or `npm run build:prod` in "
+            "extensions/jupyterlab-aura) in the source tree"
+        )
+    return path
 
-    _esm = STATIC / "run_view.js"
-    _css = STATIC / "run_view.css"
+
+class RunView(anywidget.AnyWidget):
+    """The run as the record draws it (answer, charts, plan graph, steps, Scratchpad), live: the latest steps
+    follow the run, a clicked step shows its arguments and result (and is `selected`, where a fork starts)."""
+
+    _esm = _built("run_view.js")
+    _css = _built("run_view.css")
     doc = traitlets.Dict().tag(sync=True)
     selected = traitlets.Int(0).tag(sync=True)
     question = traitlets.Unicode("").tag(sync=True)
@@ -93,41 +103,11 @@ class RunView(anywidget.AnyWidget):
 CONNECTING = "connecting to servers…"
 
 
-_FIGURES = threading.Lock()
-
-
-def _load_figures() -> Any:
-    """plotly's figure module, its classes imported and its validators read (seconds of imports, and a JSON
-    decode of several megabytes that holds the GIL), once per kernel."""
-    with _FIGURES:
-        import plotly.graph_objects as go
-
-        from aura_nb.notebook import charts
-
-        go.Figure(layout={"title": "warm"}, data=[go.Scatter(x=[0], y=[0])])
-        charts.metrics_json({"plots": []})
-        return go
-
-
-def _new_figure() -> Any:
-    """An empty `FigureWidget`: its comm opens with plotly.js (5 MB of JSON to encode and sign), so it is made
-    off the kernel's loop when one runs."""
-    return _load_figures().FigureWidget()
-
-
 def warm_up() -> None:
-    """Load what a run's live view and Scratchpad need, in a thread, while the notebook connects its servers:
-    plotly's figures and the tokenizer each hold the GIL for a few hundred milliseconds as they load, which
-    would otherwise stall the kernel's cells while the first runs start."""
-
-    for load in (_load_figures, default_counter):
-        threading.Thread(target=load, name=f"aura-nb warm-up: {load.__name__}", daemon=True).start()
-
-
-def _chart_key(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """What the live figure draws: each series (title, points) and the markers (the change, the onset)."""
-    series = tuple((plot["title"], len(plot["x"])) for plot in doc["plots"])
-    return series + tuple((m.kind, m.at) for m in markers(doc)) if series else ()
+    """Load the tokenizer, in a thread, while the notebook connects its servers: it holds the GIL for a few
+    hundred milliseconds as it loads, which would otherwise stall the kernel's cells while the first runs
+    start."""
+    threading.Thread(target=default_counter, name="aura-nb warm-up: tokenizer", daemon=True).start()
 
 
 def _in_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -177,14 +157,10 @@ class LiveRun:
         self.approval_panel = ApprovalPanel(run, self.approvals)
         self.handle: DisplayHandle | None = None
         self.origin = contextvars.copy_context()
-        self.figure: Any = None
-        """The plotly `FigureWidget` of the series found so far (made by `show`)."""
         self._pending: asyncio.TimerHandle | asyncio.Future[Any] | None = None
         """The next render: waiting its turn, or being projected in a thread."""
         self._stale = False
         self._finished = False
-        self._charted: tuple[Any, ...] = ()
-        self._drawing = threading.Lock()
 
     def _show_approvals(self, change: dict[str, Any]) -> None:
         self.approvals.layout.display = "flex" if change["new"] else "none"
@@ -199,7 +175,6 @@ class LiveRun:
         self.origin = contextvars.copy_context()
         metadata = run_metadata(self.run.events, run_id=self.run.id, status=self.run.status)
         self.handle = display(self.box, display_id=True, metadata=metadata)
-        self._make_figure()
         self.run.recorder.subscribe(self.on_event)
         task = self.run.task
         if task is not None:
@@ -210,23 +185,6 @@ class LiveRun:
     async def _follow(self, task: asyncio.Future[Any]) -> None:
         await asyncio.wait([task])
         await self.finish()
-
-    def _make_figure(self) -> None:
-        """Make the empty `FigureWidget` (in a thread, under the cell's request) while the run connects to its
-        servers, so its front end (plotly.js) is loaded before the first series arrives. It joins the box with
-        the first series and is updated in place."""
-
-        def made(figure: Any) -> None:
-            self.figure = figure
-            if self._charted:
-                self._chart(self.view.doc)
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            made(_new_figure())
-            return
-        _in_thread(loop, _new_figure).add_done_callback(lambda done: made(done.result()))
 
     def on_event(self, event: EventBase) -> None:
         """Coalesce bursts: at most one render per `interval`, one at a time, the last event always shown."""
@@ -263,67 +221,17 @@ class LiveRun:
         self.view.doc = doc
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{summary}</code>"
-        if _chart_key(doc) != self._charted:
-            self._charted = _chart_key(doc)
-            self._chart(doc)
-
-    def _chart(self, doc: dict[str, Any]) -> None:
-        """Draw every series found so far into the box's figure, in place (it joins the box with the first);
-        the figure is built and filled in a thread when the kernel's loop runs (the latest series win)."""
-        from aura_nb.notebook.charts import metrics_json
-
-        if self.figure is None:  # not made yet: `_make_figure` draws what there is when it is
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._fill(metrics_json(doc))
-            self._place_figure()
-            return
-        key = self._charted
-
-        def draw_latest() -> None:
-            if key == self._charted:
-                self._fill(metrics_json(doc), key)
-
-        def placed(done: asyncio.Future[None]) -> None:
-            done.result()
-            self._place_figure()
-
-        _in_thread(loop, draw_latest).add_done_callback(placed)
-
-    def _fill(self, drawn: dict[str, Any] | None, key: tuple[Any, ...] | None = None) -> None:
-        """Replace the figure's traces and layout with `drawn`, one drawing at a time (threads fill it); with
-        `key`, only while the view still charts those series."""
-        with self._drawing:
-            if drawn is None or self.figure is None or (key is not None and key != self._charted):
-                return
-            with self.figure.batch_update():
-                self.figure.data = ()
-                self.figure.add_traces(drawn["data"])
-                self.figure.layout = drawn["layout"]
-
-    def _place_figure(self) -> None:
-        """Put the figure in the box under the run view once it draws something."""
-        if self.figure is not None and self.figure.data and self.figure not in self.box.children:
-            children = list(self.box.children)
-            at = children.index(self.view) + 1
-            self.box.children = (*children[:at], self.figure, *children[at:])
 
     async def finish(self) -> None:
-        """Show the run's final state, its figure drawn with every series — a quick run ends before a figure
-        drawn off the loop would arrive — then replace the live view (same display id) with the static bundle
-        (which draws the charts); the record and the figure are built off the kernel's loop."""
+        """Show the run's final state, then replace the live view (same display id) with the static bundle; the
+        record is built off the kernel's loop."""
         self.approval_panel.close()
         self._finished = True  # a render still being projected is not shown
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
         record = await finished_record(self.run)
-        self._charted = _chart_key(record.document)  # drawn here, not by an earlier job
         self._show(record.document, record.summary)
-        await _in_thread(asyncio.get_running_loop(), self._fill, record.figure)
-        self._place_figure()
         handle = self.handle
         if handle is not None:
             publish_to_both_cells(lambda: handle.update(record.bundle, raw=True, metadata=record.metadata), self.origin)

@@ -4,8 +4,8 @@ Building the record (projection, findings, static HTML, charts) is CPU work of a
 milliseconds for a small run and seconds for a long one; done in the kernel it holds up every cell while
 runs end. `finished_record(run)` builds it instead in one long-lived worker process (spawned, so it shares
 no lock or thread with the kernel), from the run's log on disk (`events.jsonl`, complete once the run's
-recorder is closed): the bundle, and the full document, summary line and figure for the live view. A run without
-a directory, or a worker that dies, gets its record built in the kernel as before.
+recorder is closed): the bundle, and the full document and summary line for the live view. A run without a
+directory, or a worker that dies, gets its record built in the kernel as before.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.notebook.bundle import bundle_of, run_metadata
-from aura_nb.notebook.charts import metrics_json
 from aura_nb.notebook.images import embed_images
 from aura_nb.trace.findings import analyse
 from aura_nb.trace.projection import RunProjection, project
@@ -32,20 +31,18 @@ from aura_nb.trace.runlog import LogProblem, read_events
 @dataclass(frozen=True)
 class FinishedRecord:
     """What a notebook shows of a finished run: the mime bundle (compact document, HTML, text) and its output
-    metadata, the full document (with findings), its summary line and the live figure's final drawing
-    (`charts.metrics_json`, None without series)."""
+    metadata, the full document (with findings) and its summary line."""
 
     bundle: dict[str, Any]
     document: dict[str, Any]
     summary: str
-    figure: dict[str, Any] | None
     metadata: dict[str, Any]
 
 
 def _of(projection: RunProjection, run_dir: Path | None) -> FinishedRecord:
     document = embed_images(projection.model_dump(mode="json"), run_dir)
     summary = projection.summary_line()
-    return FinishedRecord(bundle_of(projection, run_dir), document, summary, metrics_json(document), {})
+    return FinishedRecord(bundle_of(projection, run_dir), document, summary, {})
 
 
 def record_from_log(run_dir: str, status: RunStatus, trace_id: str | None) -> FinishedRecord:

@@ -2,7 +2,7 @@
 telling the story, in the dark theme too, and in Notebook 7.
 
 While the investigation runs, an observer on the page records what the live view showed: its first frame
-(the question and "connecting to servers…" before any step) and the most chart panels its plotly figure
+(the question and "connecting to servers…" before any step) and the most charts it
 drew (series that arrive late must appear while the run goes on, not only after reopening). The reopened
 notebook also holds the record of a real run whose tools returned images: the renderer shows them."""
 
@@ -49,18 +49,20 @@ WATCH_LIVE = """() => {
   window.auraSeen = { first: null, panels: 0 };
   new MutationObserver(() => {
     const seen = window.auraSeen;
-    const title = document.querySelector('.aura-run .aura-title');
+    const title = document.querySelector('.aura-Live .aura-Run-header');
     if (title && seen.first === null) seen.first = title.textContent;
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-      if (plot.closest('.aura-Run')) continue;
-      const panels = plot.querySelectorAll('.cartesianlayer .subplot').length;
-      seen.panels = Math.max(seen.panels, panels);
+    for (const live of document.querySelectorAll('.aura-Live')) {
+      seen.panels = Math.max(seen.panels, live.querySelectorAll('.aura-Run-figure').length);
     }
   }).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
 
-DARK_CHECKS = [".aura-Run .aura-Run-answer", ".aura-Run .aura-Run-question", ".aura-Run .aura-Run-pre"]
-OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run');
+DARK_CHECKS = [
+    ".aura-Run:not(.aura-Live) .aura-Run-answer",
+    ".aura-Run:not(.aura-Live) .aura-Run-question",
+    ".aura-Run:not(.aura-Live) .aura-Run-pre",
+]
+OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run:not(.aura-Live)');
   const area = record.closest('.jp-Cell-outputArea') || record.closest('.jp-OutputArea');
   return { client: area.clientHeight, record: record.scrollHeight,
            scrolled: !!record.closest('.jp-mod-outputsScrolled') }; }"""
@@ -68,7 +70,7 @@ OUTPUT_AREA = """() => { const record = document.querySelector('.aura-Run');
 IMAGES = """() => [...document.querySelectorAll('.aura-Run img.aura-Run-image')].map((img) => ({
   type: img.src.slice(5, img.src.indexOf(';')), width: img.naturalWidth, complete: img.complete }))"""
 RECORD_CELL = """() => { const notebook = window.jupyterapp.shell.currentWidget.content;
-  const at = notebook.widgets.findIndex((cell) => cell.node.querySelector('.aura-Run'));
+  const at = notebook.widgets.findIndex((cell) => cell.node.querySelector('.aura-Run:not(.aura-Live)'));
   notebook.activeCellIndex = at; notebook.deselectAll(); return at; }"""
 
 ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall']
@@ -76,7 +78,7 @@ ORDER = """() => ['.aura-Run-conclusion', '.aura-Run-dag', '.aura-Run-waterfall'
 
 
 MARKERS = """() => {
-  const figures = [...document.querySelectorAll('.aura-Run .aura-Run-figure svg')];
+  const figures = [...document.querySelectorAll('.aura-Run:not(.aura-Live) .aura-Run-figure svg')];
   const svg = figures[0];
   const change = svg.querySelector('.aura-Run-change');
   const onset = svg.querySelector('.aura-Run-onset');
@@ -117,16 +119,18 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         kernel_idle(page)
         page.evaluate(WATCH_LIVE)
         run_command(page, "notebook:run-all-cells")
-        page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=240_000)  # the live view became the record
+        page.wait_for_selector(
+            ".aura-Run:not(.aura-Live) .aura-Run-dag", timeout=240_000
+        )  # the live view became the record
         seen = page.evaluate("window.auraSeen")
-        nodes = page.locator(".aura-Run .aura-Run-dag-node").count()
-        bars = page.locator(".aura-Run .aura-Run-bar").count()
-        answer = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
-        headline = page.locator(".aura-Run .aura-Run-headline").first.inner_text()
+        nodes = page.locator(".aura-Run:not(.aura-Live) .aura-Run-dag-node").count()
+        bars = page.locator(".aura-Run:not(.aura-Live) .aura-Run-bar").count()
+        answer = page.locator(".aura-Run:not(.aura-Live) .aura-Run-answer").first.inner_text()
+        headline = page.locator(".aura-Run:not(.aura-Live) .aura-Run-headline").first.inner_text()
         order = page.evaluate(ORDER)
-        figures = page.locator(".aura-Run .aura-Run-figure").count()
+        figures = page.locator(".aura-Run:not(.aura-Live) .aura-Run-figure").count()
         markers = page.evaluate(MARKERS)
-        services = page.locator(".aura-Run .aura-Run-service-name").all_inner_texts()
+        services = page.locator(".aura-Run:not(.aura-Live) .aura-Run-service-name").all_inner_texts()
         kernel_idle(page)
         plotly_left = page.locator(".js-plotly-plot").count()
         page.wait_for_selector(".aura-compare", timeout=120_000)
@@ -200,14 +204,16 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
     with jupyter_lab(root, env) as server, chromium_page() as page:
         open_notebook(page, server, reopened.name)
         page.keyboard.press("Escape")  # dismiss the kernel chooser: there is no kernel for this notebook
-        page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=60_000)
-        summary = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
-        graphs = page.locator(".aura-Run .aura-Run-iteration .aura-Run-dag").count()
-        headings = page.locator(".aura-Run .aura-Run-iteration").all_inner_texts()
-        page.locator(".aura-Run").first.locator(f'a.aura-Run-link[data-step="{target}"]').last.click()
-        opened = page.locator(f'.aura-Run .aura-Run-step[data-step="{target}"]').first.get_attribute("aria-expanded")
+        page.wait_for_selector(".aura-Run:not(.aura-Live) .aura-Run-dag", timeout=60_000)
+        summary = page.locator(".aura-Run:not(.aura-Live) .aura-Run-answer").first.inner_text()
+        graphs = page.locator(".aura-Run:not(.aura-Live) .aura-Run-iteration .aura-Run-dag").count()
+        headings = page.locator(".aura-Run:not(.aura-Live) .aura-Run-iteration").all_inner_texts()
+        page.locator(".aura-Run:not(.aura-Live)").first.locator(f'a.aura-Run-link[data-step="{target}"]').last.click()
+        opened = page.locator(f'.aura-Run:not(.aura-Live) .aura-Run-step[data-step="{target}"]').first.get_attribute(
+            "aria-expanded"
+        )
         # the images: open each image step of the last record; the browser decodes what the record embeds
-        pictured = page.locator(".aura-Run").last
+        pictured = page.locator(".aura-Run:not(.aura-Live)").last
         for step in image_steps:
             pictured.locator(f'.aura-Run-step[data-step="{step}"]').first.click()
         page.wait_for_function("() => [...document.querySelectorAll('.aura-Run img')].every((i) => i.complete)")
@@ -217,7 +223,7 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         # the dark theme: the record's text, the answer and an opened step stay readable
         run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
         page.wait_for_selector("body[data-jp-theme-light='false']", state="attached", timeout=30_000)
-        page.locator(".aura-Run .aura-Run-step").nth(1).click()
+        page.locator(".aura-Run:not(.aura-Live) .aura-Run-step").nth(1).click()
         time.sleep(1)
         contrast = {sel: page.evaluate(CONTRAST, page.locator(sel).first.element_handle()) for sel in DARK_CHECKS}
         page.screenshot(path=str(ARTIFACTS / "quickstart-dark.png"), full_page=True)
@@ -238,8 +244,8 @@ def test_quickstart_runs_in_jupyterlab_and_its_saved_record_needs_no_kernel(
         base, token = server.split("|")
         page.goto(f"{base}/notebooks/{reopened.name}?token={token}", wait_until="domcontentloaded")
         page.keyboard.press("Escape")
-        page.wait_for_selector(".aura-Run .aura-Run-dag", timeout=90_000)
-        in_notebook7 = page.locator(".aura-Run .aura-Run-answer").first.inner_text()
+        page.wait_for_selector(".aura-Run:not(.aura-Live) .aura-Run-dag", timeout=90_000)
+        in_notebook7 = page.locator(".aura-Run:not(.aura-Live) .aura-Run-answer").first.inner_text()
         time.sleep(3)  # Notebook 7 decides to scroll long outputs shortly after they render
         area = page.evaluate(OUTPUT_AREA)
         page.screenshot(path=str(ARTIFACTS / "quickstart-notebook7.png"), full_page=True)

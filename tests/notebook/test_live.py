@@ -55,8 +55,9 @@ async def test_fork_and_edit_plan_controls_fork_with_the_edits(tmp_path: Path) -
     assert at == max(planner_steps) and edits["plan"].task("b").depends_on == []
 
 
-def test_series_that_arrive_late_reach_the_live_figure_and_the_question_shows_first(tmp_path: Path) -> None:
-    """The live view draws every series found so far in its own FigureWidget (no separate display to update)."""
+def test_the_question_shows_first_and_series_that_arrive_late_reach_the_live_view(tmp_path: Path) -> None:
+    """The live view's document carries every series found so far, the alert onset and the change (its front
+    end draws them as the record does: no separate figure to update); the approvals slot shows when filled."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from runlogs import unpack
 
@@ -69,87 +70,47 @@ def test_series_that_arrive_late_reach_the_live_figure_and_the_question_shows_fi
     view = LiveRun(live, question="why is checkout slow?")
     assert view.view.question == "why is checkout slow?" and view.view.phase == CONNECTING
     view.show()
-    assert view.figure is not None and view.figure not in view.box.children  # joins the box with the first series
-    drawn = []
+    charted = []
     for event in recorded.events:
         live.recorder.emit(event)
         view.render()
-        if view.figure in view.box.children:
-            drawn.append(len(view.figure.data))
-    assert view.view.phase == "" and len(set(drawn)) >= 2  # panels were added as the series arrived
-    titles = [a.text for a in view.figure.layout.annotations if not a.hovertext]  # the markers have a tooltip
-    assert drawn[-1] == len(titles) == len(view.view.doc["plots"]) == 7
-    assert titles[0].startswith("catalog") and view.figure.layout.paper_bgcolor == "rgba(0, 0, 0, 0)"
-    assert view.figure in view.box.children and not view.approvals.children
+        charted.append(len(view.view.doc["plots"]))
+    assert view.view.phase == "" and len(set(charted)) >= 3 and charted == sorted(charted)  # added as they came
+    doc = view.view.doc
+    assert charted[-1] == len(recorded.projection().plots) == 7 and doc["plots"][0]["title"].startswith("catalog")
+    assert doc["onset"]["alert"] == "HighErrorRate" and doc["trigger"]["id"] == "chg-ec9ed9"
+    assert view.box.children == (
+        view.controls,
+        view.approvals,
+        view.status,
+        view.view,
+        view.plan_editor,
+        view.plan_buttons,
+    )
     assert view.approvals.layout.display == "none"
     view.approvals.children = (ipywidgets.HTML("approve?"),)
     assert view.approvals.layout.display == "flex"
 
 
-async def test_the_live_figure_gets_every_series_before_the_record_replaces_it(tmp_path: Path) -> None:
-    """A quick run ends while the figure of its last series is still being built off the loop: `finish` draws
-    it before it swaps the live view for the record, so the live figure never stops short of the record."""
-    import asyncio
-
+async def test_the_live_view_shows_the_finished_run_before_the_record_replaces_it(tmp_path: Path) -> None:
+    """A quick run ends while its last render is still being projected off the loop: `finish` shows the
+    finished document (every series, the conclusion, the findings) right before it swaps the view for the
+    record, so the live view never stops short of the record."""
     from runlogs import unpack
 
     from aura_nb.agent.run import Run
-    from aura_nb.notebook.charts import metrics_json
     from aura_nb.trace.recorder import Recorder
 
     recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
     live = Run(Recorder(recorded.id))
     view = LiveRun(live).show()
-    while view.figure is None:  # plotly's figure classes are imported off the loop
-        await asyncio.sleep(0.01)
     for event in recorded.events:
         live.recorder.emit(event)
-    await view.finish()  # it draws the figure right before it publishes the record: nothing could arrive later
-    expected = metrics_json(view.view.doc)
-    assert expected is not None and len(view.figure.data) == len(expected["data"]) > 0
-    assert view.figure in view.box.children
-
-
-def test_the_live_figure_marks_the_change_and_the_onset_even_when_they_arrive_after_the_series(
-    tmp_path: Path,
-) -> None:
-    """Markers redraw the figure as series do: while the run goes (no conclusion yet) the latest change before
-    the onset is marked as such (once the run ends, the record replaces the live view)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from runlogs import unpack
-
-    from aura_nb.agent.run import Run
-    from aura_nb.events import RunFinished, ToolCall
-    from aura_nb.notebook.charts import CHANGE_COLOR, ONSET_COLOR
-    from aura_nb.trace.recorder import Recorder
-
-    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
-    series_steps = [e for e in recorded.events if isinstance(e, ToolCall) and e.tool.endswith("query_metric")]
-    first_series = recorded.events.index(series_steps[0])
-    changes = next(e for e in recorded.events if isinstance(e, ToolCall) and e.tool.endswith("list_changes"))
-    # the changes come after every series and alert (nothing else the figure draws changes then)
-    events = [e for e in recorded.events if e is not changes]
-    finished = next(e for e in events if isinstance(e, RunFinished))
-    before_end = events.index(finished)
-    order = [*events[:before_end], changes, *events[before_end:]]
-    assert first_series < before_end
-
-    live = Run(Recorder(recorded.id))
-    view = LiveRun(live, question=recorded.question)
-    view.show()
-
-    def labels() -> list[str]:
-        return [a.text for a in view.figure.layout.annotations if a.hovertext]
-
-    def lines(color: str) -> int:
-        return sum(1 for s in view.figure.layout.shapes if s.line.color == color)
-
-    for event in order[: before_end + 1]:  # everything but the run's end
-        live.recorder.emit(event)
-        view.render()
-    panels = len(view.figure.data)
-    assert panels >= 2 and labels() == ["last change before onset chg-ec9ed9 17:19", "HighErrorRate onset 17:20"]
-    assert lines(CHANGE_COLOR) == lines(ONSET_COLOR) == panels
+    await view.finish()
+    full = recorded.record()
+    doc = view.view.doc
+    assert [p["title"] for p in doc["plots"]] == [p.title for p in full.plots] and doc["conclusion"] is not None
+    assert doc["findings"] == [f.model_dump(mode="json") for f in full.findings or []]
 
 
 async def test_the_live_view_follows_bursts_of_events_and_ends_on_the_last(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The live view and the HTML fallback in headless Debian Chromium, without a Jupyter server.
 
-The live view's ES module (notebook/static/run_view.js, the anywidget's front end) is loaded into a page
+The live view's ES module (notebook/static/run_view.js, the anywidget's front end, built from the labextension's
+sources: the record renderer's pieces plus live.ts) is loaded into a page
 with JupyterLab's own light or dark theme stylesheet and driven through the anywidget model interface
 (`get`/`set`/`on`/`save_changes`, the comm edge) with the documents a real recorded run produces as its
 events arrive. The HTML fallback is the record's `text/html`, as GitHub, nbviewer or VS Code show it.
@@ -90,12 +91,13 @@ def snapshots(record: RunRecord, count: int) -> list[dict[str, Any]]:
 
 def waterfall_state(page: Any, opened: int = 0) -> dict[str, Any]:
     return page.evaluate(  # type: ignore[no-any-return]
-        """(n) => { const w = document.querySelector('.aura-waterfall');
-        const row = w.querySelector(`.aura-step[data-step="${n}"]`);
+        """(n) => { const w = document.querySelector('.aura-Live-steps');
+        const row = w.querySelector(`.aura-Run-step[data-step="${n}"]`);
+        const detail = document.querySelector('.aura-Live-detail');
         return { top: w.scrollTop, bottom: w.scrollTop + w.clientHeight >= w.scrollHeight - 4,
-                 overflows: w.scrollHeight > w.clientHeight + 4, rows: w.querySelectorAll('.aura-step').length,
+                 overflows: w.scrollHeight > w.clientHeight + 4, rows: w.querySelectorAll('.aura-Run-step').length,
                  row: row ? row.getBoundingClientRect().top - w.getBoundingClientRect().top : null,
-                 detail: (document.querySelector('.aura-detail') || {}).textContent || '' }; }""",
+                 opened: Number(detail.dataset.step || 0), detail: detail.textContent }; }""",
         opened,
     )
 
@@ -106,7 +108,7 @@ def test_the_live_view_shows_the_question_at_once_and_its_waterfall_follows_with
     page = browser
     first = project([]).model_dump(mode="json")
     live_page(page, "light", {"doc": first, "selected": 0, "question": recorded.question, "phase": CONNECTING})
-    title = page.locator(".aura-title").inner_text()
+    title = page.locator(".aura-Live .aura-Run-header").inner_text()
     assert CONNECTING in title and recorded.question in title, title  # the first frame, before any event
 
     docs = snapshots(recorded, 8)
@@ -116,28 +118,28 @@ def test_the_live_view_shows_the_question_at_once_and_its_waterfall_follows_with
         followed.append(waterfall_state(page))
     assert followed[-1]["overflows"], followed  # enough steps to scroll
     assert all(s["bottom"] for s in followed), followed  # each update keeps the newest step in sight
-    assert CONNECTING not in page.locator(".aura-title").inner_text()
+    assert CONNECTING not in page.locator(".aura-Live .aura-Run-header").inner_text()
 
     # the reader scrolls back and opens a tool call: later updates move neither the list nor the opened step
     tool = next(s["step"] for s in docs[5]["steps"] if s["kind"] == "tool")
-    page.evaluate("() => { document.querySelector('.aura-waterfall').scrollTop = 0; }")
-    page.locator(f'.aura-waterfall .aura-step[data-step="{tool}"]').click()
+    page.evaluate("() => { document.querySelector('.aura-Live-steps').scrollTop = 0; }")
+    page.locator(f'.aura-Live-steps .aura-Run-step[data-step="{tool}"]').click()
     before = waterfall_state(page, tool)
-    assert before["top"] == 0 and f"step {tool} ·" in before["detail"] and "arguments" in before["detail"]
+    assert before["top"] == 0 and before["opened"] == tool and "arguments" in before["detail"]
     for doc in docs[6:]:
         page.evaluate("(doc) => window.model.set('doc', doc)", doc)
         after = waterfall_state(page, tool)
-        assert after["top"] == 0 and after["row"] == before["row"] and f"step {tool} ·" in after["detail"], after
+        assert after["top"] == 0 and after["row"] == before["row"] and after["opened"] == tool, after
     assert after["rows"] == len(docs[-1]["steps"]) > before["rows"]
-    assert page.locator(".aura-selected").get_attribute("data-step") == str(tool)
+    assert page.locator(".aura-Live-selected").get_attribute("data-step") == str(tool)
 
     # the answer comes first when the run ends: root cause, trigger, confidence; no JSON block
-    headline = page.locator(".aura-headline").inner_text()
+    headline = page.locator(".aura-Live .aura-Run-headline").inner_text()
     assert "root cause catalog (bad_deploy)" in headline and "trigger chg-ec9ed9" in headline and "63%" in headline
-    assert "```" not in page.locator(".aura-prose").inner_text()
+    assert "```" not in page.locator(".aura-Live .aura-Run-answer").inner_text()
     # the Scratchpad: the stored log as a bar of its lines, the mined slice where it sits
     sliced = [x for x in docs[-1]["scratchpad"]["extractions"] if "lines" in x["position"]]
-    assert sliced and page.locator(".aura-store-track .aura-slice").count() == len(sliced)
+    assert sliced and page.locator(".aura-Live .aura-Run-store .aura-Run-slice").count() == len(sliced)
     page.screenshot(path=str(ARTIFACTS / "live-view-light.png"), full_page=True)
 
 
@@ -149,7 +151,13 @@ def test_the_live_view_is_readable_in_the_light_and_the_dark_theme(
     doc = recorded.projection().model_dump(mode="json")
     tool = next(s["step"] for s in doc["steps"] if s["kind"] == "tool")
     live_page(page, theme, {"doc": doc, "selected": tool, "question": "", "phase": ""})
-    for selector in [".aura-detail pre", ".aura-question", ".aura-prose", ".aura-step-label", ".aura-task-id"]:
+    for selector in [
+        ".aura-Live-detail pre",
+        ".aura-Run-question",
+        ".aura-Run-answer",
+        ".aura-Run-step code",
+        ".aura-Run-dag-label",
+    ]:
         element = page.locator(selector).first.element_handle()
         ratio = page.evaluate(CONTRAST, element)
         assert ratio >= 4.5, f"{theme}: {selector} has a contrast of {ratio:.2f}"
@@ -206,19 +214,19 @@ def test_the_live_plan_graph_draws_the_planner_and_the_synthesizer(browser: Any,
     doc = recorded.projection().model_dump(mode="json")
     live_page(page, "light", {"doc": doc, "selected": 0, "question": "", "phase": ""})
     nodes = page.evaluate(
-        """() => [...document.querySelectorAll('.aura-plan-graph .aura-task')].map((g) => {
-          const box = g.querySelector('rect').getBBox();
-          return { id: g.dataset.node, label: g.querySelector('.aura-task-id').textContent, x: box.x,
-                   right: box.x + box.width, agent: g.classList.contains('aura-agent') }; })"""
+        """() => [...document.querySelectorAll('.aura-Live .aura-Run-dag .aura-Run-dag-node')].map((g) => {
+          const box = g.querySelector('rect').getBoundingClientRect();
+          return { id: g.dataset.node, label: g.querySelector('.aura-Run-dag-label').textContent, x: box.x,
+                   right: box.right, agent: g.classList.contains('aura-Run-dag-agent') }; })"""
     )
     tasks = [t["id"] for t in doc["plan"]["tasks"]]
     assert [n["id"] for n in nodes] == ["@planner", *tasks, "@synthesizer"], nodes
     planner, *drawn, synthesizer = nodes
     assert planner["label"] == "planner" and synthesizer["label"] == "synthesizer" and planner["agent"]
     assert planner["right"] < min(n["x"] for n in drawn) and synthesizer["x"] > max(n["right"] for n in drawn)
-    width = page.evaluate("() => document.querySelector('.aura-plan-graph').getBBox().width")
-    assert synthesizer["right"] <= width + 16  # nothing clipped at the right edge
-    assert page.locator(".aura-edge").count() >= len(tasks) + 1
+    right = page.evaluate("() => document.querySelector('.aura-Live .aura-Run-dag').getBoundingClientRect().right")
+    assert synthesizer["right"] <= right  # nothing clipped at the right edge
+    assert page.locator(".aura-Live .aura-Run-dag-edge").count() >= len(tasks) + 1
 
 
 @pytest.mark.parametrize("anchoring", ["none", "auto"])
@@ -230,13 +238,13 @@ def test_the_answer_arriving_above_the_reader_does_not_move_the_page(
     running = next(d for d in reversed(docs) if not d["answer"])
     live_page(page, "light", {"doc": running, "selected": 0, "question": "", "phase": ""}, scroller)
     where = """() => { const box = document.getElementById('notebook');
-      return { waterfall: document.querySelector('.aura-waterfall').getBoundingClientRect().top
+      return { waterfall: document.querySelector('.aura-Live-steps').getBoundingClientRect().top
                  - box.getBoundingClientRect().top,
-               top: document.querySelector('.aura-top').offsetHeight, scrolled: box.scrollTop }; }"""
+               top: document.querySelector('.aura-Live > .aura-Live-part').offsetHeight, scrolled: box.scrollTop }; }"""
     # the reader scrolls the notebook down to the waterfall: the status, the answer and the plan are above
     page.evaluate(
         """() => { const box = document.getElementById('notebook');
-          box.scrollTop += document.querySelector('.aura-waterfall').getBoundingClientRect().top
+          box.scrollTop += document.querySelector('.aura-Live-steps').getBoundingClientRect().top
             - box.getBoundingClientRect().top - 10; }"""
     )
     before = page.evaluate(where)
@@ -276,12 +284,12 @@ def test_tool_images_show_in_the_live_view_and_the_html_fallback(browser: Any, i
     steps = [s["step"] for s in doc["steps"] if s["images"]]
 
     live_page(page, "dark", {"doc": doc, "selected": steps[0], "question": "", "phase": ""})
-    page.wait_for_function("() => [...document.querySelectorAll('.aura-detail img')].every((i) => i.complete)")
-    assert page.evaluate(SHOWN_IMAGES, ".aura-detail") == [shown[0]]  # decoded by the browser: 20 px wide
-    page.locator(f'.aura-waterfall .aura-step[data-step="{steps[2]}"]').click()
-    placeholder = page.locator(".aura-detail .aura-image-note").inner_text()
+    page.wait_for_function("() => [...document.querySelectorAll('.aura-Live-detail img')].every((i) => i.complete)")
+    assert page.evaluate(SHOWN_IMAGES, ".aura-Live-detail") == [shown[0]]  # decoded by the browser: 20 px wide
+    page.locator(f'.aura-Live-steps .aura-Run-step[data-step="{steps[2]}"]').click()
+    placeholder = page.locator(".aura-Live-detail .aura-Run-image-placeholder").inner_text()
     assert f"image image/png, {big['size']:,} bytes" in placeholder and big["ref"] in placeholder, placeholder
-    assert page.locator(".aura-detail img").count() == 0
+    assert page.locator(".aura-Live-detail img").count() == 0
 
     page.set_content("<html><body style='margin: 8px'>" + image_record["text/html"] + "</body></html>")
     for summary in page.locator(".aura-run details summary").all():
@@ -347,43 +355,31 @@ def test_the_html_fallback_draws_the_change_and_the_onset_on_every_chart(browser
     page.screenshot(path=str(ARTIFACTS / "html-fallback-charts-dark.png"), full_page=True)
 
 
-def test_the_live_figure_draws_the_change_and_the_onset_on_every_panel(browser: Any, recorded: RunRecord) -> None:
-    import plotly
-
+def test_the_live_view_charts_mark_the_change_and_the_onset_on_every_panel(browser: Any, recorded: RunRecord) -> None:
+    """While the run goes (no conclusion yet) the live view's charts, the record's own, mark the latest change
+    before the onset and the onset on every panel, the change first; the series arrive as the run finds them."""
     from aura_nb.events import RunFinished
-    from aura_nb.notebook.charts import metrics_json
 
     page = browser
-    live = project([e for e in recorded.events if not isinstance(e, RunFinished)], status="running")
-    drawn = metrics_json(live.model_dump(mode="json"))
-    assert drawn is not None and live.trigger is not None
-    page.set_content("<html><body style='margin: 8px'><div id='plot' style='width: 960px'></div></body></html>")
-    page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
-    shown = page.evaluate(
-        """async (fig) => { const gd = document.getElementById('plot');
-        await Plotly.newPlot(gd, fig.data, fig.layout);
-        const axis = gd._fullLayout.xaxis;
-        return { panels: gd.querySelectorAll('.cartesianlayer .subplot').length,
-                 lines: [...gd.querySelectorAll('.shapelayer path')].map((p) => p.getAttribute('d')),
-                 labels: [...gd.querySelectorAll('.annotation-text')].map((t) => t.textContent),
-                 change: axis._offset + axis.d2p(fig.layout.shapes[0].x0),
-                 plotTop: gd._fullLayout._size.t };
-        }""",
-        json.loads(json.dumps(drawn, default=str)),
+    events = [e for e in recorded.events if not isinstance(e, RunFinished)]
+    live = project(events, status="running").model_dump(mode="json")
+    assert live["trigger"]["basis"] == "before_onset" and live["onset"] is not None
+    earlier = project(events[: len(events) // 2], status="running").model_dump(mode="json")
+    live_page(page, "light", {"doc": earlier, "selected": 0, "question": "", "phase": ""})
+    charts = "() => document.querySelectorAll('.aura-Live .aura-Run-figure svg').length"
+    before = page.evaluate(charts)
+    page.evaluate("(doc) => window.model.set('doc', doc)", live)
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('.aura-Live .aura-Run-figure svg')].map((svg) => {
+          const marks = [...svg.querySelectorAll('.aura-Run-marker')];
+          return { kinds: marks.map((m) => m.dataset.kind),
+                   labels: marks.map((m) => m.querySelector('text').textContent),
+                   xs: marks.map((m) => Number(m.querySelector('line').getAttribute('x1'))) }; })"""
     )
-    panels = len(live.plots)
-    assert shown["panels"] == panels and len(shown["lines"]) == 2 * panels
-    assert "last change before onset chg-ec9ed9 17:19" in shown["labels"]
-    assert "HighErrorRate onset 17:20" in shown["labels"]
-    starts = [float(d[1:].split(",")[0]) for d in shown["lines"]]
-    assert sum(1 for x in starts if abs(x - shown["change"]) < 1) == panels  # the change across every panel
-    labelled = page.evaluate(
-        """() => [...document.querySelectorAll('.annotation')].filter((a) => a.textContent.includes('change'))
-          .map((a) => a.getBoundingClientRect().bottom)"""
-    )
-    top = page.evaluate(  # the top panel's plot area (row 1 is plotly's first y axis)
-        "() => { const gd = document.getElementById('plot');"
-        " return gd.getBoundingClientRect().top + gd._fullLayout.yaxis._offset; }"
-    )
-    assert labelled and all(bottom <= top for bottom in labelled)  # the label sits above the data
-    page.screenshot(path=str(ARTIFACTS / "live-figure-markers.png"), full_page=True)
+    assert before < len(drawn) == len(live["plots"]) >= 2, (before, len(drawn))
+    for chart in drawn:
+        assert chart["kinds"] == ["change", "onset"], chart
+        assert chart["labels"] == ["last change before onset chg-ec9ed9 17:19", "HighErrorRate onset 17:20"]
+        assert chart["xs"][0] < chart["xs"][1]
+    assert page.locator(".js-plotly-plot").count() == 0  # one drawing of the charts: the record's
+    page.screenshot(path=str(ARTIFACTS / "live-view-charts.png"), full_page=True)

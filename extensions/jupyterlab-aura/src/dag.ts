@@ -155,7 +155,11 @@ export function dagSvg(nodes: IDagNode[]): SVGElement {
     svg.appendChild(
       s(
         'g',
-        { class: `aura-Run-dag-node aura-Run-state-${cssToken(node.state)}${virtual}`, transform: `translate(${p.x},${p.y})` },
+        {
+          class: `aura-Run-dag-node aura-Run-state-${cssToken(node.state)}${virtual}`,
+          transform: `translate(${p.x},${p.y})`,
+          'data-node': node.id
+        },
         tip(node.title || node.label),
         s('rect', { width: NODE_W, height: NODE_H, rx: 6, ry: 6 }),
         s('text', { x: 10, y: 18, class: 'aura-Run-dag-label' }, clip(node.label, Math.floor((NODE_W - 20) / 7.5))),

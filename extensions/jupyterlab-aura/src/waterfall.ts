@@ -67,7 +67,8 @@ function barClass(step: IStep): string {
   return `aura-Run-bar aura-Run-bar-${step.kind}`;
 }
 
-function axis(total: number): HTMLElement {
+/** The time axis over the rows (`total` seconds). */
+export function axis(total: number): HTMLElement {
   const track = h('div', 'aura-Run-track aura-Run-axis');
   for (let i = 0; i <= TICKS; i++) {
     const tick = h('span', 'aura-Run-tick', seconds((total * i) / TICKS));
@@ -77,7 +78,13 @@ function axis(total: number): HTMLElement {
   return h('div', 'aura-Run-wf-row aura-Run-wf-head', h('span', '', '#'), h('span', '', 'agent'), h('span', '', 'step'), track, h('span', 'aura-Run-num', 'tokens'), h('span', 'aura-Run-num', 'latency'));
 }
 
-function row(step: IStep, total: number): HTMLElement[] {
+/** The end of the last step of `doc` (at least its duration): the span of the waterfall's time axis. */
+export function span(doc: IRunDocument): number {
+  return doc.steps.reduce((end, step) => Math.max(end, step.start_s + step.latency_s), doc.duration_s || 0);
+}
+
+/** One step as a row on a time axis of `total` seconds: number, agent, badges and name, bar, tokens, latency. */
+export function stepRow(step: IStep, total: number): HTMLElement {
   const bar = h('div', barClass(step));
   const start = total > 0 ? (100 * step.start_s) / total : 0;
   bar.style.left = `${Math.min(100, start)}%`;
@@ -103,6 +110,23 @@ function row(step: IStep, total: number): HTMLElement[] {
   line.setAttribute('role', 'button');
   line.setAttribute('aria-expanded', 'false');
   line.title = `step ${step.step}: ${step.kind} ${step.name} — click for details`;
+  return line;
+}
+
+/** Run `action` when `line` is clicked, or on Enter or Space while it has the focus. */
+export function onActivate(line: HTMLElement, action: () => void): void {
+  line.addEventListener('click', action);
+  line.addEventListener('keydown', event => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      action();
+    }
+  });
+}
+
+/** A row that expands its detail below itself when activated. */
+function row(step: IStep, total: number): HTMLElement {
+  const line = stepRow(step, total);
   let detail: HTMLElement | null = null;
   const toggle = (): void => {
     if (detail) {
@@ -114,14 +138,8 @@ function row(step: IStep, total: number): HTMLElement[] {
     }
     line.setAttribute('aria-expanded', detail ? 'true' : 'false');
   };
-  line.addEventListener('click', toggle);
-  line.addEventListener('keydown', event => {
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      toggle();
-    }
-  });
-  return [line];
+  onActivate(line, toggle);
+  return line;
 }
 
 /** Rows are added this many at a time, so a run of thousands of steps opens as fast as a short one. */
@@ -129,13 +147,13 @@ const PAGE = 200;
 
 /** The waterfall of the steps of `doc`: the first `PAGE`, then more on request. */
 export function waterfall(doc: IRunDocument): HTMLElement {
-  const total = doc.steps.reduce((end, step) => Math.max(end, step.start_s + step.latency_s), doc.duration_s || 0);
+  const total = span(doc);
   const container = h('div', 'aura-Run-waterfall', axis(total));
   let shown = 0;
   const more = h('button', 'aura-Run-more');
   const showMore = (): void => {
     const next = doc.steps.slice(shown, shown + PAGE);
-    more.before(...next.flatMap(step => row(step, total)));
+    more.before(...next.map(step => row(step, total)));
     shown += next.length;
     const left = doc.steps.length - shown;
     more.textContent = `show ${Math.min(left, PAGE)} more of ${left} remaining steps`;
