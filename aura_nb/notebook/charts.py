@@ -124,7 +124,7 @@ def metrics_figure(doc: dict[str, Any]) -> go.Figure | None:
 
 
 def metrics_json(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """`metrics_figure` as plotly's JSON (`data`, `layout`): what a `FigureWidget` is updated with."""
+    """`metrics_figure` as plotly's JSON (`data`, `layout`)."""
     figure = metrics_figure(doc)
     return None if figure is None else figure.to_plotly_json()
 
