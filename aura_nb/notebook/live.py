@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anywidget
 import ipywidgets as widgets
@@ -29,19 +29,16 @@ from IPython.display import DisplayHandle, display
 
 from aura_nb.agent.orchestrator import planner_of
 from aura_nb.agent.run import Run
-from aura_nb.contracts import Plan, RunStatus
+from aura_nb.contracts import Plan
 from aura_nb.errors import UsageError
-from aura_nb.events import Event, EventBase
+from aura_nb.events import EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata
 from aura_nb.notebook.images import embed_images
-from aura_nb.notebook.recordworker import finished_record, start_worker
+from aura_nb.notebook.recordworker import finished_record, forget, live_document, start_worker
 from aura_nb.scratchpad.estimate import default_counter
-from aura_nb.trace.projection import project
-from aura_nb.trace.runlog import LogProblem
 
 STATIC = Path(__file__).parent / "static"
-T = TypeVar("T")
 
 
 def _latest_request() -> dict[str, Any] | None:
@@ -106,22 +103,9 @@ CONNECTING = "connecting to servers…"
 def warm_up() -> None:
     """Load the tokenizer, in a thread, while the notebook connects its servers: it holds the GIL for a few
     hundred milliseconds as it loads, which would otherwise stall the kernel's cells while the first runs
-    start."""
+    start; the workers that project the live documents and build the records start their imports too."""
+    start_worker()
     threading.Thread(target=default_counter, name="aura-nb warm-up: tokenizer", daemon=True).start()
-
-
-def _in_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """`work(*args)` in the loop's default thread pool, under the current request (comm messages sent from
-    there belong to the cell that asked)."""
-    return loop.run_in_executor(None, contextvars.copy_context().run, work, *args)
-
-
-def _live_document(
-    events: list[Event], status: RunStatus, trace_id: str | None, problems: list[LogProblem], run_dir: Path | None
-) -> tuple[dict[str, Any], str]:
-    """The live view's document (no findings yet) and summary line of a run's events so far."""
-    projection = project(events, status=status, trace_id=trace_id, log_problems=problems)
-    return embed_images(projection.model_dump(mode="json"), run_dir), projection.summary_line()
 
 
 class LiveRun:
@@ -158,7 +142,7 @@ class LiveRun:
         self.handle: DisplayHandle | None = None
         self.origin = contextvars.copy_context()
         self._pending: asyncio.TimerHandle | asyncio.Future[Any] | None = None
-        """The next render: waiting its turn, or being projected in a thread."""
+        """The next render: waiting its turn, or being projected (by the live worker)."""
         self._stale = False
         self._finished = False
 
@@ -192,13 +176,13 @@ class LiveRun:
             return
         self._stale = True
         if self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_in_thread)
+            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_off_loop)
 
-    def _render_in_thread(self) -> None:
-        """Project the events so far in a thread (the projection of a long run takes a while), then show it."""
-        run, self._stale = self.run, False
-        snapshot = (list(run.events), run.status, run.trace_id, list(run.log_problems), run.dir)
-        job = _in_thread(asyncio.get_running_loop(), _live_document, *snapshot)
+    def _render_off_loop(self) -> None:
+        """Project the events so far off the kernel (the live worker process reads them from the run's log; the
+        projection of a long run takes a while), then show it."""
+        self._stale = False
+        job = asyncio.ensure_future(live_document(self.run))
         self._pending = job
         job.add_done_callback(self._rendered)
 
@@ -209,7 +193,7 @@ class LiveRun:
             return
         self._show(*job.result())
         if self._stale and self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_in_thread)
+            self._pending = asyncio.get_running_loop().call_later(self.interval, self._render_off_loop)
 
     def render(self) -> None:
         """Show the run as it is now."""
@@ -230,6 +214,7 @@ class LiveRun:
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
+        forget(self.run)
         record = await finished_record(self.run)
         self._show(record.document, record.summary)
         handle = self.handle
