@@ -21,6 +21,7 @@ from aura_nb.notebook.images import embed_images
 from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.compare import Comparison
 from aura_nb.trace.findings import Finding, analyse
+from aura_nb.trace.heap import frozen_heap
 from aura_nb.trace.projection import VERSION, RunProjection, project, recorded_trace_id, run_schema
 from aura_nb.trace.record import RunRecord
 
@@ -125,7 +126,8 @@ def run_bundle(
     """The mime bundle of a finished run: the JSON document (with its findings and the images of
     `run_dir`'s blob store), static HTML, plain text."""
     events = list(events)
-    return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)), run_dir)
+    with frozen_heap():
+        return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)), run_dir)
 
 
 def run_metadata(
