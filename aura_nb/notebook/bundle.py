@@ -85,6 +85,12 @@ def kept_steps(document: dict[str, Any], limit: int = RECORD_STEPS) -> set[int]:
     return keep | {s["step"] for s in steps[:ends]} | {s["step"] for s in steps[-ends:]}
 
 
+def record_steps(outline: dict[str, Any]) -> set[int] | None:
+    """The steps a notebook record keeps (`kept_steps`), None for a run short enough to keep them all: what
+    `run_bundle` asks the projection to build (`project(..., keep_steps=record_steps)`)."""
+    return kept_steps(outline) if len(outline["steps"]) > RECORD_STEPS else None
+
+
 def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, Any]:
     """`document` with at most `limit` steps (kept in order, numbered as in the run), so that a long run's
     notebook output stays small; a short run's document is returned as it is."""
@@ -124,10 +130,12 @@ def run_bundle(
     run_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The mime bundle of a finished run: the JSON document (with its findings and the images of
-    `run_dir`'s blob store), static HTML, plain text."""
+    `run_dir`'s blob store), static HTML, plain text. Only the steps the record keeps are built."""
     events = list(events)
     with frozen_heap():
-        return bundle_of(project(events, status=status, trace_id=trace_id, findings=analyse(events)), run_dir)
+        findings = analyse(events)
+        projection = project(events, status=status, trace_id=trace_id, findings=findings, keep_steps=record_steps)
+        return bundle_of(projection, run_dir)
 
 
 def run_metadata(

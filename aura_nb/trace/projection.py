@@ -25,9 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
@@ -519,12 +519,44 @@ def _fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class StepMark(NamedTuple):
+    """What the projection reads of every step besides its record: what `keep_steps` selects on (the step's
+    number, call id, name, error, whether it was stored in the Scratchpad), its task and tokens (the plan's
+    totals) and when it ended (a live run's duration)."""
+
+    step: int
+    call_id: str | None
+    name: str
+    error: str | None
+    intercepted: bool
+    task_id: str | None
+    tokens: int
+    end_s: float
+
+
+KeepSteps = Callable[[dict[str, Any]], set[int] | None]
+"""Given the record's outline (`conclusion`, `findings` and `scratchpad` as JSON, and `steps`: each step's
+`step`, `call_id`, `name`, `error` and `intercepted`), the numbers of the steps to build (None: all)."""
+
+
+def _task_of(event: Event, tasks: dict[str, str]) -> str | None:
+    return tasks.get(event.agent) or task_of_agent(event.agent)
+
+
+def _mark(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> StepMark:
+    end = round(max(0.0, event.ts - t0), 6) + round(event.duration, 6)
+    if isinstance(event, ModelCall):
+        tokens = event.usage.total_input + event.usage.output_tokens
+        return StepMark(number, None, event.model, event.error, False, _task_of(event, tasks), tokens, end)
+    return StepMark(number, event.call_id, event.tool, event.error, event.intercepted, _task_of(event, tasks), 0, end)
+
+
 def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> Step:
     common: dict[str, Any] = {
         "step": number,
         "seq": event.seq,
         "agent": event.agent,
-        "task_id": tasks.get(event.agent) or task_of_agent(event.agent),
+        "task_id": _task_of(event, tasks),
         "ts": event.ts,
         "start_s": round(max(0.0, event.ts - t0), 6),
         "latency_s": round(event.duration, 6),
@@ -599,7 +631,7 @@ def _decision(event: Routed) -> Decision:
     return Decision(agent=event.agent, iteration=event.iteration, route=event.route, reason=_clip(event.reason))
 
 
-def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
+def _plan(events: Sequence[Event], steps: list[StepMark]) -> PlanView | None:
     """Every iteration's tasks (plus any task only seen running) with their states."""
     plans: dict[int, PlanCreated | PlanEdited] = {}
     for e in events:
@@ -627,7 +659,7 @@ def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
     ]
     known = {task_id for task_id, *_ in planned}
     planned += [(e.task_id, e.goal, e.depends_on, [], e.worker, e.iteration) for e in started if e.task_id not in known]
-    by_task: dict[str | None, list[Step]] = defaultdict(list)
+    by_task: dict[str | None, list[StepMark]] = defaultdict(list)
     for step in steps:
         by_task[step.task_id].append(step)
     tasks = []
@@ -643,7 +675,7 @@ def _plan(events: Sequence[Event], steps: list[Step]) -> PlanView | None:
                 worker=worker,
                 iteration=iteration,
                 steps=len(own),
-                total_tokens=sum(s.total_input_tokens + s.output_tokens for s in own),
+                total_tokens=sum(s.tokens for s in own),
                 **state,
             )
         )
@@ -854,12 +886,15 @@ def project(
     trace_id: str | None = None,
     findings: Sequence[Finding] = (),
     log_problems: Sequence[LogProblem] = (),
+    keep_steps: KeepSteps | None = None,
 ) -> RunProjection:
     """The projection of a run's events.
 
     `status` overrides the status read from the events (a live run is "running" until it finishes);
     `trace_id` is the OpenTelemetry trace of the run when known; `findings` are its behaviour findings;
     `log_problems` what reading its log skipped (shown among the errors, as are events kept unread).
+    With `keep_steps`, `steps` holds only the steps it selects (a long run's notebook record keeps some:
+    the others are never built); everything else still counts every step.
     """
     events = [e for e in events if not e.ephemeral]
     started = next((e for e in events if isinstance(e, RunStarted)), None)
@@ -867,19 +902,23 @@ def project(
     t0 = started.ts if started is not None else (events[0].ts if events else None)
     raw = step_events(events)
     tasks = {e.agent: e.task_id for e in events if isinstance(e, AgentStarted) and e.task_id}
-    steps = [_step(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1)]
+    marks = [_mark(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1)]
     numbers: dict[str, int] = {}
-    for step in steps:
-        if step.call_id:
-            numbers.setdefault(step.call_id, step.step)
+    for mark in marks:
+        if mark.call_id:
+            numbers.setdefault(mark.call_id, mark.step)
     plots, alerts, changes = _evidence(raw)
     conclusion = finished.conclusion if finished is not None else None
+    scratchpad = _scratchpad(events, numbers)
+    views = finding_views(findings)
+    keep = keep_steps(_outline(conclusion, views, scratchpad, marks)) if keep_steps is not None else None
+    steps = [_step(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1) if keep is None or n in keep]
     onset = _onset(alerts, conclusion)
     fork = next((e for e in events if isinstance(e, Fork)), None)
     if finished is not None:
         duration = finished.duration or max(0.0, finished.ts - (t0 or finished.ts))
     else:
-        duration = max((s.start_s + s.latency_s for s in steps), default=0.0)
+        duration = max((m.end_s for m in marks), default=0.0)
     return RunProjection(
         run_id=events[0].run_id if events else "",
         trace_id=trace_id or recorded_trace_id(started),
@@ -893,10 +932,10 @@ def project(
         finished_at=finished.ts if finished is not None else None,
         duration_s=round(duration, 6),
         totals=_totals(events, raw),
-        plan=_plan(events, steps),
+        plan=_plan(events, marks),
         agents=_agents(events),
         steps=steps,
-        scratchpad=_scratchpad(events, numbers),
+        scratchpad=scratchpad,
         plots=_ranked(plots, onset, alerts, conclusion, numbers),
         alerts=alerts,
         onset=onset,
@@ -918,10 +957,25 @@ def project(
             for e in events
             if isinstance(e, Instruction)
         ],
-        findings=finding_views(findings),
+        findings=views,
         decisions=[_decision(e) for e in events if isinstance(e, Routed)],
         clarification=finished.clarification if finished is not None else None,
     )
+
+
+def _outline(
+    conclusion: Conclusion | None, findings: list[FindingView], scratchpad: ScratchpadView, marks: list[StepMark]
+) -> dict[str, Any]:
+    """What `keep_steps` reads of the record (see `KeepSteps`)."""
+    return {
+        "conclusion": conclusion.model_dump(mode="json") if conclusion is not None else None,
+        "findings": [f.model_dump(mode="json") for f in findings],
+        "scratchpad": scratchpad.model_dump(mode="json"),
+        "steps": [
+            {"step": m.step, "call_id": m.call_id, "name": m.name, "error": m.error, "intercepted": m.intercepted}
+            for m in marks
+        ],
+    }
 
 
 def _log_notes(events: list[Event], problems: Sequence[LogProblem]) -> list[ErrorNote]:

@@ -43,7 +43,7 @@ from aura_nb.notebook import (
     run_mimebundle,
     run_schema,
 )
-from aura_nb.notebook.bundle import RECORD_STEPS, bundle_of, compact
+from aura_nb.notebook.bundle import RECORD_STEPS, bundle_of, compact, record_steps
 from aura_nb.scratchpad import Scratchpad
 from aura_nb.textdata.timestamps import format_epoch
 from aura_nb.trace.findings import analyse
@@ -386,6 +386,10 @@ def test_a_long_run_s_record_is_its_whole_document_compacted_with_every_argument
     clipped = {"service": "s582", "note": "y" * 500 + "…", "at": "/p/582", "n": [582, {"k": "z" * 500 + "…"}]}
     assert kept["g582"] == clipped
     validate(document)
+    assert run_bundle(long) == bundle_of(projection)  # the same record, building only the steps it keeps
+    built = project(long, findings=analyse(long), keep_steps=record_steps)
+    assert [s.step for s in built.steps] == [s["step"] for s in document["steps"]]
+    assert built.totals == projection.totals and built.plan == projection.plan
 
 
 def test_a_long_run_s_record_keeps_the_first_the_last_and_the_flagged_steps() -> None:
