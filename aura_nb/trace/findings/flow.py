@@ -165,10 +165,8 @@ class Flow:
                     keys = frozenset(k for u in found for k in u.keys)
                     result = _Result(found, keys, scan.raw() if text else frozenset(), turn.index, scan.empty)
                     read_before[(text, read)] = result
-                    for key in result.keys:
-                        index.first_returned.setdefault(key, turn.index)
-                    for key in result.raw:
-                        index.first_raw.setdefault(key, turn.index)
+                    for seen, keys in ((index.first_returned, result.keys), (index.first_raw, result.raw)):
+                        seen.update(dict.fromkeys(keys.difference(seen), turn.index))
                 self._results[id(call)] = result
                 results.append(result)
             if len(results) > 1:

@@ -82,6 +82,7 @@ class Wanted:
         self.times = frozenset(times)
         self._sorted = sorted(self.numbers)
         self._tokens: dict[str, bool] = {}
+        self._numbers: dict[float, bool] = {}
 
     @staticmethod
     def of(keys: Iterable[str]) -> Wanted:
@@ -102,10 +103,17 @@ class Wanted:
         return index < len(self._sorted) and self._sorted[index] <= value + 0.5
 
     def number(self, value: float) -> bool:
-        """Whether `value`, or a rounding, a percentage or a thousandth or thousand times of it, is written."""
-        found = self.numbers
-        if not found:
+        """Whether `value`, or a rounding, a percentage or a thousandth or thousand times of it, is written
+        (remembered per value)."""
+        if not self.numbers:
             return False
+        known = self._numbers.get(value)
+        if known is None:
+            known = self._numbers[value] = self._number(value)
+        return known
+
+    def _number(self, value: float) -> bool:
+        found = self.numbers
         for scaled in (value, value / 1000, value * 1000):
             if self._near(scaled) and (scaled in found or any(round(scaled, d) in found for d in range(4))):
                 return True
@@ -472,7 +480,8 @@ class _Scanned:
 
     def raw(self) -> frozenset[str]:
         """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
-        words = {"w:" + t.lower() for t in self.tokens if len(t) >= 3 and t.lower() not in STOPWORDS}
+        lowered = {t.lower() for t in self.tokens}  # tokens are ASCII: lowering keeps their length
+        words = {"w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3}
         return frozenset(words | {k for keys in self.times for k in keys if k[0] in "ft"})
 
 
@@ -493,15 +502,16 @@ def scanned(text: str) -> _Scanned:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
+        kind = type(item)  # parsed JSON: exactly str, dict, list, bool, None, int or float
+        if kind is str:
             strings.add(item)
-        elif isinstance(item, dict):
+        elif kind is dict:
             stack.extend(item.values())
-        elif isinstance(item, list):
+        elif kind is list:
             lists += 1
             filled += bool(item)
             stack.extend(item)
-        elif isinstance(item, bool) or item is None:
+        elif kind is bool or item is None:
             bare.append(_LITERALS[item])
         else:
             bare.append(repr(item))
@@ -527,20 +537,27 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         unit = _token_unit(token)
         if unit is not None:
             yield unit
-    hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
-    for string in scan.strings:
-        low = string.lower()
-        if any(hit in low for hit in hits):
-            yield from _string_units(string, wanted)
+    hits = frozenset(atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words)
+    if hits:
+        holds_hit = _any_of(hits).search
+        for string in scan.strings:
+            if holds_hit(string.lower()):
+                yield from _string_units(string, wanted)
     if len(relevant) >= 2:
         yield from _records(scan.value, wanted)
+
+
+@lru_cache(maxsize=1024)
+def _any_of(words: frozenset[str]) -> re.Pattern[str]:
+    """A pattern matching wherever one of `words` is written (the same few hits recur across a run's results)."""
+    return re.compile("|".join(re.escape(word) for word in sorted(words)))
 
 
 def clear_caches() -> None:
     """Forget the remembered tokens, strings and timestamps (they are kept across runs otherwise)."""
     for cached in (specific_number, number_keys, _timestamp_keys_of, _token_atoms, _token_mentions, _token_unit):
         cached.cache_clear()
-    for cached_scan in (_scan, _scalar_atom, scanned):
+    for cached_scan in (_scan, _scalar_atom, scanned, _any_of):
         cached_scan.cache_clear()
 
 
