@@ -229,7 +229,8 @@ class Flow:
             keys = unit.keys - shared if shared else unit.keys
             if not keys or any(agent.had(k, turn) for k in unit.primary):
                 continue
-            (echoed if any(agent.seen(k, turn) for k in unit.primary) else fresh).append(Unit(keys, unit.primary))
+            kept = unit if len(keys) == len(unit.keys) else Unit(keys, unit.primary)
+            (echoed if any(agent.seen(k, turn) for k in unit.primary) else fresh).append(kept)
         return fresh, echoed
 
     def fresh(self, call: ToolCall) -> list[Unit]:
