@@ -7,6 +7,8 @@ invalid one comes back to the model as a tool error naming what to fix.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +21,15 @@ Check = Callable[[BaseModel], list[str]]
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with `$defs` references inlined (some providers reject `$ref`)."""
+    """The model's JSON schema with `$defs` references inlined (some providers reject `$ref`): a new copy each
+    time (callers adapt it), of one generated once per model (generating takes milliseconds, on the loop,
+    for every agent a run starts)."""
+    copy: dict[str, Any] = json.loads(_inline_schema_json(model))
+    return copy
+
+
+@functools.cache
+def _inline_schema_json(model: type[BaseModel]) -> str:
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 
@@ -32,8 +42,7 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [resolve(item) for item in node]
         return node
 
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
+    return json.dumps(resolve(schema))
 
 
 def explain(error: ValidationError) -> str:

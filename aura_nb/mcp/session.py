@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, cast
 
@@ -70,6 +70,28 @@ def _innermost(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return exc
+
+
+def _to_the_end(step: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never suspends (in a thread; it touches no event loop)."""
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    step.close()
+    raise RuntimeError("the SDK's validation of a tool result awaited something: it must run on the loop")
+
+
+class OffLoopValidation(ClientSession):
+    """The SDK's session, validating each structured tool result against its tool's listed output schema in a
+    thread: `jsonschema` walks the whole result in Python, tens of milliseconds for a large one, which would
+    hold up every other call, run and cell on the event loop. What is checked, and every error, are the SDK's
+    own; a tool not listed yet is validated on the loop (the SDK lists the tools first)."""
+
+    async def validate_tool_result(self, name: str, result: types.CallToolResult) -> None:
+        if self._tool_output_schemas.get(name) is None:  # not listed, or nothing to check: nothing heavy
+            return await super().validate_tool_result(name, result)
+        await asyncio.to_thread(_to_the_end, super().validate_tool_result(name, result))
 
 
 async def _all_tools(session: ClientSession) -> list[types.Tool]:
@@ -185,7 +207,7 @@ class ServerConnection:
 
     async def _lifetime(self, ready: asyncio.Event, closing: asyncio.Event) -> None:
         try:
-            async with self._transport() as streams, ClientSession(streams[0], streams[1]) as session:
+            async with self._transport() as streams, OffLoopValidation(streams[0], streams[1]) as session:
                 await session.initialize()
                 self.tools = await _all_tools(session)
                 self._session = session

@@ -176,6 +176,12 @@ WIRE_TOOLS = {
     "garbage_instead": "Write a line that is not JSON instead of the answer (the call gets no reply).",
     "not_jsonrpc": "Answer with a JSON line that is not a JSON-RPC message (no `result`), carrying the id.",
     "truncated_then_exit": "Write the first half of the answer, then exit.",
+    "counts": "Answer with structured content: `n` counts, as its output schema says (`off_schema`: one is not).",
+}
+COUNTS_SCHEMA = {
+    "type": "object",
+    "properties": {"counts": {"type": "array", "items": {"type": "integer"}}},
+    "required": ["counts"],
 }
 
 
@@ -224,6 +230,12 @@ class WireServer:
             self.write(b"panic: runtime error (a stray print, not a reply)\n")
         elif tool == "not_jsonrpc":
             self.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "answer": 42}).encode() + b"\n")
+        elif tool == "counts":
+            counts: list[Any] = list(range(int(arguments.get("n", 3))))
+            if arguments.get("off_schema"):
+                counts[-1] = "many"
+            result = {**text_result(json.dumps({"counts": counts})), "structuredContent": {"counts": counts}}
+            self.write(self.reply(request_id, result) + b"\n")
         elif tool == "truncated_then_exit":
             line = self.text_reply(request_id, "x" * 1000)
             self.write(line[: len(line) // 2] + b"\n")
@@ -243,6 +255,7 @@ class WireServer:
             elif method == "tools/list":
                 tools = [
                     {"name": name, "description": text, "inputSchema": {"type": "object"}}
+                    | ({"outputSchema": COUNTS_SCHEMA} if name == "counts" else {})
                     for name, text in WIRE_TOOLS.items()
                 ]
                 self.write(self.reply(request_id, {"tools": tools}) + b"\n")

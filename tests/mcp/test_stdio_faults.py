@@ -37,6 +37,16 @@ async def test_invalid_utf8_fails_that_call_readably_and_the_connection_goes_on(
         assert after.error is None and after.result.text() == "still here"
 
 
+async def test_structured_content_is_checked_against_the_tools_output_schema() -> None:
+    async with McpPool([wire_spec()]) as pool:
+        fits = await pool.call_tool("wire.counts", {"n": 2000}, context())
+        assert fits.error is None and fits.result.structured == {"counts": list(range(2000))}
+        off = await pool.call_tool("wire.counts", {"n": 2000, "off_schema": True}, context())
+        assert off.error is not None and "Invalid structured content returned by tool counts" in off.error
+        assert "'many' is not of type 'integer'" in off.error
+        assert pool.status()["wire"]["up"]
+
+
 async def test_lone_surrogate_escapes_are_replaced() -> None:
     async with McpPool([wire_spec()]) as pool:
         outcome = await pool.call_tool("wire.lone_surrogate_escape", {}, context())
