@@ -15,7 +15,6 @@ from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.events import Event, RunFinished, RunStarted
-from aura_nb.notebook.answer import cited_steps, headline, prose
 from aura_nb.notebook.html import comparison_html, run_html
 from aura_nb.notebook.images import embed_images
 from aura_nb.textdata.timestamps import format_epoch
@@ -60,10 +59,9 @@ def run_document(
 def run_text(projection: RunProjection) -> str:
     """The plain-text form: the status and the headline (root cause, trigger, confidence), the question the run
     asks if any, the answer, then the summary line (as `Run.summary()`)."""
-    doc = projection.model_dump(mode="json", include={"conclusion"})
-    top = " · ".join([projection.status, *(f"{label}: {value}" for label, value in headline(doc))])
+    top = " · ".join([projection.status, *(f"{fact.label}: {fact.value}" for fact in projection.headline)])
     asked = f"The run needs input: {projection.clarification.question}" if projection.clarification else ""
-    parts = (top, asked, prose(projection.answer), projection.summary_line())
+    parts = (top, asked, projection.prose, projection.summary_line())
     return "\n\n".join(part for part in parts if part)
 
 
@@ -76,9 +74,10 @@ keeps every step (`Run.load(path)`), and the record's totals still count them al
 def kept_steps(document: dict[str, Any], limit: int = RECORD_STEPS) -> set[int]:
     """The numbers of the `limit` steps a long run's record keeps: the flagged ones (failed, stored in the
     Scratchpad, cited, pointed at by a finding) up to a third, then the first and the last. It reads each
-    step's `step`, `call_id`, `name`, `error` and `intercepted`, and the conclusion, findings and stores."""
+    step's `step`, `error` and `intercepted`, and the evidence and the findings."""
     steps = document["steps"]
-    marked = cited_steps(document) | {n for f in document["findings"] for n in f["steps"]}
+    cited = {c["step"] for c in document["evidence"] if c["step"] is not None}
+    marked = cited | {n for f in document["findings"] for n in f["steps"]}
     flagged = [s["step"] for s in steps if s["error"] or s["intercepted"] or s["step"] in marked]
     keep = set(flagged[: limit // 3])
     ends = (limit - len(keep)) // 2
@@ -100,7 +99,7 @@ def compact(document: dict[str, Any], limit: int = RECORD_STEPS) -> dict[str, An
     return {**document, "steps": [s for s in document["steps"] if s["step"] in keep]}
 
 
-_MARKS = ("step", "call_id", "name", "error", "intercepted")
+_MARKS = ("step", "error", "intercepted")
 """What `kept_steps` reads of a step."""
 
 
@@ -108,7 +107,7 @@ def record_document(projection: RunProjection, limit: int = RECORD_STEPS) -> dic
     """`compact(projection.model_dump(mode="json"), limit)`, dumping only the steps it keeps."""
     if len(projection.steps) <= limit:
         return projection.model_dump(mode="json")
-    outline = projection.model_dump(mode="json", include={"conclusion", "findings", "scratchpad"})
+    outline = projection.model_dump(mode="json", include={"evidence", "findings"})
     outline["steps"] = [{name: getattr(step, name) for name in _MARKS} for step in projection.steps]
     keep = kept_steps(outline, limit)
     dropped = {i for i, step in enumerate(projection.steps) if step.step not in keep}

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from aura_nb.notebook.answer import evidence, headline, prose
 from aura_nb.notebook.charts import markers
 from aura_nb.notebook.svgchart import HEIGHT, WIDTH, chart_images, outside
 
@@ -116,14 +115,13 @@ def _answer(doc: dict[str, Any]) -> str:
         options = f" (options: {', '.join(asked['options'])})" if asked["options"] else ""
         body = _tag("div", _tag("b", "The run needs input: ") + _e(asked["question"] + options))
         return _section("Question for the analyst", body + _tag("div", "answer it with %aura answer RUN TEXT"))
-    rows = headline(doc)
+    rows = doc["headline"]
     card = " ".join(
-        _tag("span", _tag("span", _e(label), MUTED) + " " + _tag("b", _e(value)), "margin-right: 18px")
-        for label, value in rows
+        _tag("span", _tag("span", _e(fact["label"]), MUTED) + " " + _tag("b", _e(fact["value"])), "margin-right: 18px")
+        for fact in rows
     )
     body = _tag("div", card, "font-size: 15px; margin: 2px 0 6px 0") if rows else ""
-    text = prose(doc["answer"])
-    body += _tag("div", _e(text) or _tag("i", "no answer yet"), "white-space: pre-wrap")
+    body += _tag("div", _e(doc["prose"]) or _tag("i", "no answer yet"), "white-space: pre-wrap")
     if doc["error"]:
         body += _tag("div", "error: " + _e(doc["error"]), f"color: {ERROR_COLOR}")
     for error in doc["errors"]:
@@ -133,14 +131,18 @@ def _answer(doc: dict[str, Any]) -> str:
 
 
 def _evidence(doc: dict[str, Any]) -> str:
-    cited = evidence(doc)
+    cited = doc["evidence"]
     if not cited:
         return ""
     items = "".join(
         _tag(
             "li",
-            _e(c.note)
-            + (_tag("span", f" — step {c.step}" + (f" ({_e(c.tool)})" if c.tool else ""), MUTED) if c.step else ""),
+            _e(c["note"])
+            + (
+                _tag("span", f" — step {c['step']}" + (f" ({_e(c['tool'])})" if c["tool"] else ""), MUTED)
+                if c["step"]
+                else ""
+            ),
         )
         for c in cited
     )
@@ -449,7 +451,7 @@ def _delta(a: float, b: float, unit: str = "") -> str:
 
 
 def _answer_diff(a: str, b: str) -> str:
-    lines = list(difflib.unified_diff(prose(a).splitlines(), prose(b).splitlines(), lineterm="", n=1))[2:]
+    lines = list(difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=1))[2:]
     if not lines:
         return _tag("div", "the answers are the same", MUTED)
     styled = []
@@ -460,7 +462,7 @@ def _answer_diff(a: str, b: str) -> str:
 
 
 def _facts(doc: dict[str, Any]) -> dict[str, str]:
-    totals, said = doc["totals"], dict(headline(doc))
+    totals, said = doc["totals"], {fact["label"]: fact["value"] for fact in doc["headline"]}
     return {
         "run": doc["run_id"],
         "status": doc["status"],
@@ -511,7 +513,7 @@ def comparison_html(a: dict[str, Any], b: dict[str, Any], diverges_at: int | Non
     parts = [
         where,
         _section("Side by side", side),
-        _section("Answers (a → b)", _answer_diff(a["answer"], b["answer"])),
+        _section("Answers (a → b)", _answer_diff(a["prose"], b["prose"])),
         _section("Per agent", per_agent),
         _section("Findings that appeared (+) or disappeared (−) in b", found),
     ]

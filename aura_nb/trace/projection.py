@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -421,6 +422,67 @@ class FindingView(_View):
     """What it cost (e.g. `seconds`, `tokens`, `calls`)."""
 
 
+class Fact(_View):
+    """One fact of the headline: `root cause` (with the fault type), `fault`, `trigger` or `confidence`."""
+
+    label: str
+    value: str
+
+
+class Cited(_View):
+    """One piece of the conclusion's evidence, with the step whose result shows it."""
+
+    note: str
+    step: int | None
+    """The step (1-based) of the tool call it cites, or of the call whose output the Scratchpad stored as the
+    blob it cites; None when the record has neither."""
+    tool: str | None
+    """The tool of that call (None when only a blob is known)."""
+
+
+FENCED = re.compile(r"```[a-zA-Z]*[ \t]*\n(?P<body>.*?)\n[ \t]*```", re.S)
+
+
+def prose(answer: str) -> str:
+    """`answer` without its fenced JSON objects (the structured conclusion they hold is the headline)."""
+
+    def drop(match: re.Match[str]) -> str:
+        try:
+            value = json.loads(match.group("body"))
+        except ValueError:
+            return match.group(0)
+        return "" if isinstance(value, dict) else match.group(0)
+
+    return re.sub(r"\n{3,}", "\n\n", FENCED.sub(drop, answer)).strip()
+
+
+def _headline(conclusion: Conclusion | None) -> list[Fact]:
+    if conclusion is None:
+        return []
+    facts: list[Fact] = []
+    cause, fault = conclusion.root_cause_service, conclusion.fault_type
+    if cause:
+        facts.append(Fact(label="root cause", value=f"{cause} ({fault})" if fault else cause))
+    elif fault:
+        facts.append(Fact(label="fault", value=fault))
+    if conclusion.triggering_change:
+        facts.append(Fact(label="trigger", value=conclusion.triggering_change))
+    return [*facts, Fact(label="confidence", value=f"{round(100 * conclusion.confidence)}%")]
+
+
+def _cited(conclusion: Conclusion | None, marks: list[StepMark], stores: list[Store]) -> list[Cited]:
+    if conclusion is None:
+        return []
+    calls = {mark.call_id: mark for mark in marks if mark.call_id}
+    stored = {store.blob_id: store.step for store in stores}
+    cited = []
+    for item in conclusion.evidence:
+        call = calls.get(item.call_id) if item.call_id else None
+        number = call.step if call else stored.get(item.blob_id) if item.blob_id else None
+        cited.append(Cited(note=item.note, step=number, tool=call.name if call else None))
+    return cited
+
+
 class RunProjection(_View):
     """A run as every view sees it: what was asked and answered, the plan, the steps, the totals."""
 
@@ -434,6 +496,12 @@ class RunProjection(_View):
     status: RunStatus
     answer: str
     conclusion: Conclusion | None
+    headline: list[Fact]
+    """What every surface shows first: root cause, trigger, confidence (empty without a conclusion)."""
+    prose: str
+    """The answer without the fenced JSON objects the synthesizer appends (their content is the headline)."""
+    evidence: list[Cited]
+    """The conclusion's evidence, each with the step it cites (those steps are always in the record)."""
     error: str | None
     """Why the run failed or stopped."""
     started_at: float | None
@@ -535,8 +603,8 @@ class StepMark(NamedTuple):
 
 
 KeepSteps = Callable[[dict[str, Any]], set[int] | None]
-"""Given the record's outline (`conclusion`, `findings` and `scratchpad` as JSON, and `steps`: each step's
-`step`, `call_id`, `name`, `error` and `intercepted`), the numbers of the steps to build (None: all)."""
+"""Given the record's outline (`evidence` and `findings` as JSON, and `steps`: each step's `step`, `error` and
+`intercepted`), the numbers of the steps to build (None: all)."""
 
 
 def _task_of(event: Event, tasks: dict[str, str]) -> str | None:
@@ -909,9 +977,11 @@ def project(
             numbers.setdefault(mark.call_id, mark.step)
     plots, alerts, changes = _evidence(raw)
     conclusion = finished.conclusion if finished is not None else None
+    answer = finished.answer if finished is not None else ""
     scratchpad = _scratchpad(events, numbers)
+    cited = _cited(conclusion, marks, scratchpad.stores)
     views = finding_views(findings)
-    keep = keep_steps(_outline(conclusion, views, scratchpad, marks)) if keep_steps is not None else None
+    keep = keep_steps(_outline(cited, views, marks)) if keep_steps is not None else None
     steps = [_step(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1) if keep is None or n in keep]
     onset = _onset(alerts, conclusion)
     fork = next((e for e in events if isinstance(e, Fork)), None)
@@ -925,8 +995,11 @@ def project(
         question=started.question if started is not None else "",
         model=started.model if started is not None else "",
         status=status or (finished.status if finished is not None else "interrupted"),
-        answer=finished.answer if finished is not None else "",
+        answer=answer,
         conclusion=conclusion,
+        headline=_headline(conclusion),
+        prose=prose(answer),
+        evidence=cited,
         error=finished.error if finished is not None else None,
         started_at=t0,
         finished_at=finished.ts if finished is not None else None,
@@ -963,18 +1036,12 @@ def project(
     )
 
 
-def _outline(
-    conclusion: Conclusion | None, findings: list[FindingView], scratchpad: ScratchpadView, marks: list[StepMark]
-) -> dict[str, Any]:
+def _outline(cited: list[Cited], findings: list[FindingView], marks: list[StepMark]) -> dict[str, Any]:
     """What `keep_steps` reads of the record (see `KeepSteps`)."""
     return {
-        "conclusion": conclusion.model_dump(mode="json") if conclusion is not None else None,
+        "evidence": [c.model_dump(mode="json") for c in cited],
         "findings": [f.model_dump(mode="json") for f in findings],
-        "scratchpad": scratchpad.model_dump(mode="json"),
-        "steps": [
-            {"step": m.step, "call_id": m.call_id, "name": m.name, "error": m.error, "intercepted": m.intercepted}
-            for m in marks
-        ],
+        "steps": [{"step": m.step, "error": m.error, "intercepted": m.intercepted} for m in marks],
     }
 
 

@@ -1,5 +1,5 @@
-"""The projection: its JSON schema is generated (and the committed file is current), and its totals have one
-definition each."""
+"""The projection: its JSON schema is generated (and the committed file is current), its totals have one
+definition each, and the answer's pieces every surface shows are computed in it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 
 from aura_nb.content import ModelResponse, ToolResult, ToolUseBlock, Usage
-from aura_nb.events import ModelCall, RunFinished, RunStarted, ToolCall
+from aura_nb.contracts import Conclusion, Evidence
+from aura_nb.events import ModelCall, RunFinished, RunStarted, ScratchpadStored, ToolCall
 from aura_nb.trace.projection import RunProjection, project, run_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +64,54 @@ def test_totals_count_hand_backs_apart_and_input_tokens_as_usage_does() -> None:
     document = run.model_dump(mode="json")
     jsonschema.Draft202012Validator(run_schema()).validate(document)
     assert RunProjection.model_validate(document) == run
+
+
+def test_the_answer_is_told_once_headline_prose_and_the_steps_its_evidence_cites() -> None:
+    """Every surface reads these pieces from the projection: the headline facts, the prose without the JSON
+    object the synthesizer appends (other fenced blocks stay), each piece of evidence with its step."""
+    answer = (
+        'Checkout fails since the deploy.\n\n\n```json\n{"root_cause_service": "catalog"}\n```\n\n'
+        "```\nkubectl rollout undo deploy/catalog\n```\n```json\n[1, 2]\n```"
+    )
+    cited = [
+        Evidence(call_id="c2", note="errors since 17:20"),
+        Evidence(blob_id="blob-1", note="the stack trace"),
+        Evidence(call_id="gone", note="not in this run"),
+    ]
+    conclusion = Conclusion(
+        answer=answer,
+        root_cause_service="catalog",
+        fault_type="bad_deploy",
+        triggering_change="chg-1",
+        confidence=0.625,
+        evidence=cited,
+    )
+    events = [
+        RunStarted(question="q", ts=100.0),
+        ToolCall(agent="a", tool="srv.logs", call_id="c1", result=ToolResult.of_text("x" * 10), ts=101.0),
+        ScratchpadStored(blob_id="blob-1", call_id="c1", tool="srv.logs", size_bytes=10, lines=1),
+        ToolCall(agent="a", tool="srv.metrics", call_id="c2", result=ToolResult.of_text("ok"), ts=102.0),
+        RunFinished(status="finished", answer=answer, conclusion=conclusion, ts=103.0),
+    ]
+    run = project(events)
+    assert [(f.label, f.value) for f in run.headline] == [
+        ("root cause", "catalog (bad_deploy)"),
+        ("trigger", "chg-1"),
+        ("confidence", "62%"),
+    ]
+    assert run.prose == (
+        "Checkout fails since the deploy.\n\n```\nkubectl rollout undo deploy/catalog\n```\n```json\n[1, 2]\n```"
+    )
+    assert [(c.note, c.step, c.tool) for c in run.evidence] == [
+        ("errors since 17:20", 2, "srv.metrics"),
+        ("the stack trace", 1, None),
+        ("not in this run", None, None),
+    ]
+    unfinished = project(events[:-1])
+    assert (unfinished.headline, unfinished.prose, unfinished.evidence) == ([], "", [])
+    assert [
+        (f.label, f.value)
+        for f in project(
+            [*events[:-1], RunFinished(conclusion=Conclusion(answer="a", fault_type="disk_full", confidence=1.0))]
+        ).headline
+    ] == [("fault", "disk_full"), ("confidence", "100%")]

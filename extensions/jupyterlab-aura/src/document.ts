@@ -59,13 +59,28 @@ export function isRunDocument(value: unknown): value is IRunDocument {
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * A version-1 document (saved by an earlier aura_nb) in the version-2 shape: `usage` became `totals`,
- * and `input_tokens` of steps, agents and the usage (which meant all input) became `total_input_tokens`.
- * Anything else is returned as it is.
+ * A version-2 document saved before the projection carried its `headline`, `prose` and `evidence`: its answer
+ * is shown as written, without a headline or evidence links (the document's text/html and the run's log keep
+ * them).
+ */
+function withAnswerPieces(doc: Loose): Loose {
+  return 'prose' in doc ? doc : { ...doc, headline: [], prose: doc.answer ?? '', evidence: [] };
+}
+
+/**
+ * A document saved by an earlier aura_nb in the current shape. Version 1: `usage` became `totals`, and
+ * `input_tokens` of steps, agents and the usage (which meant all input) became `total_input_tokens`; a
+ * version 2 without the answer's pieces gets them (`withAnswerPieces`). Anything else is returned as it is.
  */
 export function upgradeDocument(value: unknown): unknown {
   const doc = value as Loose | null;
-  if (typeof doc !== 'object' || doc === null || doc.version !== 1 || !Array.isArray(doc.steps)) {
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.steps)) {
+    return value;
+  }
+  if (doc.version === 2) {
+    return withAnswerPieces(doc);
+  }
+  if (doc.version !== 1) {
     return value;
   }
   const usage: Loose = doc.usage ?? {};
@@ -81,5 +96,5 @@ export function upgradeDocument(value: unknown): unknown {
   };
   const plan = doc.plan ? { iteration: 1, ...doc.plan, tasks: (doc.plan.tasks as Loose[]).map(t => ({ worker: null, ...t, total_tokens: t.tokens ?? 0 })) } : null;
   const agents = ((doc.agents ?? []) as Loose[]).map(a => ({ ...a, total_input_tokens: a.input_tokens ?? 0 }));
-  return { ...doc, version: 2, totals, steps, plan, agents };
+  return withAnswerPieces({ ...doc, version: 2, totals, steps, plan, agents });
 }

@@ -11,7 +11,7 @@ import { h } from './dom';
 import { renderRun } from './render';
 
 export { MIME_TYPE } from './document';
-export { headline, prose, renderRun } from './render';
+export { renderRun } from './render';
 
 /** The widget JupyterLab creates for each output of our MIME type. */
 export class RunRenderer extends Widget implements IRenderMime.IRenderer {

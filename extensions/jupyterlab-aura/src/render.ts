@@ -12,42 +12,6 @@ import { badge, Child, h, num, section, seconds, table } from './dom';
 import { chart, markers, timeDomain } from './plot';
 import { openStep, waterfall } from './waterfall';
 
-const FENCED = /```[a-zA-Z]*[ \t]*\n([\s\S]*?)\n[ \t]*```/g;
-
-/** The answer without its fenced JSON objects (the conclusion they hold is shown as the headline). */
-export function prose(answer: string): string {
-  return answer
-    .replace(FENCED, (block: string, body: string) => {
-      try {
-        const value: unknown = JSON.parse(body);
-        return value && typeof value === 'object' && !Array.isArray(value) ? '' : block;
-      } catch {
-        return block;
-      }
-    })
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
-
-/** Root cause (with the fault type), trigger and confidence as [label, value] pairs. */
-export function headline(doc: IRunDocument): Array<[string, string]> {
-  const c = doc.conclusion;
-  if (!c) {
-    return [];
-  }
-  const rows: Array<[string, string]> = [];
-  if (c.root_cause_service) {
-    rows.push(['root cause', c.fault_type ? `${c.root_cause_service} (${c.fault_type})` : c.root_cause_service]);
-  } else if (c.fault_type) {
-    rows.push(['fault', c.fault_type]);
-  }
-  if (c.triggering_change) {
-    rows.push(['trigger', c.triggering_change]);
-  }
-  rows.push(['confidence', `${Math.round(100 * (c.confidence ?? 0))}%`]);
-  return rows;
-}
-
 /** Status, question, totals and ids; `status` replaces the shown status (the live view's phase before the first
  * step). */
 export function header(doc: IRunDocument, status: string = doc.status): HTMLElement {
@@ -80,7 +44,7 @@ export function header(doc: IRunDocument, status: string = doc.status): HTMLElem
 
 /** The clarification asked, the headline (root cause, trigger, confidence), the answer's prose, the error. */
 export function answer(doc: IRunDocument): HTMLElement {
-  const rows = headline(doc);
+  const rows = doc.headline;
   const parts: Child[] = [];
   const asked = doc.clarification;
   if (asked) {
@@ -91,10 +55,10 @@ export function answer(doc: IRunDocument): HTMLElement {
   }
   if (rows.length) {
     parts.push(
-      h('div', 'aura-Run-headline', ...rows.map(([label, value]) => h('span', '', h('span', 'aura-Run-muted', `${label} `), h('b', '', value))))
+      h('div', 'aura-Run-headline', ...rows.map(fact => h('span', '', h('span', 'aura-Run-muted', `${fact.label} `), h('b', '', fact.value))))
     );
   }
-  parts.push(h('div', 'aura-Run-answer', prose(doc.answer) || 'no answer'));
+  parts.push(h('div', 'aura-Run-answer', doc.prose || 'no answer'));
   if (doc.error) {
     parts.push(h('div', 'aura-Run-error', `error: ${doc.error}`));
   }
@@ -115,16 +79,11 @@ function stepLink(number: number, label: string, open: (step: number) => void): 
 
 /** The conclusion's evidence, each a link that opens the step it cites in the waterfall. */
 export function evidence(doc: IRunDocument, open: (step: number) => void): HTMLElement | null {
-  const items = doc.conclusion?.evidence ?? [];
-  if (!items.length) {
+  if (!doc.evidence.length) {
     return null;
   }
-  const calls = new Map(doc.steps.filter(st => st.call_id).map(st => [st.call_id as string, st]));
-  const stores = new Map(doc.scratchpad.stores.map(st => [st.blob_id, st.step]));
-  const rows = items.map(item => {
-    const step = item.call_id ? calls.get(item.call_id) : undefined;
-    const number = step ? step.step : item.blob_id ? stores.get(item.blob_id) ?? null : null;
-    const link = number === null || number === undefined ? null : stepLink(number, `step ${number}${step ? ` (${step.name})` : ''}`, open);
+  const rows = doc.evidence.map(item => {
+    const link = item.step === null ? null : stepLink(item.step, `step ${item.step}${item.tool ? ` (${item.tool})` : ''}`, open);
     return h('li', '', item.note || '(no note)', link ? ' — ' : '', link);
   });
   return section('Evidence', h('ul', 'aura-Run-evidence', ...rows));

@@ -13,6 +13,12 @@ export interface RunDocument {
   status: "running" | "paused" | "finished" | "failed" | "stopped" | "interrupted" | "needs_input";
   answer: string;
   conclusion: Conclusion | null;
+  /** What every surface shows first: root cause, trigger, confidence (empty without a conclusion). */
+  headline: Array<Fact>;
+  /** The answer without the fenced JSON objects the synthesizer appends (their content is the headline). */
+  prose: string;
+  /** The conclusion's evidence, each with the step it cites (those steps are always in the record). */
+  evidence: Array<Cited>;
   /** Why the run failed or stopped. */
   error: string | null;
   started_at: number | null;
@@ -72,6 +78,18 @@ export interface Alert {
   ends_at: string | null;
   summary: string | null;
   step: number | null;
+}
+
+/** One piece of the conclusion's evidence, with the step whose result shows it. */
+export interface Cited {
+  note: string;
+  /**
+   * The step (1-based) of the tool call it cites, or of the call whose output the Scratchpad stored as the
+   * blob it cites; None when the record has neither.
+   */
+  step: number | null;
+  /** The tool of that call (None when only a blob is known). */
+  tool: string | null;
 }
 
 /** The coordinator's question to the analyst (`ask_clarification`); the run ends `needs_input`. */
@@ -137,6 +155,12 @@ export interface Extraction {
   arguments: Record<string, unknown>;
   position: Record<string, unknown>;
   tokens: number;
+}
+
+/** One fact of the headline: `root cause` (with the fault type), `fault`, `trigger` or `confidence`. */
+export interface Fact {
+  label: string;
+  value: string;
 }
 
 /** A behaviour finding (`Run.findings()`), in the JSON shape `Finding.to_json()` gives it. */
