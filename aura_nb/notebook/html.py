@@ -188,9 +188,10 @@ def _plan(doc: dict[str, Any]) -> str:
     for agent in doc["agents"]:  # the planner's and the synthesizer's share of the tokens
         if agent["role"] in ("planner", "synthesizer"):
             tokens = agent["total_input_tokens"] + agent["output_tokens"]
-            state = "finished" if agent["status"] in ("submitted", "answered") else agent["status"]
-            what = "planned the tasks" if agent["role"] == "planner" else "decided from the task results"
-            rows.append([_tag("i", _e(agent["name"])), _e(what), "", _state(state), _e(agent["turns"]), f"{tokens:,}"])
+            what = "planned the tasks" if agent["role"] == "planner" else "wrote the answer from the task results"
+            rows.append(
+                [_tag("i", _e(agent["name"])), _e(what), "", _state(agent["state"]), _e(agent["turns"]), f"{tokens:,}"]
+            )
     note = _tag("div", _e(plan["rationale"]), MUTED) if plan["rationale"] and len(iterations) <= 1 else ""
     edited = f" (edited {plan['edits']}×)" if plan["edits"] else ""
     title = f"Plan, {len(iterations)} iterations" if len(iterations) > 1 else "Plan"

@@ -275,6 +275,8 @@ class AgentView(_View):
     role: Role
     task_id: str | None
     status: AgentStatus | Literal["running"]
+    state: AgentStatus | TaskState
+    """How the plan graph and table show it: `finished` once it submitted or answered, else its status."""
     turns: int
     total_input_tokens: int
     output_tokens: int
@@ -774,12 +776,14 @@ def _agents(events: Sequence[Event]) -> list[AgentView]:
         if isinstance(event, AgentStarted):
             end = finished.get(event.span_id)
             usage = end.usage if end is not None else Usage()
+            status = end.status if end is not None else "running"
             agents.append(
                 AgentView(
                     name=event.agent,
                     role=event.role,
                     task_id=event.task_id or task_of_agent(event.agent),
-                    status=end.status if end is not None else "running",
+                    status=status,
+                    state="finished" if status in ("submitted", "answered") else status,
                     turns=end.turns if end is not None else 0,
                     total_input_tokens=usage.total_input,
                     output_tokens=usage.output_tokens,

@@ -217,12 +217,14 @@ def test_the_live_plan_graph_draws_the_planner_and_the_synthesizer(browser: Any,
         """() => [...document.querySelectorAll('.aura-Live .aura-Run-dag .aura-Run-dag-node')].map((g) => {
           const box = g.querySelector('rect').getBoundingClientRect();
           return { id: g.dataset.node, label: g.querySelector('.aura-Run-dag-label').textContent, x: box.x,
-                   right: box.right, agent: g.classList.contains('aura-Run-dag-agent') }; })"""
+                   right: box.right, agent: g.classList.contains('aura-Run-dag-agent'),
+                   finished: g.classList.contains('aura-Run-state-finished') }; })"""
     )
     tasks = [t["id"] for t in doc["plan"]["tasks"]]
     assert [n["id"] for n in nodes] == ["@planner", *tasks, "@synthesizer"], nodes
     planner, *drawn, synthesizer = nodes
     assert planner["label"] == "planner" and synthesizer["label"] == "synthesizer" and planner["agent"]
+    assert planner["finished"] and synthesizer["finished"]  # they submitted: the agents' `state`
     assert planner["right"] < min(n["x"] for n in drawn) and synthesizer["x"] > max(n["right"] for n in drawn)
     right = page.evaluate("() => document.querySelector('.aura-Live .aura-Run-dag').getBoundingClientRect().right")
     assert synthesizer["right"] <= right  # nothing clipped at the right edge

@@ -68,19 +68,11 @@ export function layout(nodes: IDagNode[]): string[][] {
   return columns.filter(Boolean);
 }
 
-function agentState(agents: IAgent[], name: string): string | null {
-  const agent = agents.find(a => a.name === name);
-  if (!agent) {
-    return null;
-  }
-  return agent.status === 'submitted' || agent.status === 'answered' ? 'finished' : agent.status;
-}
-
 /** Plan tasks plus the planner and synthesizer agents (when they ran) as graph nodes. */
 export function planNodes(plan: IPlan, agents: IAgent[]): IDagNode[] {
   const ids = new Set(plan.tasks.map(t => t.id));
-  const planner = agentState(agents, 'planner');
-  const synthesizer = agentState(agents, 'synthesizer');
+  const planner = agents.find(a => a.name === 'planner')?.state ?? null;
+  const synthesizer = agents.find(a => a.name === 'synthesizer')?.state ?? null;
   const nodes: IDagNode[] = plan.tasks.map(task => ({
     id: task.id,
     label: task.id,

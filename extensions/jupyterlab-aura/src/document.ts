@@ -59,18 +59,22 @@ export function isRunDocument(value: unknown): value is IRunDocument {
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * A version-2 document saved before the projection carried its `headline`, `prose` and `evidence`: its answer
- * is shown as written, without a headline or evidence links (the document's text/html and the run's log keep
- * them).
+ * A version-2 document saved before the projection carried its answer's `headline`, `prose` and `evidence` and
+ * each agent's `state`: its answer is shown as written, without a headline or evidence links, and each agent
+ * with its status (the document's text/html and the run's log keep the rest).
  */
-function withAnswerPieces(doc: Loose): Loose {
-  return 'prose' in doc ? doc : { ...doc, headline: [], prose: doc.answer ?? '', evidence: [] };
+function withSharedPieces(doc: Loose): Loose {
+  if ('prose' in doc) {
+    return doc;
+  }
+  const agents = ((doc.agents ?? []) as Loose[]).map(a => ({ state: a.status, ...a }));
+  return { ...doc, headline: [], prose: doc.answer ?? '', evidence: [], agents };
 }
 
 /**
  * A document saved by an earlier aura_nb in the current shape. Version 1: `usage` became `totals`, and
  * `input_tokens` of steps, agents and the usage (which meant all input) became `total_input_tokens`; a
- * version 2 without the answer's pieces gets them (`withAnswerPieces`). Anything else is returned as it is.
+ * version 2 without the pieces computed since gets them (`withSharedPieces`). Anything else is returned as it is.
  */
 export function upgradeDocument(value: unknown): unknown {
   const doc = value as Loose | null;
@@ -78,7 +82,7 @@ export function upgradeDocument(value: unknown): unknown {
     return value;
   }
   if (doc.version === 2) {
-    return withAnswerPieces(doc);
+    return withSharedPieces(doc);
   }
   if (doc.version !== 1) {
     return value;
@@ -96,5 +100,5 @@ export function upgradeDocument(value: unknown): unknown {
   };
   const plan = doc.plan ? { iteration: 1, ...doc.plan, tasks: (doc.plan.tasks as Loose[]).map(t => ({ worker: null, ...t, total_tokens: t.tokens ?? 0 })) } : null;
   const agents = ((doc.agents ?? []) as Loose[]).map(a => ({ ...a, total_input_tokens: a.input_tokens ?? 0 }));
-  return withAnswerPieces({ ...doc, version: 2, totals, steps, plan, agents });
+  return withSharedPieces({ ...doc, version: 2, totals, steps, plan, agents });
 }

@@ -105,9 +105,8 @@ export function plan(doc: IRunDocument): HTMLElement | null {
   for (const agent of doc.agents) {
     // the planner's and the synthesizer's share of the tokens
     if (agent.role === 'planner' || agent.role === 'synthesizer') {
-      const state = agent.status === 'submitted' || agent.status === 'answered' ? 'finished' : agent.status;
       const what = agent.role === 'planner' ? 'planned the tasks' : 'wrote the answer from the task results';
-      rows.push([h('i', '', agent.name), what, '', badge(state, state), String(agent.turns), num(agent.total_input_tokens + agent.output_tokens)]);
+      rows.push([h('i', '', agent.name), what, '', badge(agent.state, agent.state), String(agent.turns), num(agent.total_input_tokens + agent.output_tokens)]);
     }
   }
   const edited = doc.plan.edits ? ` (edited ${doc.plan.edits}×)` : '';

@@ -58,6 +58,8 @@ export interface AgentView {
   role: "agent" | "planner" | "worker" | "synthesizer";
   task_id: string | null;
   status: "answered" | "submitted" | "max_turns" | "budget_exhausted" | "duplicate_calls" | "model_error" | "stopped" | "interrupted" | "running";
+  /** How the plan graph and table show it: `finished` once it submitted or answered, else its status. */
+  state: "answered" | "submitted" | "max_turns" | "budget_exhausted" | "duplicate_calls" | "model_error" | "stopped" | "interrupted" | "pending" | "running" | "finished" | "failed" | "stopped";
   turns: number;
   total_input_tokens: number;
   output_tokens: number;
