@@ -16,7 +16,7 @@ from aura_nb.models.base import DeltaSink, ModelRequest
 from aura_nb.models.offline.diagnosis import FAULT_TYPES, Diagnosis, diagnose
 from aura_nb.models.offline.facts import Facts
 from aura_nb.models.offline.roles import planner, role_of, single_agent, synthesizer, worker
-from aura_nb.models.offline.transcript import LABEL, respond
+from aura_nb.models.offline.transcript import LABEL, respond, stream
 
 _ROLES = {"planner": planner, "worker": worker, "synthesizer": synthesizer, "agent": single_agent}
 
@@ -33,9 +33,15 @@ class OfflineInvestigator:
 
     async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
         """The next turn for whichever role `request.agent` names; the playbook (reading every tool result so
-        far) runs in a thread, off the event loop."""
-        text, calls = await asyncio.to_thread(_ROLES[role_of(request)], request)
-        return respond(request, text, calls, model=self.name, on_delta=on_delta)
+        far) and the usage estimate (the whole conversation) run in a thread, off the event loop."""
+        response = await asyncio.to_thread(self._turn, request)
+        if on_delta is not None:
+            stream(response, on_delta)
+        return response
+
+    def _turn(self, request: ModelRequest) -> ModelResponse:
+        text, calls = _ROLES[role_of(request)](request)
+        return respond(request, text, calls, model=self.name)
 
 
 __all__ = ["FAULT_TYPES", "LABEL", "Diagnosis", "Facts", "OfflineInvestigator", "diagnose"]

@@ -103,29 +103,29 @@ def made_keys(seen: Iterable[Observation]) -> set[str]:
 
 
 def respond(
-    request: ModelRequest,
-    text: str,
-    calls: Sequence[tuple[str, dict[str, Any]]] = (),
-    *,
-    model: str,
-    on_delta: DeltaSink | None = None,
+    request: ModelRequest, text: str, calls: Sequence[tuple[str, dict[str, Any]]] = (), *, model: str
 ) -> ModelResponse:
-    """A turn with `text` and the given tool calls (ids derived from the request), usage estimated, streamed."""
+    """A turn with `text` and the given tool calls (ids derived from the request), usage estimated (it reads the
+    whole conversation: run it where it does not hold up the event loop)."""
     digest = request.digest()
     blocks: list[TextBlock | ToolUseBlock] = [TextBlock(text=text)] if text else []
     for index, (name, arguments) in enumerate(calls):
         call_id = "toolu_" + hashlib.sha256(f"{digest}:{index}".encode()).hexdigest()[:24]
         blocks.append(ToolUseBlock(id=call_id, name=name, input=arguments))
     response = ModelResponse(content=blocks, stop_reason="tool_use" if calls else "end_turn", model=model)
-    if on_delta is not None:
-        if text:
-            on_delta(Delta(text=text))
-        for block in response.tool_uses:
-            on_delta(Delta(tool_input=json.dumps(block.input)))
     prompt_chars = len(request.system) + sum(len(m.model_dump_json()) for m in request.messages)
     output_chars = len(response.model_dump_json(include={"content"}))
     usage = Usage(input_tokens=prompt_chars // 4 + 1, output_tokens=output_chars // 4 + 1)
     return response.model_copy(update={"usage": usage})
+
+
+def stream(response: ModelResponse, on_delta: DeltaSink) -> None:
+    """Stream `response` as a provider would: its text, then each tool call's input."""
+    text = "".join(block.text for block in response.content if isinstance(block, TextBlock))
+    if text:
+        on_delta(Delta(text=text))
+    for block in response.tool_uses:
+        on_delta(Delta(tool_input=json.dumps(block.input)))
 
 
 def first_user_text(messages: Sequence[Message]) -> str:
