@@ -11,16 +11,28 @@ nothing is left uncollected afterwards (`gc.unfreeze` gives them back to the old
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_builds = 0
+"""Builds under way (nested or in other threads): the first freezes, the last gives the heap back."""
 
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Collect only the objects allocated inside the block (see the module docstring). The freeze is
-    process-wide: a build in another thread meanwhile is unfrozen with this one, which only costs it time."""
-    gc.freeze()
+    """Collect only the objects allocated since the outermost block began (see the module docstring). Blocks
+    nest, in one thread or several: the heap is given back when the last one ends."""
+    global _builds
+    with _lock:
+        if _builds == 0:
+            gc.freeze()
+        _builds += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _lock:
+            _builds -= 1
+            if _builds == 0:
+                gc.unfreeze()

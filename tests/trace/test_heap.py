@@ -1,13 +1,20 @@
-"""`frozen_heap`: the heap that existed before a record build is out of the collector's reach only during it."""
+"""`frozen_heap`: the heap that existed before a record build is out of the collector's reach only during it; a
+findings view, once forgotten, is freed by reference counting alone."""
 
 from __future__ import annotations
 
 import gc
+import json
 import weakref
 
 import pytest
 
+from aura_nb.content import ModelResponse, TextBlock, ToolResult, ToolUseBlock
+from aura_nb.events import Event, ModelCall, RunFinished, RunStarted, ToolCall
+from aura_nb.trace.findings import RunView
+from aura_nb.trace.findings.flow import flow
 from aura_nb.trace.heap import frozen_heap
+from aura_nb.trace.recorder import Recorder
 
 
 class _Node:
@@ -38,3 +45,38 @@ def test_cycles_made_inside_the_block_and_before_it_are_still_collected() -> Non
         assert new() is None, "a cycle the build made and dropped is collected during the build"
     gc.collect()
     assert old() is None, "a cycle dropped during the build is collected once the heap is given back"
+
+
+def test_blocks_nest_and_the_heap_is_given_back_when_the_outermost_ends() -> None:
+    with frozen_heap():
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() > 0, "an inner block (analyse within run_bundle) keeps the outer's freeze"
+    assert gc.get_freeze_count() == 0
+
+
+def _run(turns: int) -> list[Event]:
+    recorder = Recorder("heap")
+    recorder.emit(RunStarted(agent="run", question="Why is checkout slow?", model="m"))
+    for turn in range(turns):
+        use = ToolUseBlock(id=f"c{turn}", name="sandbox.search_logs", input={"service": "cart", "n": turn})
+        response = ModelResponse(content=[TextBlock(text=f"pod cart-{turn}x looks slow"), use], stop_reason="tool_use")
+        recorder.emit(ModelCall(agent="worker:t1", model="m", turn=turn, response=response))
+        result = ToolResult.of_text(json.dumps({"pod": f"cart-{turn + 1}x", "latency_ms": 400 + turn}))
+        recorder.emit(ToolCall(agent="worker:t1", tool=use.name, call_id=use.id, arguments=use.input, result=result))
+    recorder.emit(RunFinished(agent="run", answer="cart is slow"))
+    return recorder.events
+
+
+def test_a_forgotten_view_is_freed_without_the_cyclic_collector() -> None:
+    events = _run(20)
+    view = RunView(events)
+    assert flow(view).view is view  # the flow index refers back to its view: a cycle until forgotten
+    freed = weakref.ref(view)
+    gc.disable()
+    try:
+        view.forget()
+        del view
+        assert freed() is None
+    finally:
+        gc.enable()

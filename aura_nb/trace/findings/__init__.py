@@ -37,6 +37,7 @@ from aura_nb.trace.findings.scratchpad import blobs_never_extracted, scratchpad_
 from aura_nb.trace.findings.table import FINDING_COLUMNS, Findings, findings_frame
 from aura_nb.trace.findings.tokens import context_growth
 from aura_nb.trace.findings.view import RunView
+from aura_nb.trace.heap import frozen_heap
 
 Analyser = Callable[[RunView], list[Finding]]
 
@@ -65,9 +66,13 @@ ANALYSERS: tuple[Analyser, ...] = (
 def analyse(events: Iterable[Event], analysers: Iterable[Analyser] = ANALYSERS) -> Findings:
     """Every analyser's findings for a run, errors first, then warnings, then info; by first step within each (a
     finding another one covers left out: a redone task's repeats are not duplicates again)."""
-    view = RunView(events)
-    findings = [finding for analyser in analysers for finding in analyser(view)]
-    return Findings(sorted(absorbed(findings), key=Finding.sort_key))
+    with frozen_heap():
+        view = RunView(events)
+        try:
+            findings = [finding for analyser in analysers for finding in analyser(view)]
+        finally:
+            view.forget()
+        return Findings(sorted(absorbed(findings), key=Finding.sort_key))
 
 
 __all__ = [

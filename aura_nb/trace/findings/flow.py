@@ -74,7 +74,7 @@ class AgentFlow:
         return self.had(key, turn) or self.seen(key, turn)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Result:
     """What one tool output carries: its written values, their keys, its raw keys (see `values.scanned`), and
     the first turn whose results held this very output."""
@@ -89,7 +89,7 @@ class _Result:
 _NOTHING = _Result([], frozenset(), frozenset(), -1, True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Shared:
     """The keys and raw keys that two or more calls of one turn returned (the agent cannot tell them apart)."""
 

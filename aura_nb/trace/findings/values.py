@@ -63,7 +63,7 @@ CACHE = 1 << 16
 """Distinct tokens, strings and timestamps remembered across texts (a run repeats most of them)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One value: found again when `need` of its `keys` are; `primary` says whether it was already known."""
 
@@ -462,7 +462,7 @@ def _records(value: Any, wanted: Wanted | None) -> Iterator[Unit]:
             stack.extend(v for v in item if isinstance(v, dict | list))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Scanned:
     """What the value-independent passes over one result text found (kept for a repeated output)."""
 

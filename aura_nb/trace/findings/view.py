@@ -72,6 +72,11 @@ class RunView:
         value: T = self._memo[key]
         return value
 
+    def forget(self) -> None:
+        """Drop the indexes the analysers built (they refer back to the view: without this, the view and all
+        they hold are freed only by the cyclic garbage collector, not as soon as the last reference goes)."""
+        self._memo.clear()
+
     def number(self, step: ModelCall | ToolCall) -> int:
         """The 1-based step number of a model or tool call."""
         return self._numbers[id(step)]
