@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -113,18 +114,22 @@ async def test_the_live_view_shows_the_finished_run_before_the_record_replaces_i
     assert doc["findings"] == [f.model_dump(mode="json") for f in full.findings or []]
 
 
-async def test_the_live_view_follows_bursts_of_events_and_ends_on_the_last(tmp_path: Path) -> None:
-    """Renders are coalesced and projected off the loop, one at a time; whatever arrives while one is being
-    projected is shown by the next, so the view never stops short of the run."""
+@pytest.mark.parametrize("logged", [True, False], ids=["live worker", "no run directory"])
+async def test_the_live_view_follows_bursts_of_events_and_ends_on_the_last(tmp_path: Path, logged: bool) -> None:
+    """Renders are coalesced and projected off the loop, one at a time (by the live worker from the run's log,
+    or in a thread for a run without a directory); whatever arrives while one is being projected is shown by
+    the next, so the view never stops short of the run."""
     import asyncio
+    import os
 
     from runlogs import unpack
 
     from aura_nb.agent.run import Run
+    from aura_nb.notebook import recordworker
     from aura_nb.trace.recorder import Recorder
 
     recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
-    live = Run(Recorder(recorded.id))
+    live = Run(Recorder(recorded.id, tmp_path / "live" if logged else None))
     view = LiveRun(live, interval=0.001).show()
     half = len(recorded.events) // 2
     for burst in (recorded.events[:half], recorded.events[half:]):
@@ -133,5 +138,9 @@ async def test_the_live_view_follows_bursts_of_events_and_ends_on_the_last(tmp_p
         await asyncio.sleep(0)
     while view._pending is not None:
         await asyncio.sleep(0.01)
-    assert len(view.view.doc["steps"]) == len(recorded.steps()) and view.view.doc["status"] == recorded.status
+    document, summary = recordworker.document_of(list(live.events), live.status, live.trace_id, [], live.dir)
+    assert view.view.doc == document and summary in view.status.value
+    assert len(document["steps"]) == len(recorded.steps()) and document["status"] == recorded.status
     assert 1 <= view.renders < len(recorded.events) / 10
+    if logged:
+        assert recordworker._worker(recordworker.LIVE).submit(os.getpid).result(timeout=120) != os.getpid()

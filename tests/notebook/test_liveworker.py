@@ -1,6 +1,6 @@
 """A running run's live document is projected by the live worker from the run's log, read from where it
-stopped the last time: it is the document the kernel would project from its events, a line still being
-written is read the next time, and a dead worker costs one document projected in the kernel."""
+stopped the last time: a line still being written is read the next time, and a dead worker costs one
+document projected in the kernel (the live view on the worker: tests/notebook/test_live.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from runlogs import unpack
 from aura_nb.agent.run import Run
 from aura_nb.events import event_to_json
 from aura_nb.notebook import recordworker
-from aura_nb.notebook.live import LiveRun
 from aura_nb.notebook.recordworker import live_document, live_from_log
 from aura_nb.trace.recorder import Recorder
 from aura_nb.trace.runlog import EVENTS_FILE
@@ -25,24 +24,6 @@ from aura_nb.trace.runlog import EVENTS_FILE
 
 def _in_the_kernel(run: Run) -> tuple[dict[str, object], str]:
     return recordworker.document_of(list(run.events), run.status, run.trace_id, [], run.dir)
-
-
-async def test_the_live_view_shows_what_the_live_worker_projects_from_the_log(tmp_path: Path) -> None:
-    recorded = Run.load(unpack("orchestrated-f56de51", tmp_path / "runs"))
-    live = Run(Recorder(recorded.id, tmp_path / "live"))
-    view = LiveRun(live, interval=0.001).show()
-    half = len(recorded.events) // 2
-    for burst in (recorded.events[:half], recorded.events[half:]):
-        for event in burst:
-            live.recorder.emit(event)
-        await asyncio.sleep(0)
-    while view._pending is not None:
-        await asyncio.sleep(0.01)
-    document, summary = _in_the_kernel(live)
-    assert view.view.doc == document and summary in view.status.value
-    assert len(document["steps"]) == len(recorded.steps())
-    pid = recordworker._worker(recordworker.LIVE).submit(os.getpid).result(timeout=120)
-    assert pid != os.getpid()
 
 
 def test_the_log_is_read_from_where_it_stopped_and_a_line_being_written_waits(tmp_path: Path) -> None:
