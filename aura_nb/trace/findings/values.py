@@ -298,8 +298,7 @@ def mentions(text: str, *, phrases: bool = True) -> set[str]:
     for size in range(2, MAX_PHRASE_WORDS + 1):
         keys.update(_grams(atoms, size))
     close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
-    for i, a in enumerate(close):
-        keys.update(_pair(a, b) for b in close[i + 1 : i + 1 + PAIR_REACH] if b != a)
+    keys.update(_pair(a, b) for i, a in enumerate(close) for b in close[i + 1 : i + 1 + PAIR_REACH] if b != a)
     return keys
 
 
