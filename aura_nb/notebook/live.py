@@ -35,7 +35,7 @@ from aura_nb.events import EventBase
 from aura_nb.notebook.approvals import ApprovalPanel
 from aura_nb.notebook.bundle import run_metadata
 from aura_nb.notebook.images import embed_images
-from aura_nb.notebook.recordworker import finished_record, forget, live_document, start_worker
+from aura_nb.notebook.recordworker import as_json, finished_record, forget, live_document, start_worker
 from aura_nb.scratchpad.estimate import default_counter
 
 STATIC = Path(__file__).parent / "static"
@@ -89,12 +89,20 @@ class RunView(anywidget.AnyWidget):
 
     _esm = _built("run_view.js")
     _css = _built("run_view.css")
-    doc = traitlets.Dict().tag(sync=True)
+    document = traitlets.Unicode("{}").tag(sync=True)
+    """The run document as JSON text (`recordworker.as_json`): the comm sends it as one string, where a dict
+    would be walked value by value on the kernel's loop at every render."""
     selected = traitlets.Int(0).tag(sync=True)
     question = traitlets.Unicode("").tag(sync=True)
     """The question, known before the run's first event."""
     phase = traitlets.Unicode("").tag(sync=True)
     """What the run does before its first step (e.g. connecting to its servers)."""
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        """The document shown (parsed from `document`)."""
+        shown: dict[str, Any] = json.loads(self.document)
+        return shown
 
 
 CONNECTING = "connecting to servers…"
@@ -115,7 +123,9 @@ class LiveRun:
         self.run = run
         self.interval = interval
         self.renders = 0
-        self.view = RunView(doc=run.projection().model_dump(mode="json"), question=question or run.question)
+        self.view = RunView(
+            document=as_json(run.projection().model_dump(mode="json")), question=question or run.question
+        )
         self.view.phase = "" if run.events else CONNECTING
         self.status = widgets.HTML()
         self.instruction = widgets.Text(placeholder="an instruction for the fork", layout={"width": "40%"})
@@ -186,7 +196,7 @@ class LiveRun:
         self._pending = job
         job.add_done_callback(self._rendered)
 
-    def _rendered(self, job: asyncio.Future[tuple[dict[str, Any], str]]) -> None:
+    def _rendered(self, job: asyncio.Future[tuple[str, str]]) -> None:
         if self._pending is job:
             self._pending = None
         if self._finished or job.cancelled():
@@ -198,11 +208,11 @@ class LiveRun:
     def render(self) -> None:
         """Show the run as it is now."""
         projection = self.run.projection()
-        self._show(embed_images(projection.model_dump(mode="json"), self.run.dir), projection.summary_line())
+        self._show(as_json(embed_images(projection.model_dump(mode="json"), self.run.dir)), projection.summary_line())
 
-    def _show(self, doc: dict[str, Any], summary: str) -> None:
+    def _show(self, document: str, summary: str) -> None:
         self.renders += 1
-        self.view.doc = doc
+        self.view.document = document
         self.view.phase = "" if self.run.events else CONNECTING
         self.status.value = f"<code>{summary}</code>"
 

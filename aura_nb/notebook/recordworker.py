@@ -16,6 +16,7 @@ read). A run without a directory, or a dead worker, is projected in a thread of 
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,7 @@ from typing import Any
 
 from aura_nb.contracts import RunStatus
 from aura_nb.events import Event, event_from_json
-from aura_nb.notebook.bundle import bundle_of, run_metadata
+from aura_nb.notebook.bundle import MIME_TYPE, bundle_of, record_steps, run_metadata
 from aura_nb.notebook.images import embed_images
 from aura_nb.trace.findings import analyse
 from aura_nb.trace.projection import RunProjection, project
@@ -34,28 +35,41 @@ from aura_nb.trace.record import RunRecord
 from aura_nb.trace.runlog import EVENTS_FILE, LogProblem, read_events
 
 
+def as_json(document: dict[str, Any]) -> str:
+    """A document as the live view receives it: compact JSON text, which the widget's comm sends as one string
+    (a dict would be walked, value by value, on the kernel's loop)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class FinishedRecord:
     """What a notebook shows of a finished run: the mime bundle (compact document, HTML, text) and its output
-    metadata, the full document (with findings) and its summary line."""
+    metadata, the record's document (with findings) as the live view receives it (`as_json`), and its summary
+    line."""
 
     bundle: dict[str, Any]
-    document: dict[str, Any]
+    document: str
     summary: str
     metadata: dict[str, Any]
 
 
 def _of(projection: RunProjection, run_dir: Path | None) -> FinishedRecord:
-    document = embed_images(projection.model_dump(mode="json"), run_dir)
-    summary = projection.summary_line()
-    return FinishedRecord(bundle_of(projection, run_dir), document, summary, {})
+    bundle = bundle_of(projection, run_dir)
+    return FinishedRecord(bundle, as_json(bundle[MIME_TYPE]), projection.summary_line(), {})
 
 
 def record_from_log(run_dir: str, status: RunStatus, trace_id: str | None) -> FinishedRecord:
     """The record of the run logged in `run_dir` (what the worker runs)."""
     problems: list[LogProblem] = []
     events = read_events(Path(run_dir), problems)
-    projection = project(events, status=status, trace_id=trace_id, findings=analyse(events), log_problems=problems)
+    projection = project(
+        events,
+        status=status,
+        trace_id=trace_id,
+        findings=analyse(events),
+        log_problems=problems,
+        keep_steps=record_steps,
+    )
     return _of(projection, Path(run_dir))
 
 
@@ -112,10 +126,12 @@ async def finished_record(run: RunRecord) -> FinishedRecord:
 
 def document_of(
     events: list[Event], status: RunStatus, trace_id: str | None, problems: list[LogProblem], run_dir: Path | None
-) -> tuple[dict[str, Any], str]:
-    """The live view's document (no findings yet) and summary line of a run's events so far."""
-    projection = project(events, status=status, trace_id=trace_id, log_problems=problems)
-    return embed_images(projection.model_dump(mode="json"), run_dir), projection.summary_line()
+) -> tuple[str, str]:
+    """The live view's document (no findings yet, as JSON text: `as_json`) and summary line of a run's events
+    so far; a long run's document keeps the steps its record would (`bundle.record_steps`), so each render
+    stays small however long the run."""
+    projection = project(events, status=status, trace_id=trace_id, log_problems=problems, keep_steps=record_steps)
+    return as_json(embed_images(projection.model_dump(mode="json"), run_dir)), projection.summary_line()
 
 
 _read: dict[str, tuple[int, list[Event]]] = {}
@@ -142,9 +158,7 @@ def _logged_so_far(run_dir: str) -> list[Event]:
     return events
 
 
-def live_from_log(
-    run_dir: str, status: RunStatus, trace_id: str | None, problems: list[LogProblem]
-) -> tuple[dict[str, Any], str]:
+def live_from_log(run_dir: str, status: RunStatus, trace_id: str | None, problems: list[LogProblem]) -> tuple[str, str]:
     """The live document of the run logging in `run_dir` (what the live worker runs)."""
     return document_of(_logged_so_far(run_dir), status, trace_id, problems, Path(run_dir))
 
@@ -153,13 +167,13 @@ def _forget(run_dir: str) -> None:
     _read.pop(run_dir, None)
 
 
-async def live_document(run: RunRecord) -> tuple[dict[str, Any], str]:
+async def live_document(run: RunRecord) -> tuple[str, str]:
     """The live view's document and summary line of `run` as it is now, projected by the live worker from its
     log (or in a thread of the kernel when the run has no directory or the worker died)."""
     snapshot = (run.status, run.trace_id, list(run.log_problems))
     if run.dir is not None:
         try:
-            built: tuple[dict[str, Any], str] = await _in_worker(LIVE, live_from_log, str(run.dir), *snapshot)
+            built: tuple[str, str] = await _in_worker(LIVE, live_from_log, str(run.dir), *snapshot)
             return built
         except BrokenProcessPool:
             pass

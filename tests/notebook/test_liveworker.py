@@ -5,6 +5,7 @@ document projected in the kernel (the live view on the worker: tests/notebook/te
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_the_log_is_read_from_where_it_stopped_and_a_line_being_written_waits(tm
 
     def steps_read() -> int:
         document, _ = live_from_log(str(run_dir), "running", None, [])
-        return len(document["steps"])
+        return len(json.loads(document)["steps"])
 
     partial = Run(Recorder(recorded.id, None, events=recorded.events[:half]))
     assert steps_read() == len(partial.steps())

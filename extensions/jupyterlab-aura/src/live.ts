@@ -16,11 +16,11 @@ import { h } from './dom';
 import { answer, evidence, findings, header, metrics, notes, plan, scratchpad } from './render';
 import { axis, onActivate, span, stepDetail, stepRow } from './waterfall';
 
-/** The anywidget model: the kernel's `RunView` traits `doc`, `selected`, `question`, `phase`. */
+/** The anywidget model: the kernel's `RunView` traits `document` (the run document as JSON text), `selected`,
+ * `question`, `phase`. */
 interface IModel {
-  get(key: 'doc'): IRunDocument;
   get(key: 'selected'): number;
-  get(key: 'question' | 'phase'): string;
+  get(key: 'document' | 'question' | 'phase'): string;
   set(key: 'selected', value: number): void;
   on(event: string, handler: () => void): void;
   save_changes(): void;
@@ -92,7 +92,7 @@ class StepList {
     const selected = this.model.get('selected');
     const total = span(doc);
     const last = doc.steps[doc.steps.length - 1];
-    const key = `${doc.steps.length}:${last?.step ?? 0}:${total}:${selected}`;
+    const key = `${doc.totals.steps}:${last?.step ?? 0}:${total}:${selected}`;
     if (key !== this.key) {
       this.key = key;
       this.drawRows(doc, total, selected);
@@ -132,7 +132,7 @@ class StepList {
       onActivate(line, () => this.select(step.step));
       return line;
     });
-    const earlier = doc.steps.length - steps.length;
+    const earlier = doc.totals.steps - steps.length; // a long run's document keeps some of its steps
     list.replaceChildren(axis(total), ...(earlier > 0 ? [h('div', 'aura-Run-muted', `… ${earlier} earlier steps`)] : []), ...rows);
     list.scrollTop = following ? list.scrollHeight : kept;
   }
@@ -153,8 +153,16 @@ function render({ model, el }: { model: IModel; el: HTMLElement }): void {
   const order = [slots.top.node, slots.metrics.node, slots.plan.node, stepsPart, slots.pad.node, slots.findings.node, slots.notes.node];
   el.replaceChildren(h('div', 'aura-Run aura-Live tex2jax_ignore mathjax_ignore', ...order));
 
+  let text = '';
+  let doc = JSON.parse('{}') as IRunDocument;
   const draw = (): void => {
-    const doc = model.get('doc');
+    if (model.get('document') !== text) {
+      text = model.get('document');
+      doc = JSON.parse(text) as IRunDocument;
+    }
+    if (!Array.isArray(doc.steps)) {
+      return; // no document yet
+    }
     const json = JSON.stringify;
     keepInPlace(order, () => {
       slots.top.update(
@@ -169,7 +177,7 @@ function render({ model, el }: { model: IModel; el: HTMLElement }): void {
       slots.notes.update(json([doc.errors, doc.instructions]), () => [notes(doc)]);
     });
   };
-  model.on('change:doc', draw);
+  model.on('change:document', draw);
   model.on('change:selected', draw);
   model.on('change:phase', draw);
   draw();
