@@ -52,9 +52,10 @@ def test_a_run_in_the_background_paused_from_another_cell(tmp_path: Path, monkey
         "%aura resume",
         "await inv.wait()\nprint(inv.status, _aura is inv, inv.question)",
         "%aura runs",
-        "import json\nview = get_ipython()._aura_magics.views[inv.id]\nstate = view.view.get_state()\n"
-        "print(json.dumps({'run_id': state['doc']['run_id'], 'steps': len(state['doc']['steps']), "
-        "'status': state['doc']['status'], 'renders': view.renders, 'events': len(inv.events)}))",
+        "import json\nview = get_ipython()._aura_magics.views[inv.id]\n"
+        "doc = json.loads(view.view.get_state()['document'])  # what the front end got\n"
+        "print(json.dumps({'run_id': doc['run_id'], 'steps': len(doc['steps']), "
+        "'status': doc['status'], 'renders': view.renders, 'events': len(inv.events)}))",
         "%aura stpo",
         "%aura fork nope",
         "%aura replay inv",
