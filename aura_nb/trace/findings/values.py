@@ -17,7 +17,6 @@ without seconds, `p:` two or three consecutive words, `r:` two atoms written clo
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import re
@@ -58,6 +57,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _JOINER = re.compile(r"[-./:@#/]")
 _JOINED = re.compile(r"([-./:@#/])")
+_NAMING = re.compile(r"[0-9_]|[-./:@#/]")
+"""A digit, an underscore or a joiner: what makes a token an identifier (tokens are ASCII)."""
 _NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 CACHE = 1 << 16
 """Distinct tokens, strings and timestamps remembered across texts (a run repeats most of them)."""
@@ -80,7 +81,7 @@ class Wanted:
         self.words = frozenset(words)
         self.numbers = frozenset(numbers)
         self.times = frozenset(times)
-        self._sorted = sorted(self.numbers)
+        self._floors = frozenset(math.floor(n) for n in self.numbers if math.isfinite(n))
         self._tokens: dict[str, bool] = {}
         self._numbers: dict[float, bool] = {}
 
@@ -98,9 +99,12 @@ class Wanted:
         return Wanted(words, numbers, times)
 
     def _near(self, value: float) -> bool:
-        """Whether a written number lies within rounding distance of `value`."""
-        index = bisect.bisect_left(self._sorted, value - 0.5)
-        return index < len(self._sorted) and self._sorted[index] <= value + 0.5
+        """Whether a written number may lie within rounding distance of `value` (a quick test that every
+        rounding of `value` to a written number passes: such a number's integer part is one of two)."""
+        if not math.isfinite(value):
+            return value in self.numbers
+        floors = self._floors
+        return math.floor(value - 0.5) in floors or math.floor(value + 0.5) in floors
 
     def number(self, value: float) -> bool:
         """Whether `value`, or a rounding, a percentage or a thousandth or thousand times of it, is written
@@ -124,11 +128,15 @@ class Wanted:
         """Whether one of the token's atoms (or a number of it) is written (remembered per token)."""
         known = self._tokens.get(token)
         if known is None:
-            known = self._tokens[token] = any(
-                atom in self.words or (atom[0].isdigit() and _is_number(atom) and self.number(float(atom)))
-                for atom in _token_atoms(token)
-            )
+            known = self._tokens[token] = self._token(token)
         return known
+
+    def _token(self, token: str) -> bool:
+        words = self.words
+        for atom in _token_atoms(token):
+            if atom in words or (atom[0].isdigit() and _is_number(atom) and self.number(float(atom))):
+                return True
+        return False
 
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
@@ -185,15 +193,26 @@ def _epoch(year: int, month: int, day: int) -> int:
     return era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
 
 
+@lru_cache(maxsize=4096)
+def _midnight(year: str, month: str, day: str) -> int | None:
+    """The epoch seconds of a written date's midnight (UTC), None if it is no date (a run's times share a few)."""
+    month_number, day_number = int(month), int(day)
+    if not (1 <= month_number <= 12 and 1 <= day_number <= 31):
+        return None
+    return _epoch(int(year), month_number, day_number) * 86400
+
+
 @lru_cache(maxsize=CACHE)
 def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[frozenset[str], ...]:
     """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
     instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
-    year, month, day, hour, minute = (int(groups[i] or 0) for i in range(5))
+    year, month, day, hour_text, minute_text = (groups[i] or "0" for i in range(5))
+    midnight = _midnight(year, month, day)
+    hour, minute = int(hour_text), int(minute_text)
     second = int(groups[5]) if groups[5] is not None else None
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and (second or 0) < 61):
+    if midnight is None or hour >= 24 or minute >= 60 or (second or 0) >= 61:
         return ()
-    utc = _epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + (second or 0) - _offset_seconds(groups[7])
+    utc = midnight + hour * 3600 + minute * 60 + (second or 0) - _offset_seconds(groups[7])
     exact = f"f:{utc}.{round(float(groups[6]) * 1000):03d}" if groups[6] else None
     if searched:
         if second is None:
@@ -238,9 +257,10 @@ def _is_number(token: str) -> bool:
 
 def identifier(token: str) -> bool:
     """A token that names something (not a plain word): digits, underscores, joiners, or inner capitals."""
-    if any(c.isdigit() or c == "_" for c in token) or _JOINER.search(token):
+    if _NAMING.search(token):
         return True
-    return any(c.isupper() for c in token[1:]) and not token.isupper()
+    rest = token[1:]
+    return rest != rest.lower() and not token.isupper()
 
 
 def _word_value(token: str) -> bool:
@@ -479,9 +499,9 @@ class _Scanned:
 
     def raw(self) -> frozenset[str]:
         """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
-        lowered = {t.lower() for t in self.tokens}  # tokens are ASCII: lowering keeps their length
-        words = {"w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3}
-        return frozenset(words | {k for keys in self.times for k in keys if k[0] in "ft"})
+        lowered = set(" ".join(self.tokens).lower().split(" "))  # tokens are ASCII words: no spaces
+        words = ["w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3]
+        return frozenset([*words, *(k for keys in self.times for k in keys if k[0] in "ft")])
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
@@ -554,7 +574,15 @@ def _any_of(words: frozenset[str]) -> re.Pattern[str]:
 
 def clear_caches() -> None:
     """Forget the remembered tokens, strings and timestamps (they are kept across runs otherwise)."""
-    for cached in (specific_number, number_keys, _timestamp_keys_of, _token_atoms, _token_mentions, _token_unit):
+    for cached in (
+        specific_number,
+        number_keys,
+        _midnight,
+        _timestamp_keys_of,
+        _token_atoms,
+        _token_mentions,
+        _token_unit,
+    ):
         cached.cache_clear()
     for cached_scan in (_scan, _scalar_atom, scanned, _any_of):
         cached_scan.cache_clear()
