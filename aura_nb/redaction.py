@@ -16,9 +16,9 @@ secret reads `[REDACTED:<kind>]`, so what was there (a key, a token, a password)
 
 All patterns run as one RE2 expression (google-re2: linear time, so a configured pattern cannot hang
 the harness on a hostile tool output) over UTF-8 bytes. A pydantic model is first scanned as its JSON
-dump; only one that holds something secret-looking is walked field by field, so an event without
-secrets costs one serialisation and one scan. This module imports nothing from aura_nb: every layer
-may use it.
+dump; only one where the walk could mask something (a secret that is not already masked, a string under a
+key named like a secret) is walked field by field, so an event without secrets costs one serialisation and
+one scan. This module imports nothing from aura_nb: every layer may use it.
 """
 
 from __future__ import annotations
@@ -89,8 +89,13 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("secret", rf"(?:^|[^A-Za-z])(?i:{_WORDS})[\"']?\s*[:=]\s*[\"']?{_VALUE}", group=True, paging=True),
 )
 """The shapes of secrets masked wherever they appear (see the module docstring)."""
-_JSON_SECRET_KEY = r"\"[^\"]*(?i:pass|pwd|secret|token|key|auth|credential|cookie)\"\s*:\s*\""
-"""In a JSON dump: a string value under a key that may name a secret (the walk then decides by `SECRET_KEY`)."""
+_JSON_SECRET_KEY = (
+    r"\"((?:[^\"]*(?i:pass(?:word|wd|phrase)?|pwd|secret|token|key|auth(?:orization)?|credentials?|cookie)"
+    r"|[^\"]*(?:\xc4[\xb0\xb1]|\xc5\xbf|\xe2\x84\xaa)[^\"]*)(?:\n\n)?)\"\s*:\s*\""
+)
+"""In a (line-unescaped) JSON dump: a string value under a key that may name a secret, the key in group 1: one
+that ends with a word `SECRET_KEY` looks for (or just before a final newline, where its `$` matches too), or
+holds a letter that Python's case-insensitive match takes for an ASCII one (İ, ı, ſ, K)."""
 
 
 def is_secret_variable(name: str, value: str) -> bool:
@@ -149,6 +154,10 @@ class Redactor:
             group += 1 + re2.compile(pattern.regex).groups
         self._scan = re2.compile("|".join(parts).encode(), _options())
         self._json = re2.compile("|".join([*parts, _JSON_SECRET_KEY]).encode(), _options())
+        self._json_key = group
+        """The group of the key in `_json`'s last alternative (a JSON key that may name a secret)."""
+        self._parts = parts
+        self._each: list[Any] = []  # each alternative of `_json` alone, compiled the first time it is needed
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -196,13 +205,50 @@ class Redactor:
         """`value` (a pydantic model, mapping, list, tuple or string, nested) with its secrets masked; the same
         object when it holds none, else a copy (the original is never changed). `prefilter`: a model is first
         scanned as its JSON dump and walked only when that finds something (off for huge values: one pass)."""
-        if (
-            prefilter
-            and isinstance(value, BaseModel)
-            and not self._json.search(_unescaped(value.__pydantic_serializer__.to_json(value)))
-        ):
-            return value  # the common case: nothing secret-looking anywhere in it
+        if prefilter and isinstance(value, BaseModel) and not self.suspects(value):
+            return value  # the common case: nothing the walk would mask anywhere in it
         return self._walk(value)  # type: ignore[no-any-return]
+
+    def suspects(self, model: BaseModel) -> bool:
+        """Whether walking `model` may mask something, judged from its JSON dump in one scan (it may say yes
+        where the walk then finds nothing, never no where it would mask something)."""
+        return self._suspect_dump(_unescaped(model.__pydantic_serializer__.to_json(model, exclude_none=True)))
+
+    def _suspect_dump(self, dump: bytes) -> bool:
+        """Whether the line-unescaped JSON dump `dump` holds a match the walk would mask. A match `data` would
+        leave alone (an already masked value, `null`, a pagination token, a key not named like a secret) is
+        passed over only when no other alternative matches where it starts (the scan prefers the first
+        alternative that matches at a place; a later one could be a secret there); the scan goes on from the
+        next byte, so a secret starting inside the match is still seen. A field that is None is left out of
+        the dump: the walk reads no field names and None holds nothing."""
+        position = 0
+        while (match := self._json.search(dump, position)) is not None:
+            if not self._harmless(match, dump):
+                return True
+            position = match.start() + 1
+        return False
+
+    def _harmless(self, match: Any, dump: bytes) -> bool:
+        """Whether the walk would mask nothing in what `match` (of `_json`, in a dump) matched."""
+        if match.span(self._json_key)[0] >= 0:  # a string under a key that may name a secret
+            key = _as_in_string(match.group(self._json_key))
+            value = dump[match.end() : match.end() + 16].lstrip()
+            return b"\\" not in key and (not _secret_key(key.decode("utf-8", "replace")) or value.startswith(_MASKED))
+        if self._secret_span(match, dump) is not None:
+            return False
+        start = match.start()
+        chosen = next(number for number, (group, _) in enumerate(self._alternatives) if match.span(group)[0] >= 0)
+        return not any(
+            alternative.match(dump, start) is not None
+            for number, alternative in enumerate(self._alternative_expressions())
+            if number != chosen
+        )
+
+    def _alternative_expressions(self) -> list[Any]:
+        """Each alternative of `_json` compiled alone, in order (the patterns', then the JSON secret key)."""
+        if not self._each:
+            self._each = [re2.compile(part.encode(), _options()) for part in [*self._parts, _JSON_SECRET_KEY]]
+        return self._each
 
     def _secret_span(self, match: Any, data: bytes) -> tuple[int, int, str] | None:
         """The part of `match` to mask and its kind, or None when it is not a secret after all."""
@@ -267,6 +313,11 @@ def _unescaped(dump: bytes) -> bytes:
     """A JSON dump with its line and tab escapes made real (same length), so that the prefilter sees a line start
     and a word boundary where the walk will (`…\\npassword=…`, `…\\nsk-ant-…`); it may find more, never less."""
     return dump.replace(b"\\n", b"\n\n").replace(b"\\r", b"\r\r").replace(b"\\t", b"\t\t")
+
+
+def _as_in_string(unescaped: bytes) -> bytes:
+    """What `_unescaped` made of a piece of a dump, its line and tab characters as they are in the string."""
+    return unescaped.replace(b"\n\n", b"\n").replace(b"\r\r", b"\r").replace(b"\t\t", b"\t")
 
 
 def _secret_key(key: str) -> bool:

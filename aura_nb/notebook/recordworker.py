@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -77,9 +78,15 @@ def _ready() -> None:
     """Nothing: submitted to start the worker, whose start imports what the record needs."""
 
 
-def _ignore_interrupts() -> None:
-    """The worker's start: the kernel's Interrupt (SIGINT to its process group) is for the kernel's cells."""
+NICENESS = 10
+"""How far below the kernel's the workers' CPU priority is: on a busy machine the cells a person runs come first."""
+
+
+def _start_worker() -> None:
+    """The worker's start: the kernel's Interrupt (SIGINT to its process group) is for the kernel's cells, and
+    the kernel has the CPU first."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)
 
 
 RECORDS, LIVE = "records", "live"
@@ -91,7 +98,7 @@ _workers: dict[str, ProcessPoolExecutor] = {}
 def _worker(job: str = RECORDS) -> ProcessPoolExecutor:
     if job not in _workers:
         spawn = multiprocessing.get_context("spawn")
-        _workers[job] = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=_ignore_interrupts)
+        _workers[job] = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=_start_worker)
     return _workers[job]
 
 

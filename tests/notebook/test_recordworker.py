@@ -56,3 +56,10 @@ async def test_a_run_without_a_directory_is_built_in_the_kernel(tmp_path: Path) 
     assert in_memory.dir is None
     built = await finished_record(in_memory)
     assert built.bundle == _in_the_kernel(in_memory)[0] and built.metadata["aura"]["run_id"] == logged.id
+
+
+def test_the_workers_yield_the_cpu_to_the_kernel() -> None:
+    """Both workers run at a lower CPU priority than the kernel, so on a busy machine cells come first."""
+    for job in (recordworker.RECORDS, recordworker.LIVE):
+        niceness: int = recordworker._worker(job).submit(os.nice, 0).result(timeout=120)
+        assert niceness >= os.nice(0) + recordworker.NICENESS or niceness == 19
