@@ -139,16 +139,14 @@ class Flow:
         for turn in turns:
             span = spans.setdefault(model_output(turn.call), [turn.index, turn.index])
             span[1] = turn.index
-        for text, (first, last_turn) in spans.items():
-            for key in mentions(text):
-                if index.first_written.get(key, NEVER) > first:
-                    index.first_written[key] = first
-                if index.last_written.get(key, -1) < last_turn:
-                    index.last_written[key] = last_turn
+        written = {text: mentions(text) for text in spans}
+        for text, mentioned in written.items():  # in the order of their first turns: a key is first written once
+            index.first_written.update(dict.fromkeys(mentioned.difference(index.first_written), spans[text][0]))
+        for text in sorted(spans, key=lambda text: spans[text][1]):  # by last turn: the latest one stays
+            last_turn = spans[text][1]
+            index.last_written.update(dict.fromkeys(written[text], last_turn))
             for sentence in failure_sentences(text):
-                for key in mentions(sentence):
-                    if index.last_reported.get(key, -1) < last_turn:
-                        index.last_reported[key] = last_turn
+                index.last_reported.update(dict.fromkeys(mentions(sentence), last_turn))
         wanted = Wanted.of(index.first_written)
         last = len(turns) - 1
         read_before: dict[tuple[str, bool], _Result] = {}  # a repeated output is read once

@@ -297,9 +297,9 @@ def _token_mentions(token: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _grams(atoms: list[str], size: int) -> Iterator[str]:
-    for i in range(len(atoms) - size + 1):
-        yield "p:" + " ".join(atoms[i : i + size])
+def _grams(atoms: list[str], size: int) -> list[str]:
+    """The phrase keys of `atoms`' runs of `size` words."""
+    return ["p:" + " ".join(run) for run in zip(*(atoms[i:] for i in range(size)), strict=False)]
 
 
 def _pair(a: str, b: str) -> str:
@@ -318,7 +318,8 @@ def mentions(text: str, *, phrases: bool = True) -> set[str]:
     for size in range(2, MAX_PHRASE_WORDS + 1):
         keys.update(_grams(atoms, size))
     close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
-    keys.update(_pair(a, b) for i, a in enumerate(close) for b in close[i + 1 : i + 1 + PAIR_REACH] if b != a)
+    for reach in range(1, PAIR_REACH + 1):
+        keys.update([_pair(a, b) for a, b in zip(close, close[reach:], strict=False) if a != b])
     return keys
 
 
