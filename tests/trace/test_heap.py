@@ -1,5 +1,5 @@
-"""`frozen_heap`: the heap that existed before a record build is out of the collector's reach only during it; a
-findings view, once forgotten, is freed by reference counting alone."""
+"""`frozen_heap`: the heap that existed before a record build is out of the collector's reach, and automatic
+collection paused, only during it; a findings view, once forgotten, is freed by reference counting alone."""
 
 from __future__ import annotations
 
@@ -52,7 +52,23 @@ def test_blocks_nest_and_the_heap_is_given_back_when_the_outermost_ends() -> Non
         with frozen_heap():
             pass
         assert gc.get_freeze_count() > 0, "an inner block (analyse within run_bundle) keeps the outer's freeze"
+        assert not gc.isenabled(), "an inner block's end does not resume collection mid-build"
     assert gc.get_freeze_count() == 0
+
+
+def test_automatic_collection_pauses_during_the_block_and_resumes_as_it_was() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), frozen_heap():
+        assert not gc.isenabled()
+        raise RuntimeError("build failed")
+    assert gc.isenabled(), "collection resumes after a failed build too"
+    gc.disable()
+    try:
+        with frozen_heap():
+            pass
+        assert not gc.isenabled(), "a caller that had turned collection off keeps it off"
+    finally:
+        gc.enable()
 
 
 def _run(turns: int) -> list[Event]:
