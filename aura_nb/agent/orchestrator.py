@@ -286,7 +286,7 @@ class Orchestrator:
         if self.limits.clarification:
             tools.append(clarification_tool())
         router = self._router(PLANNER, tools)
-        brief = planner_brief(question, self.tools, self._specialist_briefs())
+        brief = await asyncio.to_thread(planner_brief, question, list(self.tools), self._specialist_briefs())
         result = await self._decide(PLANNER, "planner", router, planner_system(router.names), brief, self.span_id)
         decided = self._edited(PLANNER, 0) or self._decision(PLANNER, router, iteration=0)
         if decided is not None:
@@ -373,14 +373,15 @@ class Orchestrator:
         if self.limits.clarification:
             tools.append(clarification_tool())
         router = self._router(agent, tools)
-        brief = continuation_brief(
+        brief = await asyncio.to_thread(
+            continuation_brief,
             question,
             plan,
-            outcomes,
+            dict(outcomes),
             max_iterations=self.limits.max_iterations,
             can_plan=can_plan,
-            earlier=earlier,
-            tools=self.tools,
+            earlier=dict(earlier) if earlier is not None else None,
+            tools=list(self.tools),
             workers=self._specialist_briefs(),
         )
         result = await self._decide(agent, "synthesizer", router, coordinator_system(router.names), brief, span_id)
@@ -473,7 +474,8 @@ class Orchestrator:
                 handback=frozenset({SUBMIT_RESULT}),
                 task_id=task.id,
             )
-            result = await loop.run([Message.user(worker_brief(question, task, dependencies))])
+            brief = await asyncio.to_thread(worker_brief, question, task, dict(dependencies))
+            result = await loop.run([Message.user(brief)])
             accepted = submit.accepted if isinstance(submit.accepted, TaskResult) else None
             outcome = _task_outcome(result, accepted)
         self.recorder.emit(
