@@ -138,6 +138,17 @@ class Wanted:
                 return True
         return False
 
+    def written(self, tokens: Iterable[str]) -> list[str]:
+        """Those of `tokens` one of whose atoms (or a number of it) is written, in their order."""
+        memo, found = self._tokens, []
+        for token in tokens:
+            known = memo.get(token)
+            if known is None:
+                known = memo[token] = self._token(token)
+            if known:
+                found.append(token)
+        return found
+
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
 
@@ -233,21 +244,18 @@ def _clock_keys(hour: str, minute: str, second: str | None) -> frozenset[str]:
 
 
 def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
-    """The keys of `text`'s timestamps and clock times, and the text with them blanked out (so their digits
-    are not read as numbers again) and thousands separators dropped."""
+    """The keys of `text`'s timestamps and clock times, and the text with each replaced by a space (so their
+    digits are not read as numbers again) and thousands separators dropped."""
     if ":" not in text:
         return [], _THOUSANDS.sub("", text) if "," in text else text
     times: list[frozenset[str]] = []
-
-    def blank(match: re.Match[str]) -> str:
-        groups = match.groups()
-        if groups[0] is not None:
-            times.extend(_timestamp_keys_of(groups[:8], searched))
+    found = _TIME.findall(text)  # every group of each match, "" where it did not take part
+    for groups in found:
+        if groups[0]:
+            times.extend(_timestamp_keys_of(tuple(g or None for g in groups[:8]), searched))
         else:
             times.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
-        return " " * (match.end() - match.start())
-
-    rest = _TIME.sub(blank, text)
+    rest = _TIME.sub(" ", text) if found else text
     return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
 
 
@@ -406,7 +414,7 @@ def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None
     times, rest = _times(text, searched=False)
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     tokens = set(_TOKEN.findall(rest))
-    relevant = [t for t in tokens if wanted is None or wanted.token(t)]
+    relevant = list(tokens) if wanted is None else wanted.written(tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
@@ -451,9 +459,10 @@ def _two_written(record: dict[str, Any], wanted: Wanted) -> bool:
     """Whether two leaves of an object could be written (a cheap test before reading it as a record)."""
     count = 0
     for value in record.values():
-        if isinstance(value, str):
+        kind = type(value)  # parsed JSON: exactly str, int, float, bool, None, dict or list
+        if kind is str:
             count += value.lower() in wanted.words
-        elif isinstance(value, int | float) and not isinstance(value, bool):
+        elif kind is int or kind is float:
             count += wanted.number(float(value))
         if count >= 2:
             return True
@@ -471,15 +480,15 @@ def _record_unit(atoms: list[str]) -> Unit | None:
 def _records(value: Any, wanted: Wanted | None) -> Iterator[Unit]:
     stack = [value]
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
+        item = stack.pop()  # parsed JSON: containers are exactly dict and list
+        if type(item) is dict:
             atoms = _record_atoms(item) if wanted is None or _two_written(item, wanted) else []
             record = _record_unit(atoms) if wanted is None or wanted.record(atoms) else None
             if record is not None:
                 yield record
-            stack.extend(v for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, dict | list))
+            stack.extend([v for v in item.values() if type(v) is dict or type(v) is list])
+        elif type(item) is list:
+            stack.extend([v for v in item if type(v) is dict or type(v) is list])
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,7 +561,7 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         yield from _records(scan.value, None)
         return
     yield from (_time_unit(t) for t in scan.times if not t.isdisjoint(wanted.times))
-    relevant = [t for t in scan.tokens if wanted.token(t)]
+    relevant = wanted.written(scan.tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
