@@ -141,6 +141,7 @@ class McpPool:
             for name, spec in items
         }
         self._names: tuple[tuple[tuple[str, int], ...], ToolNames] | None = None
+        self._specs: tuple[tuple[tuple[str, int, int], ...], dict[str, list[ToolSpec]]] | None = None
 
     async def __aenter__(self) -> McpPool:
         await self.start()
@@ -198,16 +199,21 @@ class McpPool:
         return self._names[1]
 
     def tools_by_server(self) -> dict[str, list[ToolSpec]]:
-        """Each server's tools as the model would see them (those of a server that is down: as last listed)."""
-        names = self._tool_names()
-        return {
-            server: [
-                ToolSpec(name=name, description=tool.description or "", input_schema=dict(tool.input_schema))
-                for tool in connection.tools
-                if names.resolve(name := qualified(server, tool.name)) == (server, tool.name)
-            ]
-            for server, connection in self._connections.items()
-        }
+        """Each server's tools as the model would see them (those of a server that is down: as last listed).
+        The specs are made again only when a server's tools are listed anew (every agent's turn asks)."""
+        key = tuple((name, c.attempts, id(c.tools)) for name, c in self._connections.items())
+        if self._specs is None or self._specs[0] != key:
+            names = self._tool_names()
+            specs = {
+                server: [
+                    ToolSpec(name=name, description=tool.description or "", input_schema=dict(tool.input_schema))
+                    for tool in connection.tools
+                    if names.resolve(name := qualified(server, tool.name)) == (server, tool.name)
+                ]
+                for server, connection in self._connections.items()
+            }
+            self._specs = (key, specs)
+        return {server: list(specs) for server, specs in self._specs[1].items()}
 
     async def list_tools(self) -> list[ToolSpec]:
         """The tools of every server that is up."""
