@@ -244,18 +244,21 @@ def _clock_keys(hour: str, minute: str, second: str | None) -> frozenset[str]:
 
 
 def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
-    """The keys of `text`'s timestamps and clock times, and the text with each replaced by a space (so their
-    digits are not read as numbers again) and thousands separators dropped."""
+    """The keys of `text`'s timestamps and clock times, and the text with them blanked out (so their digits
+    are not read as numbers again) and thousands separators dropped."""
     if ":" not in text:
         return [], _THOUSANDS.sub("", text) if "," in text else text
     times: list[frozenset[str]] = []
-    found = _TIME.findall(text)  # every group of each match, "" where it did not take part
-    for groups in found:
-        if groups[0]:
-            times.extend(_timestamp_keys_of(tuple(g or None for g in groups[:8]), searched))
+
+    def blank(match: re.Match[str]) -> str:
+        groups = match.groups()
+        if groups[0] is not None:
+            times.extend(_timestamp_keys_of(groups[:8], searched))
         else:
             times.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
-    rest = _TIME.sub(" ", text) if found else text
+        return " " * (match.end() - match.start())
+
+    rest = _TIME.sub(blank, text)
     return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
 
 
@@ -305,9 +308,9 @@ def _token_mentions(token: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _grams(atoms: list[str], size: int) -> list[str]:
-    """The phrase keys of `atoms`' runs of `size` words."""
-    return ["p:" + " ".join(run) for run in zip(*(atoms[i:] for i in range(size)), strict=False)]
+def _grams(atoms: list[str], size: int) -> Iterator[str]:
+    for i in range(len(atoms) - size + 1):
+        yield "p:" + " ".join(atoms[i : i + size])
 
 
 def _pair(a: str, b: str) -> str:
