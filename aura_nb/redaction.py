@@ -153,10 +153,10 @@ class Redactor:
             self._alternatives.append((group, pattern))
             group += 1 + re2.compile(pattern.regex).groups
         self._scan = re2.compile("|".join(parts).encode(), _options())
-        self._json = re2.compile("|".join([*parts, _JSON_SECRET_KEY]).encode(), _options())
+        self._parts = [_in_dump(part) for part in parts]
+        self._json = re2.compile("|".join([*self._parts, _JSON_SECRET_KEY]).encode(), _options())
         self._json_key = group
         """The group of the key in `_json`'s last alternative (a JSON key that may name a secret)."""
-        self._parts = parts
         self._each: list[Any] = []  # each alternative of `_json` alone, compiled the first time it is needed
 
     @classmethod
@@ -307,6 +307,41 @@ class Redactor:
                 return value
             return tuple(items) if isinstance(value, tuple) else items
         return value
+
+
+_STRING_EDGES = {"^": '(?:^|")', "$": '(?:$|")', "\\A": '(?:\\A|")', "\\z": '(?:\\z|")'}
+"""Where a string value starts or ends in a JSON dump: at its quote as well as at the dump's own edges."""
+
+
+def _in_dump(regex: str) -> str:
+    """`regex` as the prefilter scans a JSON dump with it: each anchor at the start or the end of the text
+    (`^`, `$`, `\\A`, `\\z`, outside a character class) also matches at a quote, where a string value starts or
+    ends in the dump, so a secret the walk finds at the edge of a value (`--password x` as a whole value, a
+    private key cut before its END line) is found in the dump too. It adds no group, so the numbering of the
+    alternatives stays."""
+    out: list[str] = []
+    at, in_class = 0, False
+    while at < len(regex):
+        two = regex[at : at + 2]
+        if two in _STRING_EDGES and not in_class:
+            out.append(_STRING_EDGES[two])
+            at += 2
+        elif regex[at] == "\\":
+            out.append(two)
+            at += 2
+        elif in_class:
+            in_class = regex[at] != "]"
+            out.append(regex[at])
+            at += 1
+        elif regex[at] == "[":
+            closing = at + 1 + (regex[at + 1 : at + 2] == "^")  # a `]` first in a class is a member
+            closing += regex[closing : closing + 1] == "]"
+            out.append(regex[at:closing])
+            in_class, at = True, closing
+        else:
+            out.append(_STRING_EDGES.get(regex[at], regex[at]))
+            at += 1
+    return "".join(out)
 
 
 def _unescaped(dump: bytes) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from aura_nb.redaction import Redactor
+from aura_nb.redaction import Pattern, Redactor
 
 
 class Holder(BaseModel):
@@ -73,3 +73,20 @@ def test_a_secret_only_the_key_rule_finds_is_masked_in_a_model(value: dict[str, 
 )
 def test_what_the_walk_would_leave_alone_is_not_suspected(model: Holder) -> None:
     assert not Redactor().suspects(model)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--password hunter22",  # the flag pattern starts at the start of the text (or a space)
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7",  # a private key cut before its END line
+        "tok-123456",  # a configured pattern anchored at both ends
+        "id [tok-123456]",  # ... and, as the walk, not where it is not the whole value
+    ],
+)
+def test_a_secret_at_the_edge_of_a_value_is_masked_as_the_walk_masks_it(text: str) -> None:
+    redactor = Redactor().with_patterns([Pattern("ticket-token", r"^tok-[0-9]{6}$")])
+    for model in (Holder(note=text), Holder(value={"cmd": [text]}), Holder(value=text, note="ok")):
+        walked = redactor.value(model, prefilter=False)
+        assert redactor.value(model).model_dump() == walked.model_dump(), model
+    assert (walked.value != text) == (text != "id [tok-123456]"), walked
