@@ -213,6 +213,8 @@ def _open_regular(path: Path) -> int:
 
 
 TEMP_PREFIX = ".tmp-"
+NEWBORN_SECONDS = 60.0
+"""An empty temporary file younger than this may be a writer's between its creation and its lock: kept."""
 
 
 def _locked_temp(root: Path) -> tuple[int, Path]:
@@ -225,7 +227,8 @@ def _locked_temp(root: Path) -> tuple[int, Path]:
 
 def remove_torn(root: Path) -> tuple[int, int]:
     """Delete the temporary files in `root` whose writer is gone (killed mid-store); (files, bytes) removed.
-    A file still locked by a live writer is left alone."""
+    A file still locked by a live writer is left alone, and so is a newborn one (empty and young: its writer
+    may not have locked it yet)."""
     removed = freed = 0
     for path in root.glob(TEMP_PREFIX + "*"):
         try:
@@ -238,9 +241,11 @@ def remove_torn(root: Path) -> tuple[int, int]:
             os.close(fd)
             continue  # a live writer holds it
         try:
-            size = os.fstat(fd).st_size
+            status = os.fstat(fd)
+            if status.st_size == 0 and time.time() - status.st_mtime < NEWBORN_SECONDS:
+                continue
             path.unlink(missing_ok=True)
-            removed, freed = removed + 1, freed + size
+            removed, freed = removed + 1, freed + status.st_size
         finally:
             os.close(fd)
     return removed, freed

@@ -33,7 +33,7 @@ from aura_nb.content import ModelResponse, ToolResultBlock, ToolUseBlock
 from aura_nb.events import ToolCall
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel, say
-from aura_nb.scratchpad.store import TEMP_PREFIX, BlobStore, _locked_temp
+from aura_nb.scratchpad.store import NEWBORN_SECONDS, TEMP_PREFIX, BlobStore, _locked_temp
 
 pytestmark = pytest.mark.slow
 
@@ -307,3 +307,19 @@ def test_opening_a_store_never_removes_a_live_writers_temporary_file(tmp_path: P
         os.close(mine)
     assert writer.returncode == 0 and my_temp.exists()
     assert store.meta(blob_id).lines == 30
+
+
+def test_a_newborn_temporary_file_is_kept_until_it_is_old_enough_to_be_abandoned(tmp_path: Path) -> None:
+    """Between a writer's mkstemp and its flock the file is empty and unlocked: a cleaner must not take it."""
+    blobs = tmp_path / "run" / "blobs"
+    blobs.mkdir(parents=True)
+    newborn, abandoned = blobs / f"{TEMP_PREFIX}newborn", blobs / f"{TEMP_PREFIX}abandoned-empty"
+    newborn.touch()
+    abandoned.touch()
+    long_ago = time.time() - 2 * NEWBORN_SECONDS
+    os.utime(abandoned, (long_ago, long_ago))
+
+    store = BlobStore(tmp_path / "run")
+
+    assert store.torn == (1, 0)
+    assert newborn.exists() and not abandoned.exists()
