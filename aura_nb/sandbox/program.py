@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from aura_nb.sandbox.faults import FAULTS
+
+SERVER_NICENESS = 10
+"""How far below a normal process's the served sandbox's CPU priority is by default: it stands for systems
+that would run elsewhere, so on a busy machine the notebook's kernel and its cells come first."""
 
 
 def server_command(
@@ -36,6 +41,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from aura_nb.sandbox.dataset import default_data_dir, ensure_dataset
     from aura_nb.sandbox.server import build_server, serve
 
+    os.nice(args.nice)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir(args.scenario, args.seed, args.scrub)
     db_path, generated = ensure_dataset(args.scenario, args.seed, data_dir)
     if generated:
@@ -80,6 +86,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--data-dir", help="where the dataset is generated (default: a per-scenario cache directory)")
     serve.add_argument(
         "--scrub", action="store_true", help="expose nothing that says which scenario or seed is being served"
+    )
+    serve.add_argument(
+        "--nice",
+        type=int,
+        default=SERVER_NICENESS,
+        metavar="N",
+        help=f"lower the server's CPU priority by N (default {SERVER_NICENESS}: the kernel comes first; 0 keeps it)",
     )
     serve.set_defaults(func=_cmd_serve)
 

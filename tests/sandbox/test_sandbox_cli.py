@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from aura_nb.sandbox import (
     server_command,
 )
 from aura_nb.sandbox.faults import FAULTS
+from aura_nb.sandbox.program import SERVER_NICENESS
 
 
 def test_scenarios_json_lists_every_fault_type(capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,3 +95,26 @@ def test_default_data_dir_is_anonymous_when_scrubbed(monkeypatch: pytest.MonkeyP
     assert plain == tmp_path / "aura_nb" / "sandbox" / "cert_expired-4"
     assert scrubbed.parent == plain.parent and "cert" not in scrubbed.name
     assert scrubbed != default_data_dir("cert_expired", 5, scrub=True)
+
+
+def _priority_once_serving(extra: list[str], data_dir: Path) -> int:
+    """The niceness a served sandbox process takes (read while it generates its data or serves)."""
+    argv = [*server_command("bad_deploy", 3, data_dir=data_dir), *extra]
+    server = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.poll() is None:
+            niceness = os.getpriority(os.PRIO_PROCESS, server.pid)
+            if niceness != base:
+                return niceness - base
+            time.sleep(0.01)
+        return 0
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def test_the_served_sandbox_yields_the_cpu_to_the_kernel_unless_told_not_to(tmp_path: Path) -> None:
+    assert _priority_once_serving([], tmp_path / "a") == SERVER_NICENESS
+    assert _priority_once_serving(["--nice", "3"], tmp_path / "b") == 3
