@@ -122,10 +122,6 @@ class TokenCounter:
             return sum(self.count(text) for text in texts)
         return await asyncio.to_thread(lambda: sum(self.count(text) for text in texts))
 
-    async def raw_off_loop(self, text: str) -> int:
-        """`raw(text)`, in a thread when `text` is long (as `count_all`)."""
-        return self.raw(text) if len(text) <= OFF_LOOP_CHARS else await asyncio.to_thread(self.raw, text)
-
     def count_bytes(self, data: bytes | mmap) -> int:
         if self._exact is not None and len(data) <= self.exact_limit:
             tokens = self._exact(data[:].decode("utf-8", "replace"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aura_nb.content import ModelResponse, TextBlock, ToolResultBlock, ToolUseBlock
@@ -26,7 +27,8 @@ def request_text(request: ModelRequest) -> str:
 
 class CalibratingModel:
     """A model whose every answer tells `counter` how many input tokens the provider billed for the request,
-    so that the Scratchpad's thresholds and budget follow the model's real tokenizer."""
+    so that the Scratchpad's thresholds and budget follow the model's real tokenizer. The request is written
+    out and counted in a thread: a long conversation costs the event loop nothing."""
 
     def __init__(self, inner: Model, counter: TokenCounter) -> None:
         self.inner = inner
@@ -37,6 +39,6 @@ class CalibratingModel:
     async def complete(self, request: ModelRequest, *, on_delta: DeltaSink | None = None) -> ModelResponse:
         response = await self.inner.complete(request, on_delta=on_delta)
         if response.usage.total_input:
-            counted = await self.counter.raw_off_loop(request_text(request))
+            counted = await asyncio.to_thread(lambda: self.counter.raw(request_text(request)))
             self.counter.observe(counted, response.usage.total_input)
         return response

@@ -90,5 +90,3 @@ async def test_long_texts_are_tokenized_off_the_event_loop_and_short_ones_on_it(
     seen.clear()
     assert await counter.count_all([long, short]) == counter.count(long) + 3
     assert seen[0] != threading.get_ident()  # counted in a thread; the check above counted here
-    seen.clear()
-    assert await counter.raw_off_loop(long) == len(long.split()) and seen[0] != threading.get_ident()

@@ -14,8 +14,8 @@ from aura_nb.content import ModelResponse, ToolUseBlock, Usage
 from aura_nb.events import ToolCall
 from aura_nb.models.base import ModelRequest
 from aura_nb.models.scripted import ScriptedModel
-from aura_nb.scratchpad.estimate import estimate_text
-from aura_nb.scratchpad.usage import request_text
+from aura_nb.scratchpad.estimate import TokenCounter, estimate_text
+from aura_nb.scratchpad.usage import CalibratingModel, request_text
 from aura_nb.trace.runlog import read_events
 
 OUTPUT = "2024-05-01T12:00:00Z INFO request done latency_ms=12 path=/api/items\n" * 60
@@ -30,6 +30,26 @@ def test_request_text_holds_everything_sent() -> None:
         tools=[ToolSpec(name="srv.logs", description="the logs")],
     )
     assert all(part in request_text(request) for part in ("be brief", "why?", "srv.logs", "the logs"))
+
+
+async def test_the_request_is_counted_off_the_event_loop_and_teaches_the_counter() -> None:
+    import threading
+
+    counted_in: list[int] = []
+
+    def words(text: str) -> int:
+        counted_in.append(threading.get_ident())
+        return len(text.split())
+
+    counter = TokenCounter(words, name="words")
+    billed = Usage(input_tokens=3_000, output_tokens=5)
+    model = CalibratingModel(ScriptedModel(lambda request: ModelResponse(content=[], usage=billed)), counter)
+    request = ModelRequest(system="be brief " * 500, messages=[])
+
+    await model.complete(request)
+
+    assert counted_in and threading.get_ident() not in counted_in
+    assert counter.factor > 1.0  # 3,000 billed for ~1,000 counted words
 
 
 async def test_a_provider_that_counts_more_tokens_makes_the_scratchpad_store_sooner(tmp_path: Path) -> None:
