@@ -23,6 +23,7 @@ from aura_nb.mcp.pool import McpPool
 from aura_nb.models.base import Model
 from aura_nb.models.factory import make_model, parse_model
 from aura_nb.redaction import Redactor
+from aura_nb.trace.heap import settle
 from aura_nb.trace.runlog import find_run_dir
 
 T = TypeVar("T")
@@ -119,6 +120,7 @@ class NotebookSession:
     def start(self, question: str, *, name: str | None = None, **options: Any) -> Run:
         """Schedule an investigation on the running loop; returns its `Run` at once."""
         hand_the_gil_over_often()
+        settle()  # no full collection of the kernel's whole heap while runs go
         run = launch(question, self.setup_factory(**options), runs_dir=self.runs_dir)
         self.remember(run, name)
         return run

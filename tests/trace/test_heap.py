@@ -1,20 +1,39 @@
 """`frozen_heap`: the heap that existed before a record build is out of the collector's reach, and automatic
-collection paused, only during it; a findings view, once forgotten, is freed by reference counting alone."""
+collection paused, only during it; a findings view, once forgotten, is freed by reference counting alone.
+`settle`: a kernel's heap when its first run starts stays out of every later collection (in a fresh process)."""
 
 from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
+import textwrap
 import weakref
+from collections.abc import Iterator
 
 import pytest
 
 from aura_nb.content import ModelResponse, TextBlock, ToolResult, ToolUseBlock
 from aura_nb.events import Event, ModelCall, RunFinished, RunStarted, ToolCall
+from aura_nb.trace import heap
 from aura_nb.trace.findings import RunView
 from aura_nb.trace.findings.flow import flow
 from aura_nb.trace.heap import frozen_heap
 from aura_nb.trace.recorder import Recorder
+
+
+@pytest.fixture(autouse=True)
+def unsettled() -> Iterator[None]:
+    """This process's heap as before any run (a notebook test may have settled it), settled again after."""
+    was = heap._settled
+    if was:
+        gc.unfreeze()
+        heap._settled = False
+    yield
+    if was:
+        gc.freeze()
+        heap._settled = True
 
 
 class _Node:
@@ -96,3 +115,35 @@ def test_a_forgotten_view_is_freed_without_the_cyclic_collector() -> None:
         assert freed() is None
     finally:
         gc.enable()
+
+
+SETTLED = textwrap.dedent(
+    """
+    import gc, weakref
+    from aura_nb.trace.heap import frozen_heap, settle
+
+    class Node:
+        other = None
+
+    assert gc.get_freeze_count() == 0
+    settle()
+    frozen = gc.get_freeze_count()
+    settle()
+    assert frozen > 1000 and gc.get_freeze_count() == frozen, "settled once, with what the process held"
+    with frozen_heap():
+        pass
+    assert gc.get_freeze_count() == frozen, "a record build leaves the settled heap frozen"
+    node = Node()
+    node.other = node
+    dropped = weakref.ref(node)
+    del node
+    gc.collect()
+    assert dropped() is None, "a cycle made after settling is collected"
+    print("ok")
+    """
+)
+
+
+def test_a_settled_heap_stays_frozen_across_builds_and_what_comes_after_is_collected() -> None:
+    done = subprocess.run([sys.executable, "-c", SETTLED], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
