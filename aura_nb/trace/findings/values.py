@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,6 +55,9 @@ _TIME = re.compile(f"{_TIMESTAMP_PATTERN}|{_CLOCK_PATTERN}", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER_LINE = re.compile(r"^\d+(?:\.\d+)?$", re.MULTILINE)
+_PARTS = re.compile(r"[-./:@#/\n]")
+"""What splits tokens written one a line into their parts."""
 _JOINER = re.compile(r"[-./:@#/]")
 _JOINED = re.compile(r"([-./:@#/])")
 _NAMING = re.compile(r"[0-9_]|[-./:@#/]")
@@ -138,16 +141,32 @@ class Wanted:
                 return True
         return False
 
-    def written(self, tokens: Iterable[str]) -> list[str]:
-        """Those of `tokens` one of whose atoms (or a number of it) is written, in their order."""
-        memo, found = self._tokens, []
-        for token in tokens:
-            known = memo.get(token)
-            if known is None:
-                known = memo[token] = self._token(token)
-            if known:
-                found.append(token)
+    def written(self, tokens: Collection[str]) -> list[str]:
+        """Those of `tokens` one of whose atoms (or a number of it) is written, read with set operations: a number
+        token is its own atom; another token's atoms are its parts between joiners, and only the tokens of a text
+        holding a written part are picked."""
+        lowered = "\n".join(tokens).lower()
+        numbers = frozenset(_NUMBER_LINE.findall(lowered))
+        found = [number for number in numbers if number in self.words or self.number(float(number))]
+        hits = self._written_parts(_NUMBER_LINE.sub("", lowered) if numbers else lowered)
+        if hits:
+            split = _JOINER.split
+            lows = lowered.split("\n")  # tokens are ASCII: lowering keeps them one a line
+            found += [
+                token
+                for token, low in zip(tokens, lows, strict=True)
+                if low not in numbers and (low in hits or (not low.isalnum() and not hits.isdisjoint(split(low))))
+            ]
         return found
+
+    def _written_parts(self, lowered: str) -> frozenset[str]:
+        """The parts (between joiners) of the tokens of `lowered` that are written words or numbers."""
+        parts = set(_PARTS.split(lowered))
+        hits = parts.intersection(self.words)
+        if self.numbers:
+            hits.update(part for part in parts if part.isdigit() and self.number(float(part)))
+        hits.discard("")
+        return frozenset(hits)
 
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
