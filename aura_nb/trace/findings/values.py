@@ -85,6 +85,8 @@ class Wanted:
         self.numbers = frozenset(numbers)
         self.times = frozenset(times)
         self._floors = frozenset(math.floor(n) for n in self.numbers if math.isfinite(n))
+        self._minutes = frozenset(_minute(key) for key in self.times if key[0] in "ftm")
+        self._clock_minutes = frozenset(int(key[2:4]) * 60 + int(key[5:7]) for key in self.times if key[0] in "ch")
         self._tokens: dict[str, bool] = {}
         self._numbers: dict[float, bool] = {}
 
@@ -100,6 +102,15 @@ class Wanted:
             elif kind in "ftmch":
                 times.add(key)
         return Wanted(words, numbers, times)
+
+    def stamp(self, stamp: _Stamp) -> bool:
+        """Whether a traced timestamp may have a written key: its minute, or its clock minute in UTC or as
+        written, is one a written time has (a quick test before its keys are worked out)."""
+        minute = stamp.utc // 60
+        clocks = self._clock_minutes
+        if minute in self._minutes or minute % 1440 in clocks:
+            return True
+        return int(stamp.groups[3] or "0") * 60 + int(stamp.groups[4] or "0") in clocks
 
     def _near(self, value: float) -> bool:
         """Whether a written number may lie within rounding distance of `value` (a quick test that every
@@ -179,6 +190,12 @@ class Wanted:
         return sum(1 for a in atoms if a in self.words or (_is_number(a) and self.number(float(a)))) >= 2
 
 
+def _minute(key: str) -> int:
+    """The epoch minute of an `m:`, `t:` or `f:` key."""
+    value = int(key[2:].partition(".")[0])
+    return value if key[0] == "m" else value // 60
+
+
 def number_key(value: float) -> str:
     return f"n:{value:.10g}"
 
@@ -232,18 +249,31 @@ def _midnight(year: str, month: str, day: str) -> int | None:
     return _epoch(int(year), month_number, day_number) * 86400
 
 
+def _instant(groups: tuple[str | None, ...]) -> int | None:
+    """The UTC epoch seconds of a written timestamp (its groups of `_TIME`), None if it is no time."""
+    year, month, day, hour_text, minute_text = (groups[i] or "0" for i in range(5))
+    midnight = _midnight(year, month, day)
+    hour, minute = int(hour_text), int(minute_text)
+    second = int(groups[5]) if groups[5] is not None else 0
+    if midnight is None or hour >= 24 or minute >= 60 or second >= 61:
+        return None
+    return midnight + hour * 3600 + minute * 60 + second - _offset_seconds(groups[7])
+
+
+def _exact_key(utc: int, fraction: str | None) -> str | None:
+    return f"f:{utc}.{round(float(fraction) * 1000):03d}" if fraction else None
+
+
 @lru_cache(maxsize=CACHE)
 def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[frozenset[str], ...]:
     """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
     instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
-    year, month, day, hour_text, minute_text = (groups[i] or "0" for i in range(5))
-    midnight = _midnight(year, month, day)
-    hour, minute = int(hour_text), int(minute_text)
-    second = int(groups[5]) if groups[5] is not None else None
-    if midnight is None or hour >= 24 or minute >= 60 or (second or 0) >= 61:
+    utc = _instant(groups)
+    if utc is None:
         return ()
-    utc = midnight + hour * 3600 + minute * 60 + (second or 0) - _offset_seconds(groups[7])
-    exact = f"f:{utc}.{round(float(groups[6]) * 1000):03d}" if groups[6] else None
+    hour, minute = int(groups[3] or "0"), int(groups[4] or "0")
+    second = int(groups[5]) if groups[5] is not None else None
+    exact = _exact_key(utc, groups[6])
     if searched:
         if second is None:
             return (frozenset([f"m:{utc // 60}"]),)
@@ -279,6 +309,47 @@ def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
 
     rest = _TIME.sub(blank, text)
     return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamp:
+    """A traced timestamp, its keys worked out only when some written time may match it (see `Wanted.stamp`)."""
+
+    groups: tuple[str | None, ...]
+    utc: int
+
+    def key_sets(self) -> tuple[frozenset[str], ...]:
+        return _timestamp_keys_of(self.groups, False)
+
+    def exact(self) -> Iterator[str]:
+        """Its keys to the second and to the millisecond (as written)."""
+        if self.groups[5] is not None:
+            yield f"t:{self.utc}"
+            exact = _exact_key(self.utc, self.groups[6])
+            if exact:
+                yield exact
+
+
+def _stamps(text: str) -> tuple[list[_Stamp], list[frozenset[str]], str]:
+    """The timestamps and the clock times' keys of a traced text, and the text with them blanked out (as
+    `_times`, the timestamps' keys left for later)."""
+    if ":" not in text:
+        return [], [], _THOUSANDS.sub("", text) if "," in text else text
+    stamps: list[_Stamp] = []
+    clocks: list[frozenset[str]] = []
+
+    def blank(match: re.Match[str]) -> str:
+        groups = match.groups()
+        if groups[0] is not None:
+            utc = _instant(groups[:8])
+            if utc is not None:
+                stamps.append(_Stamp(groups[:8], utc))
+        else:
+            clocks.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
+        return " " * (match.end() - match.start())
+
+    rest = _TIME.sub(blank, text)
+    return stamps, clocks, _THOUSANDS.sub("", rest) if "," in rest else rest
 
 
 def _is_number(token: str) -> bool:
@@ -523,9 +594,13 @@ class _Scanned:
     """The distinct string values of a JSON result (keys left out)."""
     bare: str
     """The numbers, booleans and nulls of a JSON result, as written."""
-    times: tuple[frozenset[str], ...]
+    stamps: tuple[_Stamp, ...]
+    clocks: tuple[frozenset[str], ...]
+    """The timestamps and the clock times' keys of a JSON result's values."""
+    exact: tuple[str, ...]
+    """The keys of its times to the second and to the millisecond."""
     tokens: tuple[str, ...]
-    """The times and the distinct tokens of the text (of a JSON result's values), times blanked."""
+    """The distinct tokens of the text (of a JSON result's values), times blanked."""
     empty: bool
     """A negative result (see `is_empty`)."""
 
@@ -533,7 +608,7 @@ class _Scanned:
         """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
         lowered = set(" ".join(self.tokens).lower().split(" "))  # tokens are ASCII words: no spaces
         words = ["w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3]
-        return frozenset([*words, *(k for keys in self.times for k in keys if k[0] in "ft")])
+        return frozenset([*words, *self.exact])
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
@@ -546,7 +621,8 @@ def scanned(text: str) -> _Scanned:
     value = parsed(text)
     if value is None:
         times, rest = _times(text, searched=False)
-        return _Scanned(None, (), "", tuple(times), tuple(set(_TOKEN.findall(rest))), not text.strip())
+        exact = tuple(k for keys in times for k in keys if k[0] in "ft")
+        return _Scanned(None, (), "", (), (), exact, tuple(set(_TOKEN.findall(rest))), not text.strip())
     strings: set[str] = set()
     bare: list[str] = []
     lists = filled = 0
@@ -566,10 +642,12 @@ def scanned(text: str) -> _Scanned:
             bare.append(_LITERALS[item])
         else:
             bare.append(repr(item))
-    times, timed = _times("\0".join(s for s in strings if ":" in s), searched=False)
+    stamps, clocks, timed = _stamps("\0".join(s for s in strings if ":" in s))
     plain = "\0".join([*(s for s in strings if ":" not in s), *bare])
     tokens = set(_TOKEN.findall(timed)) | set(_TOKEN.findall(_THOUSANDS.sub("", plain) if "," in plain else plain))
-    return _Scanned(value, tuple(strings), " ".join(bare), tuple(times), tuple(tokens), lists > 0 and not filled)
+    exact = tuple(k for stamp in stamps for k in stamp.exact())
+    empty = lists > 0 and not filled
+    return _Scanned(value, tuple(strings), " ".join(bare), tuple(stamps), tuple(clocks), exact, tuple(tokens), empty)
 
 
 def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
@@ -582,7 +660,10 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         yield from _bulk_units(scan.bare, None)
         yield from _records(scan.value, None)
         return
-    yield from (_time_unit(t) for t in scan.times if not t.isdisjoint(wanted.times))
+    if wanted.times:
+        written = wanted.times
+        stamped = (keys for stamp in scan.stamps if wanted.stamp(stamp) for keys in stamp.key_sets())
+        yield from (_time_unit(keys) for keys in [*scan.clocks, *stamped] if not keys.isdisjoint(written))
     relevant = wanted.written(scan.tokens)
     for token in relevant:
         unit = _token_unit(token)
