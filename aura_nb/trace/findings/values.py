@@ -152,14 +152,14 @@ class Wanted:
                 return True
         return False
 
-    def written(self, tokens: Collection[str]) -> list[str]:
-        """Those of `tokens` one of whose atoms (or a number of it) is written, read with set operations: a number
-        token is its own atom; another token's atoms are its parts between joiners, and only the tokens of a text
-        holding a written part are picked."""
+    def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
+        """Those of `tokens` one of whose atoms (or a number of it) is written, and their atoms that are written
+        words, read with set operations: a number token is its own atom; another token's atoms are its parts
+        between joiners, and only the tokens of a text holding a written part are picked."""
         lowered = "\n".join(tokens).lower()
         numbers = frozenset(_NUMBER_LINE.findall(lowered))
         found = [number for number in numbers if number in self.words or self.number(float(number))]
-        hits = self._written_parts(_NUMBER_LINE.sub("", lowered) if numbers else lowered)
+        words, hits = self._written_parts(_NUMBER_LINE.sub("", lowered) if numbers else lowered)
         if hits:
             split = _JOINER.split
             lows = lowered.split("\n")  # tokens are ASCII: lowering keeps them one a line
@@ -168,16 +168,17 @@ class Wanted:
                 for token, low in zip(tokens, lows, strict=True)
                 if low not in numbers and (low in hits or (not low.isalnum() and not hits.isdisjoint(split(low))))
             ]
-        return found
+        return found, words.union(numbers.intersection(self.words))
 
-    def _written_parts(self, lowered: str) -> frozenset[str]:
-        """The parts (between joiners) of the tokens of `lowered` that are written words or numbers."""
+    def _written_parts(self, lowered: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The parts (between joiners) of the tokens of `lowered` that are written words, and those that are
+        written words or numbers."""
         parts = set(_PARTS.split(lowered))
-        hits = parts.intersection(self.words)
-        if self.numbers:
-            hits.update(part for part in parts if part.isdigit() and self.number(float(part)))
-        hits.discard("")
-        return frozenset(hits)
+        parts.discard("")
+        words = frozenset(parts.intersection(self.words))
+        if not self.numbers:
+            return words, words
+        return words, words.union([part for part in parts if part.isdigit() and self.number(float(part))])
 
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
@@ -411,10 +412,25 @@ def mentions(text: str, *, phrases: bool = True) -> set[str]:
     """Every key `text` contains: tokens whole and in parts, numbers, times and (with `phrases`) 2- and 3-word
     phrases and close pairs among its first `MAX_PHRASE_TOKENS` tokens."""
     times, rest = _times(text, searched=True)
+    keys = set(_untimed_mentions(rest, phrases))
+    keys.update(*times)
+    return keys
+
+
+@lru_cache(maxsize=4096)
+def _untimed_mentions(rest: str, phrases: bool) -> frozenset[str]:
+    """The keys of a searched text with its times blanked (texts that differ only in their times recur)."""
     tokens = _TOKEN.findall(rest)
-    keys: set[str] = set().union(*times, *(_token_mentions(t) for t in set(tokens)))
+    keys: set[str] = set().union(*(_token_mentions(t) for t in set(tokens)))
     if not phrases:
-        return keys
+        return frozenset(keys)
+    atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        keys.update(_grams(atoms, size))
+    close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
+    for reach in range(1, PAIR_REACH + 1):
+        keys.update([_pair(a, b) for a, b in zip(close, close[reach:], strict=False) if a != b])
+    return frozenset(keys)
     atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
     for size in range(2, MAX_PHRASE_WORDS + 1):
         keys.update(_grams(atoms, size))
@@ -492,8 +508,7 @@ def _text_units(text: str, wanted: Wanted | None = None) -> Iterator[Unit]:
         if len(lines) > MAX_LINES:
             yield from _bulk_units("\n".join(lines[MAX_LINES:]), None)
         return
-    relevant = yield from _bulk_units(text, wanted)
-    hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
+    hits = yield from _bulk_units(text, wanted)
     if hits:
         for line in lines[:MAX_LINES]:
             low = line.lower()
@@ -501,18 +516,18 @@ def _text_units(text: str, wanted: Wanted | None = None) -> Iterator[Unit]:
                 yield from _line_units(line, wanted)
 
 
-def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None, list[str]]:
-    """The times, numbers and identifiers of a text, read in one pass (no quotes); returns the tokens holding
-    something written (all tokens without `wanted`)."""
+def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None, frozenset[str]]:
+    """The times, numbers and identifiers of a text, read in one pass (no quotes); with `wanted`, only those
+    holding something written, and returns their atoms that are written words."""
     times, rest = _times(text, searched=False)
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     tokens = set(_TOKEN.findall(rest))
-    relevant = list(tokens) if wanted is None else wanted.written(tokens)
+    relevant, hits = (list(tokens), frozenset()) if wanted is None else wanted.written(tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
             yield unit
-    return relevant
+    return hits
 
 
 def _string_units(text: str, wanted: Wanted | None) -> Iterator[Unit]:
@@ -664,12 +679,11 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         written = wanted.times
         stamped = (keys for stamp in scan.stamps if wanted.stamp(stamp) for keys in stamp.key_sets())
         yield from (_time_unit(keys) for keys in [*scan.clocks, *stamped] if not keys.isdisjoint(written))
-    relevant = wanted.written(scan.tokens)
+    relevant, hits = wanted.written(scan.tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
             yield unit
-    hits = frozenset(atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words)
     if hits:
         holds_hit = _any_of(hits).search
         for string in scan.strings:
@@ -697,7 +711,7 @@ def clear_caches() -> None:
         _token_unit,
     ):
         cached.cache_clear()
-    for cached_scan in (_scan, _scalar_atom, scanned, _any_of):
+    for cached_scan in (_scan, _scalar_atom, scanned, _any_of, _untimed_mentions):
         cached_scan.cache_clear()
 
 
