@@ -270,8 +270,11 @@ def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[
     """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
     instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
     utc = _instant(groups)
-    if utc is None:
-        return ()
+    return () if utc is None else _keys_at(groups, utc, searched)
+
+
+def _keys_at(groups: tuple[str | None, ...], utc: int, searched: bool) -> tuple[frozenset[str], ...]:
+    """Keys of a timestamp written as `groups` at the instant `utc` (see `_timestamp_keys_of`)."""
     hour, minute = int(groups[3] or "0"), int(groups[4] or "0")
     second = int(groups[5]) if groups[5] is not None else None
     exact = _exact_key(utc, groups[6])
@@ -320,7 +323,7 @@ class _Stamp:
     utc: int
 
     def key_sets(self) -> tuple[frozenset[str], ...]:
-        return _timestamp_keys_of(self.groups, False)
+        return _keys_at(self.groups, self.utc, False)
 
     def exact(self) -> Iterator[str]:
         """Its keys to the second and to the millisecond (as written)."""
@@ -533,14 +536,24 @@ def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None
 def _string_units(text: str, wanted: Wanted | None) -> Iterator[Unit]:
     """A JSON string: one token is a value whole (a name, an id); several words are read as a line (its ids,
     numbers and times, and the whole as a quotable phrase)."""
-    compact = text.strip()
-    if " " not in compact and ":" not in compact and _TOKEN.fullmatch(compact) and not _is_number(compact):
-        low = compact.lower()
-        if (_word_value(compact) or _JOINER.search(compact)) and (wanted is None or low in wanted.words):
-            yield _unit(["w:" + low])
+    single, value = _single_token(text)
+    if single:
+        if value is not None and (wanted is None or value[0] in wanted.words):
+            yield value[1]
         return
     for line in text.splitlines()[:MAX_LINES]:
         yield from _line_units(line, wanted)
+
+
+@lru_cache(maxsize=CACHE)
+def _single_token(text: str) -> tuple[bool, tuple[str, Unit] | None]:
+    """Whether a JSON string is one token (not a number), and if it is a value, its atom and its unit (a run's
+    results repeat many short strings)."""
+    compact = text.strip()
+    if " " in compact or ":" in compact or not _TOKEN.fullmatch(compact) or _is_number(compact):
+        return False, None
+    low = compact.lower()
+    return True, (low, _unit(["w:" + low])) if _word_value(compact) or _JOINER.search(compact) else None
 
 
 @lru_cache(maxsize=CACHE)
@@ -711,7 +724,7 @@ def clear_caches() -> None:
         _token_unit,
     ):
         cached.cache_clear()
-    for cached_scan in (_scan, _scalar_atom, scanned, _any_of, _untimed_mentions):
+    for cached_scan in (_scan, _scalar_atom, scanned, _any_of, _untimed_mentions, _single_token):
         cached_scan.cache_clear()
 
 
