@@ -160,7 +160,7 @@ class Flow:
                 if result is None:
                     found = units(text, wanted) if read else []
                     scan = scanned(text)
-                    keys = frozenset(k for u in found for k in u.keys)
+                    keys = frozenset().union(*(u.keys for u in found))
                     result = _Result(found, keys, scan.raw() if text else frozenset(), turn.index, scan.empty)
                     read_before[(text, read)] = result
                     for seen, keys in ((index.first_returned, result.keys), (index.first_raw, result.raw)):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,6 +55,9 @@ _TIME = re.compile(f"{_TIMESTAMP_PATTERN}|{_CLOCK_PATTERN}", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-./:@#/][A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER_LINE = re.compile(r"^\d+(?:\.\d+)?$", re.MULTILINE)
+_PARTS = re.compile(r"[-./:@#/\n]")
+"""What splits tokens written one a line into their parts."""
 _JOINER = re.compile(r"[-./:@#/]")
 _JOINED = re.compile(r"([-./:@#/])")
 _NAMING = re.compile(r"[0-9_]|[-./:@#/]")
@@ -82,6 +85,8 @@ class Wanted:
         self.numbers = frozenset(numbers)
         self.times = frozenset(times)
         self._floors = frozenset(math.floor(n) for n in self.numbers if math.isfinite(n))
+        self._minutes = frozenset(_minute(key) for key in self.times if key[0] in "ftm")
+        self._clock_minutes = frozenset(int(key[2:4]) * 60 + int(key[5:7]) for key in self.times if key[0] in "ch")
         self._tokens: dict[str, bool] = {}
         self._numbers: dict[float, bool] = {}
 
@@ -97,6 +102,15 @@ class Wanted:
             elif kind in "ftmch":
                 times.add(key)
         return Wanted(words, numbers, times)
+
+    def stamp(self, stamp: _Stamp) -> bool:
+        """Whether a traced timestamp may have a written key: its minute, or its clock minute in UTC or as
+        written, is one a written time has (a quick test before its keys are worked out)."""
+        minute = stamp.utc // 60
+        clocks = self._clock_minutes
+        if minute in self._minutes or minute % 1440 in clocks:
+            return True
+        return int(stamp.groups[3] or "0") * 60 + int(stamp.groups[4] or "0") in clocks
 
     def _near(self, value: float) -> bool:
         """Whether a written number may lie within rounding distance of `value` (a quick test that every
@@ -138,16 +152,33 @@ class Wanted:
                 return True
         return False
 
-    def written(self, tokens: Iterable[str]) -> list[str]:
-        """Those of `tokens` one of whose atoms (or a number of it) is written, in their order."""
-        memo, found = self._tokens, []
-        for token in tokens:
-            known = memo.get(token)
-            if known is None:
-                known = memo[token] = self._token(token)
-            if known:
-                found.append(token)
-        return found
+    def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
+        """Those of `tokens` one of whose atoms (or a number of it) is written, and their atoms that are written
+        words, read with set operations: a number token is its own atom; another token's atoms are its parts
+        between joiners, and only the tokens of a text holding a written part are picked."""
+        lowered = "\n".join(tokens).lower()
+        numbers = frozenset(_NUMBER_LINE.findall(lowered))
+        found = [number for number in numbers if number in self.words or self.number(float(number))]
+        words, hits = self._written_parts(_NUMBER_LINE.sub("", lowered) if numbers else lowered)
+        if hits:
+            split = _JOINER.split
+            lows = lowered.split("\n")  # tokens are ASCII: lowering keeps them one a line
+            found += [
+                token
+                for token, low in zip(tokens, lows, strict=True)
+                if low not in numbers and (low in hits or (not low.isalnum() and not hits.isdisjoint(split(low))))
+            ]
+        return found, words.union(numbers.intersection(self.words))
+
+    def _written_parts(self, lowered: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The parts (between joiners) of the tokens of `lowered` that are written words, and those that are
+        written words or numbers."""
+        parts = set(_PARTS.split(lowered))
+        parts.discard("")
+        words = frozenset(parts.intersection(self.words))
+        if not self.numbers:
+            return words, words
+        return words, words.union([part for part in parts if part.isdigit() and self.number(float(part))])
 
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
@@ -158,6 +189,12 @@ class Wanted:
 
     def record(self, atoms: list[str]) -> bool:
         return sum(1 for a in atoms if a in self.words or (_is_number(a) and self.number(float(a)))) >= 2
+
+
+def _minute(key: str) -> int:
+    """The epoch minute of an `m:`, `t:` or `f:` key."""
+    value = int(key[2:].partition(".")[0])
+    return value if key[0] == "m" else value // 60
 
 
 def number_key(value: float) -> str:
@@ -213,18 +250,34 @@ def _midnight(year: str, month: str, day: str) -> int | None:
     return _epoch(int(year), month_number, day_number) * 86400
 
 
+def _instant(groups: tuple[str | None, ...]) -> int | None:
+    """The UTC epoch seconds of a written timestamp (its groups of `_TIME`), None if it is no time."""
+    year, month, day, hour_text, minute_text = (groups[i] or "0" for i in range(5))
+    midnight = _midnight(year, month, day)
+    hour, minute = int(hour_text), int(minute_text)
+    second = int(groups[5]) if groups[5] is not None else 0
+    if midnight is None or hour >= 24 or minute >= 60 or second >= 61:
+        return None
+    return midnight + hour * 3600 + minute * 60 + second - _offset_seconds(groups[7])
+
+
+def _exact_key(utc: int, fraction: str | None) -> str | None:
+    return f"f:{utc}.{round(float(fraction) * 1000):03d}" if fraction else None
+
+
 @lru_cache(maxsize=CACHE)
 def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[frozenset[str], ...]:
     """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
     instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
-    year, month, day, hour_text, minute_text = (groups[i] or "0" for i in range(5))
-    midnight = _midnight(year, month, day)
-    hour, minute = int(hour_text), int(minute_text)
+    utc = _instant(groups)
+    return () if utc is None else _keys_at(groups, utc, searched)
+
+
+def _keys_at(groups: tuple[str | None, ...], utc: int, searched: bool) -> tuple[frozenset[str], ...]:
+    """Keys of a timestamp written as `groups` at the instant `utc` (see `_timestamp_keys_of`)."""
+    hour, minute = int(groups[3] or "0"), int(groups[4] or "0")
     second = int(groups[5]) if groups[5] is not None else None
-    if midnight is None or hour >= 24 or minute >= 60 or (second or 0) >= 61:
-        return ()
-    utc = midnight + hour * 3600 + minute * 60 + (second or 0) - _offset_seconds(groups[7])
-    exact = f"f:{utc}.{round(float(groups[6]) * 1000):03d}" if groups[6] else None
+    exact = _exact_key(utc, groups[6])
     if searched:
         if second is None:
             return (frozenset([f"m:{utc // 60}"]),)
@@ -260,6 +313,47 @@ def _times(text: str, *, searched: bool) -> tuple[list[frozenset[str]], str]:
 
     rest = _TIME.sub(blank, text)
     return [t for t in times if t], _THOUSANDS.sub("", rest) if "," in rest else rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamp:
+    """A traced timestamp, its keys worked out only when some written time may match it (see `Wanted.stamp`)."""
+
+    groups: tuple[str | None, ...]
+    utc: int
+
+    def key_sets(self) -> tuple[frozenset[str], ...]:
+        return _keys_at(self.groups, self.utc, False)
+
+    def exact(self) -> Iterator[str]:
+        """Its keys to the second and to the millisecond (as written)."""
+        if self.groups[5] is not None:
+            yield f"t:{self.utc}"
+            exact = _exact_key(self.utc, self.groups[6])
+            if exact:
+                yield exact
+
+
+def _stamps(text: str) -> tuple[list[_Stamp], list[frozenset[str]], str]:
+    """The timestamps and the clock times' keys of a traced text, and the text with them blanked out (as
+    `_times`, the timestamps' keys left for later)."""
+    if ":" not in text:
+        return [], [], _THOUSANDS.sub("", text) if "," in text else text
+    stamps: list[_Stamp] = []
+    clocks: list[frozenset[str]] = []
+
+    def blank(match: re.Match[str]) -> str:
+        groups = match.groups()
+        if groups[0] is not None:
+            utc = _instant(groups[:8])
+            if utc is not None:
+                stamps.append(_Stamp(groups[:8], utc))
+        else:
+            clocks.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
+        return " " * (match.end() - match.start())
+
+    rest = _TIME.sub(blank, text)
+    return stamps, clocks, _THOUSANDS.sub("", rest) if "," in rest else rest
 
 
 def _is_number(token: str) -> bool:
@@ -321,10 +415,25 @@ def mentions(text: str, *, phrases: bool = True) -> set[str]:
     """Every key `text` contains: tokens whole and in parts, numbers, times and (with `phrases`) 2- and 3-word
     phrases and close pairs among its first `MAX_PHRASE_TOKENS` tokens."""
     times, rest = _times(text, searched=True)
+    keys = set(_untimed_mentions(rest, phrases))
+    keys.update(*times)
+    return keys
+
+
+@lru_cache(maxsize=4096)
+def _untimed_mentions(rest: str, phrases: bool) -> frozenset[str]:
+    """The keys of a searched text with its times blanked (texts that differ only in their times recur)."""
     tokens = _TOKEN.findall(rest)
-    keys: set[str] = set().union(*times, *(_token_mentions(t) for t in set(tokens)))
+    keys: set[str] = set().union(*(_token_mentions(t) for t in set(tokens)))
     if not phrases:
-        return keys
+        return frozenset(keys)
+    atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        keys.update(_grams(atoms, size))
+    close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
+    for reach in range(1, PAIR_REACH + 1):
+        keys.update([_pair(a, b) for a, b in zip(close, close[reach:], strict=False) if a != b])
+    return frozenset(keys)
     atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
     for size in range(2, MAX_PHRASE_WORDS + 1):
         keys.update(_grams(atoms, size))
@@ -402,8 +511,7 @@ def _text_units(text: str, wanted: Wanted | None = None) -> Iterator[Unit]:
         if len(lines) > MAX_LINES:
             yield from _bulk_units("\n".join(lines[MAX_LINES:]), None)
         return
-    relevant = yield from _bulk_units(text, wanted)
-    hits = {atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words}
+    hits = yield from _bulk_units(text, wanted)
     if hits:
         for line in lines[:MAX_LINES]:
             low = line.lower()
@@ -411,31 +519,41 @@ def _text_units(text: str, wanted: Wanted | None = None) -> Iterator[Unit]:
                 yield from _line_units(line, wanted)
 
 
-def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None, list[str]]:
-    """The times, numbers and identifiers of a text, read in one pass (no quotes); returns the tokens holding
-    something written (all tokens without `wanted`)."""
+def _bulk_units(text: str, wanted: Wanted | None = None) -> Generator[Unit, None, frozenset[str]]:
+    """The times, numbers and identifiers of a text, read in one pass (no quotes); with `wanted`, only those
+    holding something written, and returns their atoms that are written words."""
     times, rest = _times(text, searched=False)
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     tokens = set(_TOKEN.findall(rest))
-    relevant = list(tokens) if wanted is None else wanted.written(tokens)
+    relevant, hits = (list(tokens), frozenset()) if wanted is None else wanted.written(tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
             yield unit
-    return relevant
+    return hits
 
 
 def _string_units(text: str, wanted: Wanted | None) -> Iterator[Unit]:
     """A JSON string: one token is a value whole (a name, an id); several words are read as a line (its ids,
     numbers and times, and the whole as a quotable phrase)."""
-    compact = text.strip()
-    if " " not in compact and ":" not in compact and _TOKEN.fullmatch(compact) and not _is_number(compact):
-        low = compact.lower()
-        if (_word_value(compact) or _JOINER.search(compact)) and (wanted is None or low in wanted.words):
-            yield _unit(["w:" + low])
+    single, value = _single_token(text)
+    if single:
+        if value is not None and (wanted is None or value[0] in wanted.words):
+            yield value[1]
         return
     for line in text.splitlines()[:MAX_LINES]:
         yield from _line_units(line, wanted)
+
+
+@lru_cache(maxsize=CACHE)
+def _single_token(text: str) -> tuple[bool, tuple[str, Unit] | None]:
+    """Whether a JSON string is one token (not a number), and if it is a value, its atom and its unit (a run's
+    results repeat many short strings)."""
+    compact = text.strip()
+    if " " in compact or ":" in compact or not _TOKEN.fullmatch(compact) or _is_number(compact):
+        return False, None
+    low = compact.lower()
+    return True, (low, _unit(["w:" + low])) if _word_value(compact) or _JOINER.search(compact) else None
 
 
 @lru_cache(maxsize=CACHE)
@@ -504,9 +622,13 @@ class _Scanned:
     """The distinct string values of a JSON result (keys left out)."""
     bare: str
     """The numbers, booleans and nulls of a JSON result, as written."""
-    times: tuple[frozenset[str], ...]
+    stamps: tuple[_Stamp, ...]
+    clocks: tuple[frozenset[str], ...]
+    """The timestamps and the clock times' keys of a JSON result's values."""
+    exact: tuple[str, ...]
+    """The keys of its times to the second and to the millisecond."""
     tokens: tuple[str, ...]
-    """The times and the distinct tokens of the text (of a JSON result's values), times blanked."""
+    """The distinct tokens of the text (of a JSON result's values), times blanked."""
     empty: bool
     """A negative result (see `is_empty`)."""
 
@@ -514,7 +636,7 @@ class _Scanned:
         """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
         lowered = set(" ".join(self.tokens).lower().split(" "))  # tokens are ASCII words: no spaces
         words = ["w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3]
-        return frozenset([*words, *(k for keys in self.times for k in keys if k[0] in "ft")])
+        return frozenset([*words, *self.exact])
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
@@ -527,7 +649,8 @@ def scanned(text: str) -> _Scanned:
     value = parsed(text)
     if value is None:
         times, rest = _times(text, searched=False)
-        return _Scanned(None, (), "", tuple(times), tuple(set(_TOKEN.findall(rest))), not text.strip())
+        exact = tuple(k for keys in times for k in keys if k[0] in "ft")
+        return _Scanned(None, (), "", (), (), exact, tuple(set(_TOKEN.findall(rest))), not text.strip())
     strings: set[str] = set()
     bare: list[str] = []
     lists = filled = 0
@@ -547,10 +670,12 @@ def scanned(text: str) -> _Scanned:
             bare.append(_LITERALS[item])
         else:
             bare.append(repr(item))
-    times, timed = _times("\0".join(s for s in strings if ":" in s), searched=False)
+    stamps, clocks, timed = _stamps("\0".join(s for s in strings if ":" in s))
     plain = "\0".join([*(s for s in strings if ":" not in s), *bare])
     tokens = set(_TOKEN.findall(timed)) | set(_TOKEN.findall(_THOUSANDS.sub("", plain) if "," in plain else plain))
-    return _Scanned(value, tuple(strings), " ".join(bare), tuple(times), tuple(tokens), lists > 0 and not filled)
+    exact = tuple(k for stamp in stamps for k in stamp.exact())
+    empty = lists > 0 and not filled
+    return _Scanned(value, tuple(strings), " ".join(bare), tuple(stamps), tuple(clocks), exact, tuple(tokens), empty)
 
 
 def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
@@ -563,13 +688,15 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         yield from _bulk_units(scan.bare, None)
         yield from _records(scan.value, None)
         return
-    yield from (_time_unit(t) for t in scan.times if not t.isdisjoint(wanted.times))
-    relevant = wanted.written(scan.tokens)
+    if wanted.times:
+        written = wanted.times
+        stamped = (keys for stamp in scan.stamps if wanted.stamp(stamp) for keys in stamp.key_sets())
+        yield from (_time_unit(keys) for keys in [*scan.clocks, *stamped] if not keys.isdisjoint(written))
+    relevant, hits = wanted.written(scan.tokens)
     for token in relevant:
         unit = _token_unit(token)
         if unit is not None:
             yield unit
-    hits = frozenset(atom for token in relevant for atom in _token_atoms(token) if atom in wanted.words)
     if hits:
         holds_hit = _any_of(hits).search
         for string in scan.strings:
@@ -597,7 +724,7 @@ def clear_caches() -> None:
         _token_unit,
     ):
         cached.cache_clear()
-    for cached_scan in (_scan, _scalar_atom, scanned, _any_of):
+    for cached_scan in (_scan, _scalar_atom, scanned, _any_of, _untimed_mentions, _single_token):
         cached_scan.cache_clear()
 
 
