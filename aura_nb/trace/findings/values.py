@@ -434,13 +434,6 @@ def _untimed_mentions(rest: str, phrases: bool) -> frozenset[str]:
     for reach in range(1, PAIR_REACH + 1):
         keys.update([_pair(a, b) for a, b in zip(close, close[reach:], strict=False) if a != b])
     return frozenset(keys)
-    atoms = _atoms(tokens[:MAX_PHRASE_TOKENS])
-    for size in range(2, MAX_PHRASE_WORDS + 1):
-        keys.update(_grams(atoms, size))
-    close = [a for a in atoms if len(a) >= 2 and a not in STOPWORDS]
-    for reach in range(1, PAIR_REACH + 1):
-        keys.update([_pair(a, b) for a, b in zip(close, close[reach:], strict=False) if a != b])
-    return keys
 
 
 def _unit(keys: Iterable[str]) -> Unit:
