@@ -6,8 +6,11 @@ import json
 
 import pytest
 
+from aura_nb.content import ModelResponse, TextBlock, ToolUseBlock
+from aura_nb.events import ModelCall
 from aura_nb.trace.findings.flow import failure_sentences
 from aura_nb.trace.findings.values import is_empty, mentions, name_keys, specific_number, units
+from aura_nb.trace.findings.view import model_output
 
 
 def found(result: str, later: str) -> list[frozenset[str]]:
@@ -86,3 +89,18 @@ def test_a_failure_is_reported_only_by_a_sentence_that_says_so() -> None:
     text = "The trace shows checkout errors. The log search failed (search_logs rejected 'critical'); logs unknown."
     assert failure_sentences(text) == ["The log search failed (search_logs rejected 'critical');", "logs unknown."]
     assert failure_sentences("Error traces show the error rate of checkout rising.") == []
+
+
+def test_a_turns_output_is_its_text_and_each_tool_use_with_its_arguments_as_written() -> None:
+    uses = [
+        ToolUseBlock(id="a", name="logs.search", input={"query": "café Zürich", "limit": 20}),
+        ToolUseBlock(id="b", name="submit_result", input={"shard": 2**70, "ok": True}),
+    ]
+    call = ModelCall(agent="w", model="m", response=ModelResponse(content=[TextBlock(text="Looking."), *uses]))
+
+    text, search, submit = model_output(call).split("\n")
+
+    assert text == "Looking."
+    assert search.startswith("logs.search ") and json.loads(search.split(" ", 1)[1])["query"] == "café Zürich"
+    assert "\\u" not in search, "letters are written as letters, not escapes that would read as tokens"
+    assert json.loads(submit.split(" ", 1)[1]) == {"shard": 2**70, "ok": True}  # beyond 64 bits: still written

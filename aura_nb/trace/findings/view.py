@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+import orjson
+
 from aura_nb.contracts import Evidence
 from aura_nb.events import (
     AgentFinished,
@@ -51,8 +53,17 @@ def model_output(call: ModelCall) -> str:
     """What a model turn wrote: its text and, per tool use, the tool name and JSON arguments."""
     if call.response is None:
         return ""
-    uses = [f"{u.name} {json.dumps(u.input, default=str)}" for u in call.response.tool_uses]
+    uses = [f"{u.name} {_arguments_json(u.input)}" for u in call.response.tool_uses]
     return "\n".join([call.response.text(), *uses])
+
+
+def _arguments_json(arguments: Any) -> str:
+    """A tool use's arguments as compact JSON, letters as written (orjson: a run's hand-backs are megabytes; the
+    standard library for what orjson refuses, such as an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(arguments, default=str).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(arguments, default=str, ensure_ascii=False)
 
 
 class RunView:
