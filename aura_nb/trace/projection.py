@@ -677,7 +677,7 @@ def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Total
     models = [s for s in steps if isinstance(s, ModelCall)]
     tools = [s for s in steps if isinstance(s, ToolCall)]
     work = [c for c in tools if c.tool not in HANDBACK_TOOLS]
-    usage = sum((m.usage for m in models), Usage())
+    usage = _summed(m.usage for m in models)
     return Totals(
         steps=len(steps),
         model_calls=len(models),
@@ -694,6 +694,22 @@ def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Total
         total_tokens=usage.total,
         cost_usd=usage.cost_usd,
         step_seconds=round(sum(s.duration for s in steps), 6),
+    )
+
+
+def _summed(usages: Iterable[Usage]) -> Usage:
+    """`sum(usages, Usage())`, without building a model at every addition (`Usage.__add__` validates one)."""
+    inputs = outputs = reads = writes = 0
+    cost: float | None = None
+    for usage in usages:
+        inputs += usage.input_tokens
+        outputs += usage.output_tokens
+        reads += usage.cache_read_tokens
+        writes += usage.cache_write_tokens
+        if cost is not None or usage.cost_usd is not None:
+            cost = (cost or 0.0) + (usage.cost_usd or 0.0)
+    return Usage(
+        input_tokens=inputs, output_tokens=outputs, cache_read_tokens=reads, cache_write_tokens=writes, cost_usd=cost
     )
 
 
