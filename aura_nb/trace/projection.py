@@ -593,7 +593,7 @@ def _fingerprint(text: str) -> str:
 class StepMark(NamedTuple):
     """What the projection reads of every step besides its record: what `keep_steps` selects on (the step's
     number, call id, name, error, whether it was stored in the Scratchpad), its task and tokens (the plan's
-    totals) and when it ended (a live run's duration)."""
+    totals)."""
 
     step: int
     call_id: str | None
@@ -602,7 +602,6 @@ class StepMark(NamedTuple):
     intercepted: bool
     task_id: str | None
     tokens: int
-    end_s: float
 
 
 KeepSteps = Callable[[dict[str, Any]], set[int] | None]
@@ -614,12 +613,16 @@ def _task_of(event: Event, tasks: dict[str, str]) -> str | None:
     return tasks.get(event.agent) or task_of_agent(event.agent)
 
 
-def _mark(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> StepMark:
-    end = round(max(0.0, event.ts - t0), 6) + round(event.duration, 6)
+def _mark(number: int, event: ModelCall | ToolCall, tasks: dict[str, str]) -> StepMark:
     if isinstance(event, ModelCall):
         tokens = event.usage.total_input + event.usage.output_tokens
-        return StepMark(number, None, event.model, event.error, False, _task_of(event, tasks), tokens, end)
-    return StepMark(number, event.call_id, event.tool, event.error, event.intercepted, _task_of(event, tasks), 0, end)
+        return StepMark(number, None, event.model, event.error, False, _task_of(event, tasks), tokens)
+    return StepMark(number, event.call_id, event.tool, event.error, event.intercepted, _task_of(event, tasks), 0)
+
+
+def _end_s(event: ModelCall | ToolCall, t0: float) -> float:
+    """When a step ended, in seconds after the run started (as its record's `start_s + latency_s`)."""
+    return round(max(0.0, event.ts - t0), 6) + round(event.duration, 6)
 
 
 def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> Step:
@@ -1013,7 +1016,7 @@ def project(
     t0 = started.ts if started is not None else (events[0].ts if events else None)
     raw = step_events(events)
     tasks = {e.agent: e.task_id for e in log.of(AgentStarted) if e.task_id}
-    marks = [_mark(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1)]
+    marks = [_mark(n, e, tasks) for n, e in enumerate(raw, start=1)]
     numbers: dict[str, int] = {}
     for mark in marks:
         if mark.call_id:
@@ -1031,7 +1034,7 @@ def project(
     if finished is not None:
         duration = finished.duration or max(0.0, finished.ts - (t0 or finished.ts))
     else:
-        duration = max((m.end_s for m in marks), default=0.0)
+        duration = max((_end_s(e, t0 or 0.0) for e in raw), default=0.0)
     return RunProjection(
         run_id=events[0].run_id if events else "",
         trace_id=trace_id or recorded_trace_id(started),
