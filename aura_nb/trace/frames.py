@@ -31,7 +31,9 @@ STEP_COLUMNS = [
 
 def step_events(events: Iterable[Event]) -> list[ModelCall | ToolCall]:
     """The events that count as steps, in log order; step N is item N-1."""
-    return [e for e in events if isinstance(e, ModelCall | ToolCall)]
+    # an event's kind is its type (event classes derive from `EventBase` alone): tested so, not by
+    # `isinstance`, whose failures go through pydantic's metaclass
+    return [e for e in events if type(e) is ModelCall or type(e) is ToolCall]
 
 
 def steps_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

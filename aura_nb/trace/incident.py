@@ -149,23 +149,30 @@ def _time(record: dict[str, Any], keys: tuple[str, ...]) -> float | None:
     return found[0] if found is not None else None
 
 
+_NESTED = (list, dict)
+"""What `records` descends into (a tuple: an `X | Y` union is built again at every `isinstance` call)."""
+
+
 def records(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every dict in a list inside `value` (depth- and size-limited), with the key of its list."""
+    found: list[tuple[str, dict[str, Any]]] = []
 
-    def walk(node: Any, key: str, depth: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    def walk(node: Any, key: str, depth: int) -> None:
         if depth > MAX_DEPTH:
             return
         if isinstance(node, list):
             for item in node[:MAX_ITEMS]:
                 if isinstance(item, dict):
-                    yield key, item
-                yield from walk(item, key, depth + 1)
+                    found.append((key, item))
+                if isinstance(item, _NESTED):
+                    walk(item, key, depth + 1)
         elif isinstance(node, dict):
             for child_key, child in node.items():
-                if isinstance(child, list | dict):
-                    yield from walk(child, str(child_key), depth + 1)
+                if isinstance(child, _NESTED):
+                    walk(child, str(child_key), depth + 1)
 
-    yield from walk(value, "", 0)
+    walk(value, "", 0)
+    return iter(found)
 
 
 def alert_of(key: str, record: dict[str, Any], step: int) -> Alert | None:

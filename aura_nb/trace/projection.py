@@ -28,7 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
@@ -54,6 +54,7 @@ from aura_nb.events import (
     ChaosInjected,
     ErrorEvent,
     Event,
+    EventBase,
     Fork,
     Instruction,
     ModelCall,
@@ -592,7 +593,7 @@ def _fingerprint(text: str) -> str:
 class StepMark(NamedTuple):
     """What the projection reads of every step besides its record: what `keep_steps` selects on (the step's
     number, call id, name, error, whether it was stored in the Scratchpad), its task and tokens (the plan's
-    totals) and when it ended (a live run's duration)."""
+    totals)."""
 
     step: int
     call_id: str | None
@@ -601,7 +602,6 @@ class StepMark(NamedTuple):
     intercepted: bool
     task_id: str | None
     tokens: int
-    end_s: float
 
 
 KeepSteps = Callable[[dict[str, Any]], set[int] | None]
@@ -613,12 +613,16 @@ def _task_of(event: Event, tasks: dict[str, str]) -> str | None:
     return tasks.get(event.agent) or task_of_agent(event.agent)
 
 
-def _mark(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> StepMark:
-    end = round(max(0.0, event.ts - t0), 6) + round(event.duration, 6)
+def _mark(number: int, event: ModelCall | ToolCall, tasks: dict[str, str]) -> StepMark:
     if isinstance(event, ModelCall):
         tokens = event.usage.total_input + event.usage.output_tokens
-        return StepMark(number, None, event.model, event.error, False, _task_of(event, tasks), tokens, end)
-    return StepMark(number, event.call_id, event.tool, event.error, event.intercepted, _task_of(event, tasks), 0, end)
+        return StepMark(number, None, event.model, event.error, False, _task_of(event, tasks), tokens)
+    return StepMark(number, event.call_id, event.tool, event.error, event.intercepted, _task_of(event, tasks), 0)
+
+
+def _end_s(event: ModelCall | ToolCall, t0: float) -> float:
+    """When a step ended, in seconds after the run started (as its record's `start_s + latency_s`)."""
+    return round(max(0.0, event.ts - t0), 6) + round(event.duration, 6)
 
 
 def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, str]) -> Step:
@@ -673,11 +677,11 @@ def _step(number: int, event: ModelCall | ToolCall, t0: float, tasks: dict[str, 
     )
 
 
-def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Totals:
+def _totals(chaos: list[ChaosInjected], steps: list[ModelCall | ToolCall]) -> Totals:
     models = [s for s in steps if isinstance(s, ModelCall)]
     tools = [s for s in steps if isinstance(s, ToolCall)]
     work = [c for c in tools if c.tool not in HANDBACK_TOOLS]
-    usage = sum((m.usage for m in models), Usage())
+    usage = _summed(m.usage for m in models)
     return Totals(
         steps=len(steps),
         model_calls=len(models),
@@ -689,7 +693,7 @@ def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Total
         model_errors=sum(1 for m in models if m.error),
         failed_steps=sum(1 for s in steps if s.error),
         intercepted=sum(1 for c in tools if c.intercepted),
-        chaos_injections=sum(len(e.injections) for e in events if isinstance(e, ChaosInjected)),
+        chaos_injections=sum(len(e.injections) for e in chaos),
         **_tokens(usage),
         total_tokens=usage.total,
         cost_usd=usage.cost_usd,
@@ -697,21 +701,61 @@ def _totals(events: Sequence[Event], steps: list[ModelCall | ToolCall]) -> Total
     )
 
 
+K = TypeVar("K", bound=EventBase)
+L = TypeVar("L", bound=EventBase)
+
+
+class _Kinds:
+    """A run's events listed by kind once, for the projection's many reads of one kind: an `isinstance` test
+    that fails against an event class goes through pydantic's metaclass (a fraction of a microsecond, times
+    every event, times some twenty kinds). Event classes derive from `EventBase` alone, so an event's kind
+    is its type."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self._lists: dict[type[EventBase], list[EventBase]] = defaultdict(list)
+        for event in events:
+            self._lists[type(event)].append(event)
+
+    def of(self, kind: type[K]) -> list[K]:
+        """The events of `kind`, in log order."""
+        return cast(list[K], self._lists.get(kind, []))
+
+    def of_either(self, first: type[K], second: type[L]) -> list[K | L]:
+        """The events of `first` or `second` kind, in log order."""
+        return cast(list[K | L], [e for e in self.events if type(e) is first or type(e) is second])
+
+
+def _summed(usages: Iterable[Usage]) -> Usage:
+    """`sum(usages, Usage())`, without building a model at every addition (`Usage.__add__` validates one)."""
+    inputs = outputs = reads = writes = 0
+    cost: float | None = None
+    for usage in usages:
+        inputs += usage.input_tokens
+        outputs += usage.output_tokens
+        reads += usage.cache_read_tokens
+        writes += usage.cache_write_tokens
+        if cost is not None or usage.cost_usd is not None:
+            cost = (cost or 0.0) + (usage.cost_usd or 0.0)
+    return Usage(
+        input_tokens=inputs, output_tokens=outputs, cache_read_tokens=reads, cache_write_tokens=writes, cost_usd=cost
+    )
+
+
 def _decision(event: Routed) -> Decision:
     return Decision(agent=event.agent, iteration=event.iteration, route=event.route, reason=_clip(event.reason))
 
 
-def _plan(events: Sequence[Event], steps: list[StepMark]) -> PlanView | None:
+def _plan(log: _Kinds, steps: list[StepMark]) -> PlanView | None:
     """Every iteration's tasks (plus any task only seen running) with their states."""
     plans: dict[int, PlanCreated | PlanEdited] = {}
-    for e in events:
-        if isinstance(e, PlanCreated | PlanEdited):
-            plans[e.plan.iteration] = e
-    started = [e for e in events if isinstance(e, TaskStarted)]
+    for e in log.of_either(PlanCreated, PlanEdited):
+        plans[e.plan.iteration] = e
+    started = log.of(TaskStarted)
     if not plans and not started:
         return None
     states: dict[str, dict[str, Any]] = {}
-    for event in events:
+    for event in log.of_either(TaskStarted, TaskFinished):
         if isinstance(event, TaskStarted):
             states[event.task_id] = {"state": "running", "summary": None, "confidence": None, "error": None}
         elif isinstance(event, TaskFinished):
@@ -749,12 +793,12 @@ def _plan(events: Sequence[Event], steps: list[StepMark]) -> PlanView | None:
                 **state,
             )
         )
-    after = {e.iteration: _decision(e) for e in events if isinstance(e, Routed)}
+    after = {e.iteration: _decision(e) for e in log.of(Routed)}
     latest = plans[max(plans)].plan if plans else None
     return PlanView(
         iteration=latest.iteration if latest is not None else 1,
         rationale=latest.rationale if latest is not None else "",
-        edits=sum(1 for e in events if isinstance(e, PlanEdited)),
+        edits=len(log.of(PlanEdited)),
         tasks=tasks,
         iterations=[
             IterationView(
@@ -769,37 +813,35 @@ def _plan(events: Sequence[Event], steps: list[StepMark]) -> PlanView | None:
     )
 
 
-def _agents(events: Sequence[Event]) -> list[AgentView]:
-    finished = {e.span_id: e for e in events if isinstance(e, AgentFinished)}
+def _agents(log: _Kinds) -> list[AgentView]:
+    finished = {e.span_id: e for e in log.of(AgentFinished)}
     agents = []
-    for event in events:
-        if isinstance(event, AgentStarted):
-            end = finished.get(event.span_id)
-            usage = end.usage if end is not None else Usage()
-            status = end.status if end is not None else "running"
-            agents.append(
-                AgentView(
-                    name=event.agent,
-                    role=event.role,
-                    task_id=event.task_id or task_of_agent(event.agent),
-                    status=status,
-                    state="finished" if status in ("submitted", "answered") else status,
-                    turns=end.turns if end is not None else 0,
-                    total_input_tokens=usage.total_input,
-                    output_tokens=usage.output_tokens,
-                    error=end.error if end is not None else None,
-                )
+    for event in log.of(AgentStarted):
+        end = finished.get(event.span_id)
+        usage = end.usage if end is not None else Usage()
+        status = end.status if end is not None else "running"
+        agents.append(
+            AgentView(
+                name=event.agent,
+                role=event.role,
+                task_id=event.task_id or task_of_agent(event.agent),
+                status=status,
+                state="finished" if status in ("submitted", "answered") else status,
+                turns=end.turns if end is not None else 0,
+                total_input_tokens=usage.total_input,
+                output_tokens=usage.output_tokens,
+                error=end.error if end is not None else None,
             )
+        )
     return agents
 
 
-def _scratchpad(events: Sequence[Event], numbers: dict[str, int]) -> ScratchpadView:
+def _scratchpad(log: _Kinds, numbers: dict[str, int]) -> ScratchpadView:
     stores = [
         Store.model_validate(
             e.model_dump(mode="json", include=set(Store.model_fields)) | {"step": numbers.get(e.call_id)}
         )
-        for e in events
-        if isinstance(e, ScratchpadStored)
+        for e in log.of(ScratchpadStored)
     ]
     extractions = [
         Extraction.model_validate(
@@ -807,8 +849,7 @@ def _scratchpad(events: Sequence[Event], numbers: dict[str, int]) -> ScratchpadV
             | {"step": numbers.get(e.call_id), "arguments": _clip(_jsonable(e.arguments))}
             | {"position": _clip(_jsonable(e.position))}
         )
-        for e in events
-        if isinstance(e, ScratchpadExtracted)
+        for e in log.of(ScratchpadExtracted)
     ]
     return ScratchpadView(
         stores=stores,
@@ -969,12 +1010,13 @@ def project(
     the others are never built); everything else still counts every step.
     """
     events = [e for e in events if not e.ephemeral]
-    started = next((e for e in events if isinstance(e, RunStarted)), None)
-    finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
+    log = _Kinds(events)
+    started = next(iter(log.of(RunStarted)), None)
+    finished = log.of(RunFinished)[-1] if log.of(RunFinished) else None
     t0 = started.ts if started is not None else (events[0].ts if events else None)
     raw = step_events(events)
-    tasks = {e.agent: e.task_id for e in events if isinstance(e, AgentStarted) and e.task_id}
-    marks = [_mark(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1)]
+    tasks = {e.agent: e.task_id for e in log.of(AgentStarted) if e.task_id}
+    marks = [_mark(n, e, tasks) for n, e in enumerate(raw, start=1)]
     numbers: dict[str, int] = {}
     for mark in marks:
         if mark.call_id:
@@ -982,17 +1024,17 @@ def project(
     plots, alerts, changes = _evidence(raw)
     conclusion = finished.conclusion if finished is not None else None
     answer = finished.answer if finished is not None else ""
-    scratchpad = _scratchpad(events, numbers)
+    scratchpad = _scratchpad(log, numbers)
     cited = _cited(conclusion, marks, scratchpad.stores)
     views = finding_views(findings)
     keep = keep_steps(_outline(cited, views, marks)) if keep_steps is not None else None
     steps = [_step(n, e, t0 or 0.0, tasks) for n, e in enumerate(raw, start=1) if keep is None or n in keep]
     onset = _onset(alerts, conclusion)
-    fork = next((e for e in events if isinstance(e, Fork)), None)
+    fork = next(iter(log.of(Fork)), None)
     if finished is not None:
         duration = finished.duration or max(0.0, finished.ts - (t0 or finished.ts))
     else:
-        duration = max((m.end_s for m in marks), default=0.0)
+        duration = max((_end_s(e, t0 or 0.0) for e in raw), default=0.0)
     return RunProjection(
         run_id=events[0].run_id if events else "",
         trace_id=trace_id or recorded_trace_id(started),
@@ -1008,9 +1050,9 @@ def project(
         started_at=t0,
         finished_at=finished.ts if finished is not None else None,
         duration_s=round(duration, 6),
-        totals=_totals(events, raw),
-        plan=_plan(events, marks),
-        agents=_agents(events),
+        totals=_totals(log.of(ChaosInjected), raw),
+        plan=_plan(log, marks),
+        agents=_agents(log),
         steps=steps,
         scratchpad=scratchpad,
         plots=_ranked(plots, onset, alerts, conclusion, numbers),
@@ -1025,17 +1067,15 @@ def project(
                 e.model_dump(mode="json", include=set(ErrorNote.model_fields))
                 | {"message": _clip(e.message, PREVIEW_CHARS)}
             )
-            for e in events
-            if isinstance(e, ErrorEvent)
+            for e in log.of(ErrorEvent)
         ]
         + _log_notes(events, log_problems),
         instructions=[
             InstructionNote(agent=e.agent, text=_clip(e.text, PREVIEW_CHARS), at_s=round(max(0.0, e.ts - (t0 or 0)), 6))
-            for e in events
-            if isinstance(e, Instruction)
+            for e in log.of(Instruction)
         ],
         findings=views,
-        decisions=[_decision(e) for e in events if isinstance(e, Routed)],
+        decisions=[_decision(e) for e in log.of(Routed)],
         clarification=finished.clarification if finished is not None else None,
     )
 

@@ -26,6 +26,10 @@ VALUE_KEYS = ("value", "v", "y")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 Point = tuple[str | float, float | None]
+_NUMBER = (int, float)
+_PAIR = (list, tuple)
+_NESTED = (list, dict)
+"""The types `isinstance` tests here, made once (a `X | Y` union is built again at every call)."""
 
 
 def result_json(result: ToolResult | None) -> Any:
@@ -46,23 +50,25 @@ def result_json(result: ToolResult | None) -> Any:
 def _is_time(value: Any) -> bool:
     if isinstance(value, str):
         return bool(_ISO.match(value))
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return _is_number(value)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
 
 
 def _point(item: Any) -> Point | None:
     """`item` as (time, value), value None when missing; None when it is not a point."""
-    if isinstance(item, list | tuple) and len(item) == 2 and _is_time(item[0]):
+    if isinstance(item, _PAIR) and len(item) == 2 and _is_time(item[0]):
         if item[1] is None or _is_number(item[1]):
             return item[0], item[1]
         return None
     if isinstance(item, dict):
-        time_key = next((k for k in TIME_KEYS if k in item and _is_time(item[k])), None)
         value_key = next((k for k in VALUE_KEYS if k in item), None)
-        if time_key is not None and value_key is not None:
+        if value_key is None:
+            return None
+        time_key = next((k for k in TIME_KEYS if k in item and _is_time(item[k])), None)
+        if time_key is not None:
             value = item[value_key]
             if value is None or _is_number(value):
                 return item[time_key], value
@@ -137,10 +143,12 @@ def find_series(value: Any, tool: str = "", step: int | None = None) -> list[dic
                 found.append(_series(points, owner, key, tool, step))
                 return
             for item in node[:50]:
-                walk(item, owner, key, depth + 1)
+                if isinstance(item, _NESTED):
+                    walk(item, owner, key, depth + 1)
         elif isinstance(node, dict):
             for child_key, child in node.items():
-                walk(child, node, str(child_key), depth + 1)
+                if isinstance(child, _NESTED):
+                    walk(child, node, str(child_key), depth + 1)
 
     walk(value, {}, "", 0)
     return found
