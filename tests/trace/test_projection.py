@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import jsonschema
 
 from aura_nb.content import ModelResponse, ToolResult, ToolUseBlock, Usage
 from aura_nb.contracts import Conclusion, Evidence
-from aura_nb.events import ModelCall, RunFinished, RunStarted, ScratchpadStored, ToolCall
+from aura_nb.events import Event, EventBase, ModelCall, RunFinished, RunStarted, ScratchpadStored, ToolCall
 from aura_nb.trace.projection import RunProjection, project, run_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +116,10 @@ def test_the_answer_is_told_once_headline_prose_and_the_steps_its_evidence_cites
             [*events[:-1], RunFinished(conclusion=Conclusion(answer="a", fault_type="disk_full", confidence=1.0))]
         ).headline
     ] == [("fault", "disk_full"), ("confidence", "100%")]
+
+
+def test_every_event_kind_is_its_own_class_directly_under_the_base() -> None:
+    """The projection lists a run's events by exact type (`_Kinds`): a kind derived from another would be
+    missed where its parent's events are read."""
+    kinds = typing.get_args(typing.get_args(Event)[0])
+    assert len(kinds) > 20 and all(kind.__bases__ == (EventBase,) for kind in kinds)
