@@ -60,7 +60,8 @@ class EventBase(BaseModel):
     @property
     def unknown_fields(self) -> dict[str, Any]:
         """Fields of the logged event this version does not know (a newer writer's), by dotted path; kept unread."""
-        return self._unknown_fields
+        private = self.__pydantic_private__  # read directly: `self._unknown_fields` goes through `__getattr__`
+        return private.get("_unknown_fields", {}) if private is not None else {}
 
 
 class RunStarted(EventBase):

@@ -81,15 +81,7 @@ def unread_summary(event: Event) -> str | None:
     """What of `event` this version could not read, in words (None when it read all of it)."""
     if isinstance(event, UnknownEvent):
         return f"an event this version cannot read was kept unread ({event.reason})"
-    unknown = _unknown_fields(event)
-    if unknown:
-        names = ", ".join(sorted(unknown))
+    if event.unknown_fields:
+        names = ", ".join(sorted(event.unknown_fields))
         return f"{event.kind} has fields this version does not know, kept unread: {names}"
     return None
-
-
-def _unknown_fields(event: Event) -> dict[str, Any]:
-    """`event.unknown_fields`, read from the model's private values: the property goes through pydantic's
-    `__getattr__` (an AttributeError raised and caught), some microseconds on every event of a long run."""
-    private = event.__pydantic_private__
-    return private.get("_unknown_fields", {}) if private is not None else event.unknown_fields
