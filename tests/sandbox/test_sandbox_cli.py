@@ -116,5 +116,6 @@ def _priority_once_serving(extra: list[str], data_dir: Path) -> int:
 
 
 def test_the_served_sandbox_yields_the_cpu_to_the_kernel_unless_told_not_to(tmp_path: Path) -> None:
-    assert _priority_once_serving([], tmp_path / "a") == SERVER_NICENESS
-    assert _priority_once_serving(["--nice", "3"], tmp_path / "b") == 3
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # this process may run niced already (niceness stops at 19)
+    assert _priority_once_serving([], tmp_path / "a") == min(base + SERVER_NICENESS, 19) - base
+    assert _priority_once_serving(["--nice", "3"], tmp_path / "b") == min(base + 3, 19) - base
