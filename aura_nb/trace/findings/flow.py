@@ -42,7 +42,9 @@ NEVER = 1 << 30
 
 
 def failure_sentences(text: str) -> list[str]:
-    """The sentences of `text` that report a failure."""
+    """The sentences of `text` that report a failure (a text without a failure word is not split)."""
+    if not FAILURE.search(text):
+        return []
     return [s for s in _SENTENCE.split(text) if FAILURE.search(s)]
 
 

@@ -322,8 +322,13 @@ class _Stamp:
     groups: tuple[str | None, ...]
     utc: int
 
-    def key_sets(self) -> tuple[frozenset[str], ...]:
-        return _keys_at(self.groups, self.utc, False)
+    def units(self, written: frozenset[str]) -> Iterator[Unit]:
+        """Its values that hold one of the `written` times, each known by its most precise key (as `_time_unit`)."""
+        instant, *wall = _keys_at(self.groups, self.utc, False)
+        if not instant.isdisjoint(written):
+            precise = [*self.exact()] or [f"m:{self.utc // 60}"]
+            yield Unit(instant, frozenset(precise[-1:]))
+        yield from (_time_unit(keys) for keys in wall if not keys.isdisjoint(written))
 
     def exact(self) -> Iterator[str]:
         """Its keys to the second and to the millisecond (as written)."""
@@ -683,8 +688,10 @@ def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
         return
     if wanted.times:
         written = wanted.times
-        stamped = (keys for stamp in scan.stamps if wanted.stamp(stamp) for keys in stamp.key_sets())
-        yield from (_time_unit(keys) for keys in [*scan.clocks, *stamped] if not keys.isdisjoint(written))
+        yield from (_time_unit(keys) for keys in scan.clocks if not keys.isdisjoint(written))
+        for stamp in scan.stamps:
+            if wanted.stamp(stamp):
+                yield from stamp.units(written)
     relevant, hits = wanted.written(scan.tokens)
     for token in relevant:
         unit = _token_unit(token)
