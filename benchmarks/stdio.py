@@ -18,11 +18,13 @@ Setups:
   time is the transfer and the client's decoding alone;
 - `stdio-sdk`: the MCP SDK's Python server builds and serializes the reply during the call
   (most of the time is the server's);
-- `http-sdk`: the same SDK server over streamable HTTP (the SDK's client transport);
+- `http-sdk`: the same SDK server over streamable HTTP (`aura_nb.mcp.http`);
 - `before-wire`: the wire server through the MCP SDK's own stdio client transport (what the
-  pool used before `aura_nb.mcp.stdio`), called on a bare `ClientSession`: the baseline.
+  pool used before `aura_nb.mcp.stdio`), called on a bare `ClientSession`: the baseline;
+- `before-http`: the SDK server through the SDK's own streamable HTTP client transport (what
+  the pool used before `aura_nb.mcp.http`), on a bare `ClientSession`.
 
-Run: python benchmarks/stdio.py [--sizes 10 50 100] [--setups stdio-wire stdio-sdk http-sdk before-wire]
+Run: python benchmarks/stdio.py [--sizes 10 50 100] [--setups stdio-wire stdio-sdk http-sdk before-wire before-http]
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any
 import psutil
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 from aura_nb.config import ServerSpec
 from aura_nb.content import TextContent
@@ -52,7 +55,7 @@ from aura_nb.mcp.toolbox import ToolContext
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_servers import MISBEHAVING, free_port, serving
 
-SETUPS = ("stdio-wire", "stdio-sdk", "http-sdk", "before-wire")
+SETUPS = ("stdio-wire", "stdio-sdk", "http-sdk", "before-wire", "before-http")
 PROBE_INTERVAL = 0.005
 
 
@@ -105,10 +108,17 @@ async def _through_pool(spec: ServerSpec) -> AsyncIterator[Call]:
 
 
 @asynccontextmanager
-async def _through_sdk_stdio(spec: ServerSpec) -> AsyncIterator[Call]:
-    assert spec.command is not None
-    params = StdioServerParameters(command=spec.command, args=spec.args, env=server_environment(spec))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+async def _through_sdk(spec: ServerSpec) -> AsyncIterator[Call]:
+    """A bare `ClientSession` over the SDK's own client transport for `spec` (stdio, or streamable HTTP)."""
+    if spec.transport == "http":
+        assert spec.url is not None
+        transport = streamable_http_client(spec.url, max_sse_event_size=None)
+    else:
+        assert spec.command is not None
+        transport = stdio_client(
+            StdioServerParameters(command=spec.command, args=spec.args, env=server_environment(spec))
+        )
+    async with transport as (read, write), ClientSession(read, write) as session:
         await session.initialize()
 
         async def call(tool: str, arguments: dict[str, Any]) -> list[str]:
@@ -155,14 +165,15 @@ def _one(setup: str, megabytes: float) -> dict[str, Any]:
     """One measurement in this process (the parent runs each in a fresh process so peaks do not mix)."""
     timeout = 60 + 10 * megabytes
     env = {"AURA_TEST_COUNTER": "/dev/null"}
-    if setup == "http-sdk":
+    through = _through_sdk if setup.startswith("before-") else _through_pool
+    if setup in ("http-sdk", "before-http"):
         port = free_port()
         with serving([sys.executable, str(MISBEHAVING), "http", str(port)], port, env):
             spec = ServerSpec(name="bad", transport="http", url=f"http://127.0.0.1:{port}/mcp", timeout=timeout)
-            return asyncio.run(_measure(_through_pool(spec), megabytes, prepared=False))
+            return asyncio.run(_measure(through(spec), megabytes, prepared=False))
     mode = "stdio" if setup == "stdio-sdk" else "wire"
     spec = ServerSpec(name="bad", command=sys.executable, args=[str(MISBEHAVING), mode], env=env, timeout=timeout)
-    connected = _through_sdk_stdio(spec) if setup == "before-wire" else _through_pool(spec)
+    connected = through(spec)
     return asyncio.run(_measure(connected, megabytes, prepared=mode == "wire"))
 
 

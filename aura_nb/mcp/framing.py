@@ -1,12 +1,14 @@
-"""JSON-RPC messages from a server's stdout: one per line, found in linear time.
+"""JSON-RPC messages from a server: one per line of its stdout, found in linear time, or one per HTTP body or
+SSE event.
 
 `LineReader` splits the byte stream at newlines without re-scanning what it
 has already seen. `read_message` decodes a short line at once and a long one
-(a large tool result) in bounded steps as it arrives. A line that is not a
-JSON-RPC message comes back as `BadOutput`: what is wrong, an excerpt of what
-the server wrote, and the id of the request it answers when that can be told
-(so that one call fails with a readable error instead of waiting for a reply
-that never comes, and the connection goes on).
+(a large tool result) in bounded steps as it arrives; `decode_text_message`
+does the same for a message received whole over HTTP. What is not a JSON-RPC
+message comes back as `BadOutput`: what is wrong, an excerpt of what the
+server wrote, and the id of the request it answers when that can be told (so
+that one call fails with a readable error instead of waiting for a reply that
+never comes, and the connection goes on); `error_reply` is that failure.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import mcp_types as types
 from mcp.shared.message import SessionMessage
 from mcp_types import RequestId, jsonrpc_message_adapter
 from pydantic import ValidationError
@@ -29,13 +32,18 @@ LONG_LINE = 1 << 20
 PIECE = 128 * 1024
 """Bytes the decoder of a long line is handed at a time."""
 EXCERPT = 120
+BAD_OUTPUT_CODE = types.PARSE_ERROR
+BAD_OUTPUT_MARKER = "aura_bad_output"
+"""Key in the `data` of the JSON-RPC error a request gets when the server's reply to it was bad output."""
+ON_STDOUT = "on stdout"
+IN_HTTP = "in an HTTP response"
 
 _LEADING_ID = re.compile(r'^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(-?\d{1,18}|"[^"\\]{0,200}")')
 
 
 @dataclass(frozen=True)
 class BadOutput:
-    """A line on a server's stdout that is not a JSON-RPC message."""
+    """A line on a server's stdout (or an HTTP body or SSE event) that is not a JSON-RPC message."""
 
     problem: str
     """What is wrong, e.g. `invalid UTF-8 (byte 0xff at offset 57)` or `not JSON (…)`."""
@@ -44,9 +52,21 @@ class BadOutput:
     request_id: RequestId | None = None
     """The request this line answers, when that can be told from it."""
     size: int = 0
+    where: str = ON_STDOUT
+    """Where the server wrote it (`ON_STDOUT`, `IN_HTTP`)."""
 
     def describe(self, server: str) -> str:
-        return f"MCP server {server!r} wrote {self.problem} on stdout ({self.size:,} bytes): {self.excerpt}"
+        return f"MCP server {server!r} wrote {self.problem} {self.where} ({self.size:,} bytes): {self.excerpt}"
+
+
+def error_reply(request_id: RequestId, message: str, data: dict[str, Any]) -> SessionMessage:
+    """The JSON-RPC error a request gets in place of a reply that was bad output."""
+    error = types.ErrorData(code=BAD_OUTPUT_CODE, message=message, data=data)
+    return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error))
+
+
+def bad_output_reply(request_id: RequestId, bad: BadOutput, server: str) -> SessionMessage:
+    return error_reply(request_id, bad.describe(server), {BAD_OUTPUT_MARKER: bad.problem, "excerpt": bad.excerpt})
 
 
 def _excerpt(data: bytes, at: int = 0) -> str:
@@ -119,14 +139,18 @@ class LineReader:
         return skipped
 
 
-def _message(value: Any, size: int, excerpt: str) -> SessionMessage | BadOutput:
+def _message(value: Any, size: int, excerpt: str, where: str = ON_STDOUT) -> SessionMessage | BadOutput:
     try:
         return SessionMessage(jsonrpc_message_adapter.validate_python(value, by_name=False))
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:]) or "the message"
-        problem = f"a line that is not a JSON-RPC message ({where}: {first['msg']})"
-        return BadOutput(problem, excerpt, _request_id(value), size)
+        at = ".".join(str(part) for part in first["loc"][1:]) or "the message"
+        problem = f"{_what(where)} that is not a JSON-RPC message ({at}: {first['msg']})"
+        return BadOutput(problem, excerpt, _request_id(value), size, where)
+
+
+def _what(where: str) -> str:
+    return "a line" if where == ON_STDOUT else "a message"
 
 
 def _request_id(value: Any) -> RequestId | None:
@@ -147,8 +171,8 @@ def _invalid_utf8(exc: UnicodeDecodeError, offset: int) -> str:
     return f"invalid UTF-8 (byte 0x{byte.hex()} at offset {offset + exc.start:,}: {exc.reason})"
 
 
-def decode_line(line: bytes) -> SessionMessage | BadOutput:
-    """One complete line as a message, or what is wrong with it."""
+def decode_line(line: bytes, where: str = ON_STDOUT) -> SessionMessage | BadOutput:
+    """One complete line (or HTTP body, or SSE event's data) as a message, or what is wrong with it."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -157,12 +181,14 @@ def decode_line(line: bytes) -> SessionMessage | BadOutput:
             request_id = _request_id(decode_text(readable))
         except MalformedJson:
             request_id = _leading_id(readable)
-        return BadOutput(_invalid_utf8(exc, 0), _excerpt(line, exc.start), request_id, len(line))
+        return BadOutput(_invalid_utf8(exc, 0), _excerpt(line, exc.start), request_id, len(line), where)
     try:
         value = decode_text(text)
     except MalformedJson as exc:
-        return BadOutput(f"a line that is not JSON ({exc})", _excerpt(line), _leading_id(text), len(line))
-    return _message(value, len(line), _excerpt(line))
+        return BadOutput(
+            f"{_what(where)} that is not JSON ({exc})", _excerpt(line), _leading_id(text), len(line), where
+        )
+    return _message(value, len(line), _excerpt(line), where)
 
 
 class _Utf8Pieces:
@@ -200,7 +226,7 @@ class _Utf8Pieces:
         return text
 
 
-async def decode_long_line(head: bytes, lines: LineReader) -> SessionMessage | BadOutput:
+async def decode_long_line(head: bytes, lines: LineReader, where: str = ON_STDOUT) -> SessionMessage | BadOutput:
     """A line whose first `head` bytes are read and whose rest `lines` still holds, decoded in steps."""
     pieces = _Utf8Pieces(head, lines)
     start = head[:4096].decode("utf-8", errors="replace")
@@ -208,11 +234,11 @@ async def decode_long_line(head: bytes, lines: LineReader) -> SessionMessage | B
         value = await ChunkedJsonDecoder(pieces.more).decode()
     except MalformedJson as exc:
         size = pieces.size + await lines.skip_rest()
-        return BadOutput(f"a line that is not JSON ({exc})", _excerpt(head), _leading_id(start), size)
+        return BadOutput(f"{_what(where)} that is not JSON ({exc})", _excerpt(head), _leading_id(start), size, where)
     if pieces.invalid is not None:
         problem, excerpt = pieces.invalid
-        return BadOutput(problem, excerpt, _request_id(value), pieces.size)
-    return _message(value, pieces.size, _excerpt(head))
+        return BadOutput(problem, excerpt, _request_id(value), pieces.size, where)
+    return _message(value, pieces.size, _excerpt(head), where)
 
 
 async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
@@ -224,3 +250,14 @@ async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
         if data.strip():
             return decode_line(data)
     return None
+
+
+async def _nothing() -> bytes:
+    raise anyio.EndOfStream
+
+
+async def decode_body(body: bytes) -> SessionMessage | BadOutput:
+    """One message received whole (an HTTP body, an SSE event's data), decoded in steps when long."""
+    if len(body) <= LONG_LINE:
+        return decode_line(body, IN_HTTP)
+    return await decode_long_line(body, LineReader(_nothing), IN_HTTP)

@@ -36,9 +36,9 @@ from aura_nb.config import ServerSpec
 from aura_nb.content import ImageContent, ResultContent, TextContent, ToolResult, ToolSpec
 from aura_nb.contracts import ToolErrorType
 from aura_nb.events import ChaosInjected, ToolProgress
+from aura_nb.mcp.framing import BAD_OUTPUT_MARKER
 from aura_nb.mcp.names import ToolNames, qualified
 from aura_nb.mcp.session import ServerConnection, ServerCrashed, ServerUnavailable
-from aura_nb.mcp.stdio import BAD_OUTPUT_MARKER
 from aura_nb.mcp.toolbox import ToolContext, ToolOutcome
 
 PING_TIMEOUT = 5.0

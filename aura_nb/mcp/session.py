@@ -26,7 +26,6 @@ import httpx2
 import mcp_types as types
 from mcp.client.session import ClientSession
 from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
@@ -36,6 +35,7 @@ from aura_nb.contracts import CALL_ID_META_KEY, Injection
 from aura_nb.errors import ConfigError, McpError, McpErrorKind
 from aura_nb.mcp.chaos import ChaosJournal, http_proxy, reported, stdio_launch
 from aura_nb.mcp.environment import server_environment, server_headers
+from aura_nb.mcp.http import stepped_http_client
 from aura_nb.mcp.serverlog import ServerLog, log_file_name
 from aura_nb.mcp.stdio import StdioLaunch, StdioTransport
 
@@ -202,7 +202,7 @@ class ServerConnection:
     @contextlib.asynccontextmanager
     async def _http(self, url: str) -> AsyncIterator[Any]:
         client = self._http_client(server_headers(self.spec) or None)
-        async with client, streamable_http_client(url, http_client=client, max_sse_event_size=None) as streams:
+        async with client, stepped_http_client(url, client, server=self.spec.name) as streams:
             yield streams
 
     async def _lifetime(self, ready: asyncio.Event, closing: asyncio.Event) -> None:

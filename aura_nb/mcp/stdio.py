@@ -37,7 +37,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp.os.posix.utilities import terminate_posix_process_tree
 from mcp.shared.message import SessionMessage
 
-from aura_nb.mcp.framing import BadOutput, LineReader, read_message
+from aura_nb.mcp.framing import BAD_OUTPUT_MARKER, BadOutput, LineReader, bad_output_reply, error_reply, read_message
 from aura_nb.mcp.serverlog import ServerLog
 
 PROCESS_TERMINATION_TIMEOUT = 2.0
@@ -49,9 +49,6 @@ EOF_EXIT_WAIT = 1.0
 PROBE_INTERVAL = 1.5
 READ_SIZE = 256 * 1024
 PROBE_ID_PREFIX = "aura-probe-"
-BAD_OUTPUT_CODE = types.PARSE_ERROR
-BAD_OUTPUT_MARKER = "aura_bad_output"
-"""Key in the `data` of the JSON-RPC error a request gets when the server's reply to it was bad output."""
 
 ToSession = MemoryObjectSendStream[SessionMessage | Exception]
 FromSession = MemoryObjectReceiveStream[SessionMessage]
@@ -65,11 +62,6 @@ class StdioLaunch:
     args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
-
-
-def _error_reply(request_id: types.RequestId, message: str, data: dict[str, Any]) -> SessionMessage:
-    error = types.ErrorData(code=BAD_OUTPUT_CODE, message=message, data=data)
-    return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error))
 
 
 class StdioTransport:
@@ -185,8 +177,7 @@ class StdioTransport:
         if request_id is None:
             self.bad_output.append(bad)
             return
-        data = {BAD_OUTPUT_MARKER: bad.problem, "excerpt": bad.excerpt}
-        await self._deliver(_error_reply(request_id, bad.describe(self.server), data))
+        await self._deliver(bad_output_reply(request_id, bad, self.server))
 
     async def _write_stdin(self, process: Process, from_session: FromSession) -> None:
         assert process.stdin is not None
@@ -202,7 +193,7 @@ class StdioTransport:
                 if isinstance(message, types.JSONRPCRequest):
                     self._pending.pop(str(message.id), None)
                     reason = f"the request could not be encoded as JSON: {exc}"
-                    await self._deliver(_error_reply(message.id, reason, {BAD_OUTPUT_MARKER: "request"}))
+                    await self._deliver(error_reply(message.id, reason, {BAD_OUTPUT_MARKER: "request"}))
                 continue
             try:
                 await process.stdin.send(data)

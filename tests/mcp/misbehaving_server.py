@@ -4,7 +4,8 @@ Run: `python misbehaving_server.py [stdio|sse PORT|http PORT|wire]`. `count` app
 the file named by `$AURA_TEST_COUNTER` so tests can prove a call ran or did not. Over
 HTTP or SSE with `$AURA_TEST_BEARER` set, every request must carry
 `Authorization: Bearer <that value>` (401 without one, 403 with a wrong one), like a remote
-server behind a gateway.
+server behind a gateway. Over HTTP, `garbled` answers with a reply its HTTP layer spoils on
+the way out (a message that is not JSON, or not UTF-8): what no SDK server writes itself.
 
 `wire` is a hand-written stdio server (no SDK) for faults the SDK would never let a
 server write: invalid UTF-8, lines that are not JSON, a reply cut short; its `big`
@@ -89,6 +90,30 @@ def crash_read_only() -> str:
         marker.write_text("1")
         os._exit(1)
     return "answered after a restart"
+
+
+GARBLED = {"json": b"<<not json>>", "utf8": b'"\xff\xfe"'}
+"""What `garbled` replies become on the wire, by `how`."""
+
+
+@server.tool(description="Answer with a reply spoiled on the way out over HTTP: `how` is json or utf8.")
+def garbled(how: str) -> str:
+    return f"<<garbled:{how}>>"
+
+
+def garbling(app: Any) -> Any:
+    """`app` with each `garbled` reply spoiled in its response body (an ASGI middleware)."""
+
+    async def spoiled(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def spoiling(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                for how, wire in GARBLED.items():
+                    message["body"] = message.get("body", b"").replace(f'"<<garbled:{how}>>"'.encode(), wire)
+            await send(message)
+
+        await app(scope, receive, spoiling)
+
+    return spoiled
 
 
 @server.tool(description="Reports failure through is_error.")
@@ -286,7 +311,7 @@ def bearer_checked(app: Any, token: str) -> Any:
 def serve_http(mode: str, port: int) -> None:
     import uvicorn
 
-    app = server.sse_app() if mode == "sse" else server.streamable_http_app()
+    app = garbling(server.sse_app() if mode == "sse" else server.streamable_http_app())
     token = os.environ.get("AURA_TEST_BEARER")
     uvicorn.run(bearer_checked(app, token) if token else app, host="127.0.0.1", port=port, log_level="warning")
 

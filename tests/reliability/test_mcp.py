@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,14 +138,45 @@ async def test_a_server_fault_is_reported_and_the_run_ends_cleanly(
         assert "labelled image/png but the bytes are not an image the record can show" in image["note"]
 
 
+@contextmanager
+def http_server(counter: Counter, timeout: float) -> Iterator[ServerSpec]:
+    """The misbehaving SDK server over streamable HTTP."""
+    port = free_port()
+    with serving([sys.executable, str(MISBEHAVING), "http", str(port)], port, {"AURA_TEST_COUNTER": str(counter.path)}):
+        yield ServerSpec(name="bad", transport="http", url=f"http://127.0.0.1:{port}/mcp", timeout=timeout)
+
+
+@pytest.mark.slow
+async def test_bad_output_over_http_fails_its_call_and_the_connection_goes_on(
+    mock_llm: MockLLM, counter: Counter, tmp_path: Path
+) -> None:
+    mock_llm.tool_use(
+        ("bad.garbled", {"how": "json"}), ("bad.garbled", {"how": "utf8"}), ("bad.count", {"label": "ok"})
+    )
+    mock_llm.reply(ANSWER)
+    with http_server(counter, timeout=10) as spec:
+        async with McpPool([spec]) as pool:
+            status, answer, events = await run_with(mock_llm, pool, tmp_path)
+            assert pool.status()["bad"]["up"]
+
+    assert (status, answer) == ("finished", ANSWER)
+    garbled, invalid, counted = [e for e in events if isinstance(e, ToolCall)]
+    for call, says in (
+        (garbled, "MCP server 'bad' wrote a message that is not JSON (Expecting value"),
+        (invalid, "MCP server 'bad' wrote invalid UTF-8 (byte 0xff"),
+    ):
+        assert call.error_type == "malformed_result" and call.error and says in call.error, call.error
+        assert "in an HTTP response" in call.error and call.duration < 5, (call.error, call.duration)
+    assert counted.error is None and counted.result is not None and "call 1" in counted.result.text()
+
+
 @pytest.fixture(params=["stdio", "http"])
 def big_server(request: pytest.FixtureRequest, counter: Counter) -> Iterator[ServerSpec]:
     if request.param == "stdio":
         yield misbehaving_spec(counter.path, timeout=300)
         return
-    port = free_port()
-    with serving([sys.executable, str(MISBEHAVING), "http", str(port)], port, {"AURA_TEST_COUNTER": str(counter.path)}):
-        yield ServerSpec(name="bad", transport="http", url=f"http://127.0.0.1:{port}/mcp", timeout=300)
+    with http_server(counter, timeout=300) as spec:
+        yield spec
 
 
 @pytest.mark.slow
