@@ -191,13 +191,15 @@ def decode_line(line: bytes, where: str = ON_STDOUT) -> SessionMessage | BadOutp
     return _message(value, len(line), _excerpt(line), where)
 
 
-class _Utf8Pieces:
-    """The text of a long line, decoded piece by piece; the first invalid byte is noted and replaced."""
+Pieces = Callable[[], Awaitable[bytes | None]]
+"""The bytes of one message, a piece at a time (None at its end)."""
 
-    def __init__(self, head: bytes, lines: LineReader) -> None:
-        self._head = [head[i : i + PIECE] for i in range(0, len(head), PIECE)]
-        self._head.reverse()
-        self._lines = lines
+
+class _Utf8Pieces:
+    """The text of a long message, decoded piece by piece; the first invalid byte is noted and replaced."""
+
+    def __init__(self, pieces: Pieces) -> None:
+        self._pieces = pieces
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._done = False
         self.size = 0
@@ -207,7 +209,7 @@ class _Utf8Pieces:
     async def more(self) -> str | None:
         if self._done:
             return None
-        data = self._head.pop() if self._head else await self._lines.rest()
+        data = await self._pieces()
         final = data is None
         data = data or b""
         try:
@@ -226,19 +228,38 @@ class _Utf8Pieces:
         return text
 
 
-async def decode_long_line(head: bytes, lines: LineReader, where: str = ON_STDOUT) -> SessionMessage | BadOutput:
-    """A line whose first `head` bytes are read and whose rest `lines` still holds, decoded in steps."""
-    pieces = _Utf8Pieces(head, lines)
+def head_then(head: bytes, rest: Pieces) -> Pieces:
+    """`head` in pieces of `PIECE` bytes, then what `rest` gives."""
+    parts = [head[i : i + PIECE] for i in range(0, len(head), PIECE)]
+    parts.reverse()
+
+    async def pieces() -> bytes | None:
+        return parts.pop() if parts else await rest()
+
+    return pieces
+
+
+async def decode_pieces(head: bytes, pieces: Pieces, where: str) -> SessionMessage | BadOutput:
+    """A long message whose first bytes are `head`, given by `pieces` (`head` included), decoded in steps; what
+    is left of it is read to its end when it turns out not to be JSON."""
+    text = _Utf8Pieces(pieces)
     start = head[:4096].decode("utf-8", errors="replace")
     try:
-        value = await ChunkedJsonDecoder(pieces.more).decode()
+        value = await ChunkedJsonDecoder(text.more).decode()
     except MalformedJson as exc:
-        size = pieces.size + await lines.skip_rest()
+        size = text.size
+        while (piece := await pieces()) is not None:
+            size += len(piece)
         return BadOutput(f"{_what(where)} that is not JSON ({exc})", _excerpt(head), _leading_id(start), size, where)
-    if pieces.invalid is not None:
-        problem, excerpt = pieces.invalid
-        return BadOutput(problem, excerpt, _request_id(value), pieces.size, where)
-    return _message(value, pieces.size, _excerpt(head), where)
+    if text.invalid is not None:
+        problem, excerpt = text.invalid
+        return BadOutput(problem, excerpt, _request_id(value), text.size, where)
+    return _message(value, text.size, _excerpt(head), where)
+
+
+async def decode_long_line(head: bytes, lines: LineReader) -> SessionMessage | BadOutput:
+    """A line whose first `head` bytes are read and whose rest `lines` still holds, decoded in steps."""
+    return await decode_pieces(head, head_then(head, lines.rest), ON_STDOUT)
 
 
 async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
@@ -252,12 +273,12 @@ async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
     return None
 
 
-async def _nothing() -> bytes:
-    raise anyio.EndOfStream
+async def _nothing() -> bytes | None:
+    return None
 
 
 async def decode_body(body: bytes) -> SessionMessage | BadOutput:
-    """One message received whole (an HTTP body, an SSE event's data), decoded in steps when long."""
+    """One message received whole (an HTTP body), decoded in steps when long."""
     if len(body) <= LONG_LINE:
         return decode_line(body, IN_HTTP)
-    return await decode_long_line(body, LineReader(_nothing), IN_HTTP)
+    return await decode_pieces(body, head_then(body, _nothing), IN_HTTP)

@@ -13,7 +13,7 @@ cancellation and resumption stay the SDK's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from aura_nb.mcp.framing import (
     LineReader,
     bad_output_reply,
     decode_body,
-    decode_long_line,
+    decode_pieces,
 )
 
 Writer = Any
@@ -49,6 +49,25 @@ class SseEvent:
     data: list[bytes] = field(default_factory=list)
     decoded: SessionMessage | BadOutput | None = None
 
+    def read(self, line: bytes) -> None:
+        """Take in one field line (a comment or an unknown field is left out)."""
+        if line.startswith(b":"):
+            return
+        name, _, value = line.partition(b":")
+        value = value[1:] if value.startswith(b" ") else value
+        if name == b"data":
+            self.data.append(value)
+        elif name == b"event":
+            self.kind = value.decode("utf-8", errors="replace") or "message"
+        elif name == b"id" and b"\0" not in value:
+            self.id = value.decode("utf-8", errors="replace")
+        elif name == b"retry" and value.isdigit():
+            self.retry = int(value)
+
+    @property
+    def has_fields(self) -> bool:
+        return bool(self.data) or self.decoded is not None or self.id is not None or self.retry is not None
+
     async def message(self) -> SessionMessage | BadOutput | None:
         """Its data as a message; None when it has none (a priming event that only carries an id)."""
         if self.decoded is not None:
@@ -57,47 +76,88 @@ class SseEvent:
         return await decode_body(body) if body.strip() else None
 
 
+def _is_data(line: bytes) -> bool:
+    return line.startswith(b"data:") or line == b"data"
+
+
 def _data(line: bytes) -> bytes:
     """A `data:` line's value: what follows the colon, less one leading space."""
     return line[6:] if line.startswith(b"data: ") else line[5:]
 
 
-async def sse_events(response: httpx2.Response) -> AsyncIterator[SseEvent]:
-    """The events of an SSE response, read as it arrives (an event the stream ends in the middle of is dropped)."""
-    chunks = response.aiter_bytes()
+class _SseReader:
+    """The events of an SSE response, read as it arrives. An event with a data line over `LONG_LINE` bytes is
+    decoded while it arrives, from that line to the blank line that ends it (its data lines joined by newlines,
+    as the SSE standard has it). Lines end at LF or CRLF (a lone CR, which no MCP server writes, is not an end)."""
 
-    async def receive() -> bytes:
-        try:
-            return await anext(chunks)
-        except StopAsyncIteration:
-            raise anyio.EndOfStream from None
+    def __init__(self, lines: LineReader) -> None:
+        self.lines = lines
+        self.event = SseEvent()
+        self.ended = False
+        """Whether the event being decoded reached its blank line (not the end of the stream)."""
 
-    lines = LineReader(receive)
-    event = SseEvent()
-    while (head := await lines.head(LONG_LINE)) is not None:
-        line, complete = head
-        if not complete:  # only a data line is this long: decoded while the rest of it arrives
-            if not line.startswith(b"data:") or event.data or event.decoded is not None:
-                size = len(line) + await lines.skip_rest()
-                problem = "an SSE line over 1 MB that is not an event's only data line"
-                event.decoded = BadOutput(problem, repr(line[:60]) + "…", None, size, IN_HTTP)
+    async def events(self) -> AsyncGenerator[SseEvent, None]:
+        """Each event at its blank line (one the stream ends in the middle of is dropped)."""
+        lines = self.lines
+        while (head := await lines.head(LONG_LINE)) is not None:
+            line, complete = head
+            if not complete:
+                if not _is_data(line):
+                    await lines.skip_rest()  # a long comment, or a field that is not data
+                    continue
+                self.ended = False
+                async with contextlib.aclosing(self._data_from(line)) as data:
+                    self.event.decoded = await decode_pieces(line, lambda: anext(data, None), IN_HTTP)
+                if not self.ended:
+                    return
             else:
-                event.decoded = await decode_long_line(_data(line), lines, IN_HTTP)
-            continue
-        name, _, value = line.removesuffix(b"\r").partition(b":")
-        value = value[1:] if value.startswith(b" ") else value
-        if not name and not value:
-            if event.data or event.decoded is not None or event.id is not None:
-                yield event
-            event = SseEvent()
-        elif name == b"data":
-            event.data.append(value)
-        elif name == b"event":
-            event.kind = value.decode("utf-8", errors="replace")
-        elif name == b"id" and b"\0" not in value:
-            event.id = value.decode("utf-8", errors="replace")
-        elif name == b"retry" and value.isdigit():
-            event.retry = int(value)
+                line = line.removesuffix(b"\r")
+                if line:
+                    self.event.read(line)
+                    continue
+            if self.event.has_fields:
+                yield self.event
+            self.event = SseEvent()
+
+    async def _data_from(self, head: bytes) -> AsyncGenerator[bytes, None]:
+        """The event's data from its long line `head` (read so far) to the blank line that ends it."""
+        if self.event.data:
+            yield b"\n".join(self.event.data) + b"\n"
+            self.event.data = []
+        yield _data(head)
+        while (piece := await self.lines.rest()) is not None:
+            yield piece
+        while (next_line := await self.lines.head(LONG_LINE)) is not None:
+            line, complete = next_line
+            line = line.removesuffix(b"\r") if complete else line
+            if complete and not line:
+                self.ended = True
+                return
+            if not _is_data(line):
+                if complete:
+                    self.event.read(line)
+                else:
+                    await self.lines.skip_rest()
+                continue
+            yield b"\n" + _data(line)
+            while not complete and (piece := await self.lines.rest()) is not None:
+                yield piece
+
+
+@contextlib.asynccontextmanager
+async def sse_events(response: httpx2.Response) -> AsyncIterator[AsyncIterator[SseEvent]]:
+    """The events of an SSE response (see `_SseReader`); the response's byte stream is closed afterwards."""
+    async with contextlib.aclosing(response.aiter_bytes()) as chunks:
+
+        async def receive() -> bytes:
+            try:
+                return await anext(chunks)
+            except StopAsyncIteration:
+                raise anyio.EndOfStream from None
+
+        reader = _SseReader(LineReader(receive))
+        async with contextlib.aclosing(reader.events()) as events:
+            yield events
 
 
 class SteppedHttpTransport(StreamableHTTPTransport):
@@ -117,17 +177,18 @@ class SteppedHttpTransport(StreamableHTTPTransport):
         retry_ms: int | None = None
         reason = "SSE stream ended without a response"
         try:
-            async for event in sse_events(response):
-                last_event_id = event.id or last_event_id
-                retry_ms = event.retry if event.retry is not None else retry_ms
-                decoded = await event.message() if event.kind == "message" else None
-                answered = decoded is not None and await self._deliver(decoded, ctx.read_stream_writer, message.id)
-                if event.id and on_token is not None:
-                    await on_token(event.id)
-                if answered:
-                    await response.aclose()
-                    return
-        except (httpx2.HTTPError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            async with sse_events(response) as events:
+                async for event in events:
+                    last_event_id = event.id or last_event_id
+                    retry_ms = event.retry if event.retry is not None else retry_ms
+                    decoded = await event.message() if event.kind == "message" else None
+                    answered = decoded is not None and await self._deliver(decoded, ctx.read_stream_writer, message.id)
+                    if event.id and on_token is not None:
+                        await on_token(event.id)
+                    if answered:
+                        await response.aclose()
+                        return
+        except Exception as exc:  # as the SDK: the stream broke, this request fails, the connection goes on
             reason = f"SSE stream broke before the response ({type(exc).__name__}: {exc})"
         if last_event_id is not None:
             await self._handle_reconnection(ctx, last_event_id, retry_ms)
@@ -167,12 +228,11 @@ class SteppedHttpTransport(StreamableHTTPTransport):
     ) -> bool:
         """Pass a message on (a reply under `request_id` when given, as the SDK does), or the error its request
         gets when it was bad output; returns whether a request was answered."""
-        if isinstance(decoded, BadOutput):
-            answered = request_id if request_id is not None else decoded.request_id
-            if answered is None:
+        if isinstance(decoded, BadOutput):  # on the standalone stream, its own id could be one of ours: not used
+            if request_id is None:
                 await writer.send(ValueError(decoded.describe(self.server)))
                 return False
-            await writer.send(bad_output_reply(answered, decoded, self.server))
+            await writer.send(bad_output_reply(request_id, decoded, self.server))
             return True
         message = decoded.message
         if not isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
