@@ -3,11 +3,11 @@ and decoded in bounded steps (`framing`), as over stdio.
 
 The SDK reads an SSE response line by line through copies of the whole line, decodes each event's data (or a
 JSON body) in one call on the event loop, and formats every message it decodes into a debug line even when
-debug logging is off: a 100 MB tool result held the loop for 2.9 s and took eight times its size in memory
-(benchmarks/stdio.py). Here the response to a request is split into lines as it arrives (`LineReader`), a long
-`data:` line is decoded a window at a time while it arrives, and nothing is formatted; a message that is not
-JSON-RPC fails the request it answers with a readable error. Sessions, protocol versions, redirects,
-cancellation and resumption stay the SDK's.
+debug logging is off: a 100 MB tool result held the loop for over a second and took eight to nine times its
+size in memory (benchmarks/stdio.py, `before-http`). Here the response to a request is split into lines as it
+arrives (`LineReader`), a long `data:` line is decoded a window at a time while it arrives, and nothing is
+formatted; a message that is not JSON-RPC fails the request it answers with a readable error. Sessions,
+protocol versions, redirects, cancellation and resumption stay the SDK's.
 """
 
 from __future__ import annotations
