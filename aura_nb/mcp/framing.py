@@ -3,8 +3,9 @@ SSE event.
 
 `LineReader` splits the byte stream at newlines without re-scanning what it
 has already seen. `read_message` decodes a short line at once and a long one
-(a large tool result) in bounded steps as it arrives; `decode_text_message`
-does the same for a message received whole over HTTP. What is not a JSON-RPC
+(a large tool result) in bounded steps as it arrives; `decode_pieces` does the
+same for a message that arrives over HTTP (`decode_body` for a whole body),
+in pieces its caller hands over. What is not a JSON-RPC
 message comes back as `BadOutput`: what is wrong, an excerpt of what the
 server wrote, and the id of the request it answers when that can be told (so
 that one call fails with a readable error instead of waiting for a reply that
@@ -66,6 +67,7 @@ def error_reply(request_id: RequestId, message: str, data: dict[str, Any]) -> Se
 
 
 def bad_output_reply(request_id: RequestId, bad: BadOutput, server: str) -> SessionMessage:
+    """The error the request `bad` answered gets: what server `server` wrote, and where."""
     return error_reply(request_id, bad.describe(server), {BAD_OUTPUT_MARKER: bad.problem, "excerpt": bad.excerpt})
 
 
@@ -228,7 +230,7 @@ class _Utf8Pieces:
         return text
 
 
-def head_then(head: bytes, rest: Pieces) -> Pieces:
+def _head_then(head: bytes, rest: Pieces) -> Pieces:
     """`head` in pieces of `PIECE` bytes, then what `rest` gives."""
     parts = [head[i : i + PIECE] for i in range(0, len(head), PIECE)]
     parts.reverse()
@@ -259,7 +261,7 @@ async def decode_pieces(head: bytes, pieces: Pieces, where: str) -> SessionMessa
 
 async def decode_long_line(head: bytes, lines: LineReader) -> SessionMessage | BadOutput:
     """A line whose first `head` bytes are read and whose rest `lines` still holds, decoded in steps."""
-    return await decode_pieces(head, head_then(head, lines.rest), ON_STDOUT)
+    return await decode_pieces(head, _head_then(head, lines.rest), ON_STDOUT)
 
 
 async def read_message(lines: LineReader) -> SessionMessage | BadOutput | None:
@@ -281,4 +283,4 @@ async def decode_body(body: bytes) -> SessionMessage | BadOutput:
     """One message received whole (an HTTP body), decoded in steps when long."""
     if len(body) <= LONG_LINE:
         return decode_line(body, IN_HTTP)
-    return await decode_pieces(body, head_then(body, _nothing), IN_HTTP)
+    return await decode_pieces(body, _head_then(body, _nothing), IN_HTTP)
