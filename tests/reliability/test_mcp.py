@@ -160,13 +160,16 @@ async def test_bad_output_over_http_fails_its_call_and_the_connection_goes_on(
             assert pool.status()["bad"]["up"]
 
     assert (status, answer) == ("finished", ANSWER)
-    garbled, invalid, counted = [e for e in events if isinstance(e, ToolCall)]
-    for call, says in (
-        (garbled, "MCP server 'bad' wrote a message that is not JSON (Expecting value"),
-        (invalid, "MCP server 'bad' wrote invalid UTF-8 (byte 0xff"),
+    calls = {call.arguments.get("how", "count"): call for call in events if isinstance(call, ToolCall)}
+    assert sorted(calls) == ["count", "json", "utf8"]  # the turn's three calls ran concurrently, in any order
+    for how, says in (
+        ("json", "MCP server 'bad' wrote a message that is not JSON (Expecting value"),
+        ("utf8", "MCP server 'bad' wrote invalid UTF-8 (byte 0xff"),
     ):
+        call = calls[how]
         assert call.error_type == "malformed_result" and call.error and says in call.error, call.error
         assert "in an HTTP response" in call.error and call.duration < 5, (call.error, call.duration)
+    counted = calls["count"]
     assert counted.error is None and counted.result is not None and "call 1" in counted.result.text()
 
 
