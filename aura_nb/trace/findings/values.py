@@ -152,33 +152,26 @@ class Wanted:
                 return True
         return False
 
-    def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
-        """Those of `tokens` one of whose atoms (or a number of it) is written, and their atoms that are written
-        words, read with set operations: a number token is its own atom; another token's atoms are its parts
-        between joiners, and only the tokens of a text holding a written part are picked."""
-        lowered = "\n".join(tokens).lower()
-        numbers = frozenset(_NUMBER_LINE.findall(lowered))
-        found = [number for number in numbers if number in self.words or self.number(float(number))]
-        words, hits = self._written_parts(_NUMBER_LINE.sub("", lowered) if numbers else lowered)
-        if hits:
-            split = _JOINER.split
-            lows = lowered.split("\n")  # tokens are ASCII: lowering keeps them one a line
-            found += [
-                token
-                for token, low in zip(tokens, lows, strict=True)
-                if low not in numbers and (low in hits or (not low.isalnum() and not hits.isdisjoint(split(low))))
-            ]
-        return found, words.union(numbers.intersection(self.words))
+    def value(self, token: str) -> bool:
+        """Whether `token` is written as a value: whole (a name, an id), or as a number in one of its forms. A
+        token with only some of its parts written is not: its value (the whole) can never be found again."""
+        low = token.lower()
+        return low in self.words or (_is_number(low) and self.number(float(low)))
 
-    def _written_parts(self, lowered: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The parts (between joiners) of the tokens of `lowered` that are written words, and those that are
-        written words or numbers."""
-        parts = set(_PARTS.split(lowered))
-        parts.discard("")
-        words = frozenset(parts.intersection(self.words))
-        if not self.numbers:
-            return words, words
-        return words, words.union([part for part in parts if part.isdigit() and self.number(float(part))])
+    def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
+        """Those of `tokens` that are written as values (see `value`), and the atoms of all of them that are
+        written words (what picks the strings and lines worth reading on), read with set operations: a number
+        token is its own atom; another token's atoms are its parts between joiners."""
+        if not tokens:
+            return [], frozenset()
+        lowered = "\n".join(tokens).lower()
+        words = self.words
+        numbers = frozenset(_NUMBER_LINE.findall(lowered))
+        found = [number for number in numbers if number in words or self.number(float(number))]
+        lows = lowered.split("\n")  # tokens are ASCII: lowering keeps them one a line
+        found += [token for token, low in zip(tokens, lows, strict=True) if low in words and low not in numbers]
+        parts = set(_PARTS.split(_NUMBER_LINE.sub("", lowered) if numbers else lowered))
+        return found, frozenset(parts.intersection(words)).union(numbers.intersection(words))
 
     def tokens(self, tokens: Iterable[str]) -> bool:
         return any(self.token(token) for token in tokens)
@@ -490,7 +483,7 @@ def _line_units(line: str, wanted: Wanted | None) -> Iterator[Unit]:
         return
     yield from (_time_unit(t) for t in times if wanted is None or not t.isdisjoint(wanted.times))
     for token in set(tokens):
-        if wanted is None or wanted.token(token):
+        if wanted is None or wanted.value(token):
             unit = _token_unit(token)
             if unit is not None:
                 yield unit
