@@ -254,8 +254,12 @@ def _instant(groups: tuple[str | None, ...]) -> int | None:
     return midnight + hour * 3600 + minute * 60 + second - _offset_seconds(groups[7])
 
 
-def _exact_key(utc: int, fraction: str | None) -> str | None:
-    return f"f:{utc}.{round(float(fraction) * 1000):03d}" if fraction else None
+def _precise_keys(groups: tuple[str | None, ...], utc: int) -> tuple[str, ...]:
+    """A timestamp's keys to the second and, written with a fraction, to the millisecond (none without seconds)."""
+    if groups[5] is None:
+        return ()
+    fraction = groups[6]
+    return (f"t:{utc}", f"f:{utc}.{round(float(fraction) * 1000):03d}") if fraction else (f"t:{utc}",)
 
 
 @lru_cache(maxsize=CACHE)
@@ -263,26 +267,24 @@ def _timestamp_keys_of(groups: tuple[str | None, ...], searched: bool) -> tuple[
     """Keys of one timestamp; a searched text gets only the precision it was written with. A traced one is the
     instant (and its UTC clock time) and, when written with another offset, its local clock time apart."""
     utc = _instant(groups)
-    return () if utc is None else _keys_at(groups, utc, searched)
+    return () if utc is None else _keys_at(groups, utc, searched, _precise_keys(groups, utc))
 
 
-def _keys_at(groups: tuple[str | None, ...], utc: int, searched: bool) -> tuple[frozenset[str], ...]:
-    """Keys of a timestamp written as `groups` at the instant `utc` (see `_timestamp_keys_of`)."""
-    hour, minute = int(groups[3] or "0"), int(groups[4] or "0")
-    second = int(groups[5]) if groups[5] is not None else None
-    exact = _exact_key(utc, groups[6])
+def _keys_at(
+    groups: tuple[str | None, ...], utc: int, searched: bool, precise: tuple[str, ...]
+) -> tuple[frozenset[str], ...]:
+    """Keys of a timestamp written as `groups` at the instant `utc`, whose `precise` keys are known (see
+    `_timestamp_keys_of`)."""
     if searched:
-        if second is None:
-            return (frozenset([f"m:{utc // 60}"]),)
-        return (frozenset([f"t:{utc}", exact] if exact else [f"t:{utc}"]),)
+        return (frozenset(precise or [f"m:{utc // 60}"]),)
     clock = f"{(utc // 3600) % 24:02d}:{(utc // 60) % 60:02d}"
-    instant = [f"m:{utc // 60}", "h:" + clock]
-    if second is not None:
-        instant += [f"t:{utc}", f"c:{clock}:{utc % 60:02d}"] + ([exact] if exact else [])
+    instant = [f"m:{utc // 60}", "h:" + clock, *precise]
+    if precise:
+        instant.append(f"c:{clock}:{utc % 60:02d}")
     if groups[7] in (None, "Z", "z", "UTC", "utc") or _offset_seconds(groups[7]) == 0:
         return (frozenset(instant),)
-    wall = [f"h:{hour:02d}:{minute:02d}"] + ([f"c:{hour:02d}:{minute:02d}:{second:02d}"] if second is not None else [])
-    return (frozenset(instant), frozenset(wall))
+    wall = f"{int(groups[3] or '0'):02d}:{int(groups[4] or '0'):02d}"
+    return (frozenset(instant), frozenset([f"h:{wall}", f"c:{wall}:{groups[5]}"] if precise else [f"h:{wall}"]))
 
 
 def _clock_keys(hour: str, minute: str, second: str | None) -> frozenset[str]:
@@ -314,22 +316,15 @@ class _Stamp:
 
     groups: tuple[str | None, ...]
     utc: int
+    precise: tuple[str, ...]
+    """Its keys to the second and to the millisecond (as written)."""
 
     def units(self, written: frozenset[str]) -> Iterator[Unit]:
         """Its values that hold one of the `written` times, each known by its most precise key (as `_time_unit`)."""
-        instant, *wall = _keys_at(self.groups, self.utc, False)
+        instant, *wall = _keys_at(self.groups, self.utc, False, self.precise)
         if not instant.isdisjoint(written):
-            precise = [*self.exact()] or [f"m:{self.utc // 60}"]
-            yield Unit(instant, frozenset(precise[-1:]))
+            yield Unit(instant, frozenset(self.precise[-1:] or [f"m:{self.utc // 60}"]))
         yield from (_time_unit(keys) for keys in wall if not keys.isdisjoint(written))
-
-    def exact(self) -> Iterator[str]:
-        """Its keys to the second and to the millisecond (as written)."""
-        if self.groups[5] is not None:
-            yield f"t:{self.utc}"
-            exact = _exact_key(self.utc, self.groups[6])
-            if exact:
-                yield exact
 
 
 def _stamps(text: str) -> tuple[list[_Stamp], list[frozenset[str]], str]:
@@ -345,7 +340,7 @@ def _stamps(text: str) -> tuple[list[_Stamp], list[frozenset[str]], str]:
         if groups[0] is not None:
             utc = _instant(groups[:8])
             if utc is not None:
-                stamps.append(_Stamp(groups[:8], utc))
+                stamps.append(_Stamp(groups[:8], utc, _precise_keys(groups, utc)))
         else:
             clocks.append(_clock_keys(groups[8] or "0", groups[9] or "00", groups[10]))
         return " " * (match.end() - match.start())
@@ -664,7 +659,7 @@ def scanned(text: str) -> _Scanned:
     stamps, clocks, timed = _stamps("\0".join(s for s in strings if ":" in s))
     plain = "\0".join([*(s for s in strings if ":" not in s), *bare])
     tokens = set(_TOKEN.findall(timed)) | set(_TOKEN.findall(_THOUSANDS.sub("", plain) if "," in plain else plain))
-    exact = tuple(k for stamp in stamps for k in stamp.exact())
+    exact = tuple(k for stamp in stamps for k in stamp.precise)
     empty = lists > 0 and not filled
     return _Scanned(value, tuple(strings), " ".join(bare), tuple(stamps), tuple(clocks), exact, tuple(tokens), empty)
 
