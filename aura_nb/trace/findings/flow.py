@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import result_text
-from aura_nb.trace.findings.values import Unit, Wanted, is_empty, mentions, scanned, units
+from aura_nb.trace.findings.values import Scanned, Unit, Wanted, is_empty, mentions, scanned, units
 from aura_nb.trace.findings.view import RunView, model_output
 
 FAILURE = re.compile(
@@ -60,8 +60,18 @@ class AgentFlow:
     """Keys written in a sentence reporting a failure, by the last turn that did."""
     last_called: dict[str, int] = field(default_factory=dict)
     """Tools, by the last turn that asked for them."""
-    first_raw: dict[str, int] = field(default_factory=dict)
-    """The tokens and exact times of its results (as keys), by the first turn whose results held them."""
+    outputs: list[_Result] = field(default_factory=list)
+    """Its distinct results, in the order of the turns that first returned them."""
+    _first_raw: dict[str, int] | None = None
+
+    def first_raw(self) -> dict[str, int]:
+        """The tokens and exact times of its results (as keys), by the first turn whose results held them (worked
+        out when first asked: only a result none of whose values was written again needs them)."""
+        if self._first_raw is None:
+            self._first_raw = {}
+            for result in self.outputs:
+                self._first_raw.update(dict.fromkeys(result.raw().difference(self._first_raw), result.first_turn))
+        return self._first_raw
 
     def had(self, key: str, turn: int) -> bool:
         """Whether the agent had `key` from its brief or its own writing when it asked for a call at `turn`."""
@@ -76,19 +86,29 @@ class AgentFlow:
         return self.had(key, turn) or self.seen(key, turn)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Result:
-    """What one tool output carries: its written values, their keys, its raw keys (see `values.scanned`), and
-    the first turn whose results held this very output."""
+    """What one tool output carries: its written values and their keys, what it was scanned as (see
+    `values.scanned`), and the first turn whose results held this very output."""
 
     units: list[Unit]
     keys: frozenset[str]
-    raw: frozenset[str]
+    scan: Scanned | None
     first_turn: int
-    empty: bool
+    _raw: frozenset[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.scan is None or self.scan.empty
+
+    def raw(self) -> frozenset[str]:
+        """Its raw keys (see `values.Scanned.raw`), worked out when first asked."""
+        if self._raw is None:
+            self._raw = self.scan.raw() if self.scan is not None else frozenset()
+        return self._raw
 
 
-_NOTHING = _Result([], frozenset(), frozenset(), -1, True)
+_NOTHING = _Result([], frozenset(), None, -1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +121,12 @@ class _Shared:
     @staticmethod
     def of(results: list[_Result]) -> _Shared:
         if all(r is results[0] for r in results):  # one output, returned again and again
-            return _Shared(results[0].keys, results[0].raw)
+            return _Shared(results[0].keys, results[0].raw())
         keys: Counter[str] = Counter()
         raw: Counter[str] = Counter()
         for result in results:
             keys.update(result.keys)
-            raw.update(result.raw)
+            raw.update(result.raw())
         return _Shared(frozenset(k for k, n in keys.items() if n > 1), frozenset(k for k, n in raw.items() if n > 1))
 
 
@@ -161,12 +181,10 @@ class Flow:
                 result = read_before.get((text, read))
                 if result is None:
                     found = units(text, wanted) if read else []
-                    scan = scanned(text)
                     keys = frozenset().union(*(u.keys for u in found))
-                    result = _Result(found, keys, scan.raw() if text else frozenset(), turn.index, scan.empty)
-                    read_before[(text, read)] = result
-                    for seen, keys in ((index.first_returned, result.keys), (index.first_raw, result.raw)):
-                        seen.update(dict.fromkeys(keys.difference(seen), turn.index))
+                    result = read_before[(text, read)] = _Result(found, keys, scanned(text), turn.index)
+                    index.outputs.append(result)
+                    index.first_returned.update(dict.fromkeys(keys.difference(index.first_returned), turn.index))
                 self._results[id(call)] = result
                 results.append(result)
             if len(results) > 1:
@@ -201,7 +219,8 @@ class Flow:
         if agent is None or result.first_turn < turn:  # the same output came back before: nothing new
             return False
         shared = self._shared_of(call, turn).raw
-        return any(agent.first_raw.get(k) == turn and k not in shared and not agent.had(k, turn) for k in result.raw)
+        first = agent.first_raw()
+        return any(first.get(k) == turn and k not in shared and not agent.had(k, turn) for k in result.raw())
 
     def values(self, call: ToolCall) -> tuple[list[Unit], list[Unit]]:
         """`call`'s values its agent did not know when asking (`fresh`), and those it had only seen in an earlier

@@ -599,7 +599,7 @@ def _records(value: Any, wanted: Wanted | None) -> Iterator[Unit]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Scanned:
+class Scanned:
     """What the value-independent passes over one result text found (kept for a repeated output)."""
 
     value: Any
@@ -629,14 +629,14 @@ _LITERALS = {True: "true", False: "false", None: "null"}
 
 
 @lru_cache(maxsize=1024)
-def scanned(text: str) -> _Scanned:
+def scanned(text: str) -> Scanned:
     """One result text read once: parsed, its times read out and its tokens listed (a JSON result's leaves one
     by one, so nothing is read across two of them and its keys are not read at all)."""
     value = parsed(text)
     if value is None:
         times, rest = _times(text, searched=False)
         exact = tuple(k for keys in times for k in keys if k[0] in "ft")
-        return _Scanned(None, (), "", (), (), exact, tuple(set(_TOKEN.findall(rest))), not text.strip())
+        return Scanned(None, (), "", (), (), exact, tuple(set(_TOKEN.findall(rest))), not text.strip())
     strings: set[str] = set()
     bare: list[str] = []
     lists = filled = 0
@@ -661,10 +661,10 @@ def scanned(text: str) -> _Scanned:
     tokens = set(_TOKEN.findall(timed)) | set(_TOKEN.findall(_THOUSANDS.sub("", plain) if "," in plain else plain))
     exact = tuple(k for stamp in stamps for k in stamp.precise)
     empty = lists > 0 and not filled
-    return _Scanned(value, tuple(strings), " ".join(bare), tuple(stamps), tuple(clocks), exact, tuple(tokens), empty)
+    return Scanned(value, tuple(strings), " ".join(bare), tuple(stamps), tuple(clocks), exact, tuple(tokens), empty)
 
 
-def _json_units(scan: _Scanned, wanted: Wanted | None) -> Iterator[Unit]:
+def _json_units(scan: Scanned, wanted: Wanted | None) -> Iterator[Unit]:
     """A JSON result's values: each string value as a value whole or as a line (a short one also as a phrase),
     the numbers, and each object as a record. With `wanted`, only the strings holding a written token, and the
     objects with two written leaves, are read on."""
