@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from aura_nb.events import ToolCall
 from aura_nb.trace.findings.base import result_text
-from aura_nb.trace.findings.values import Scanned, Unit, Wanted, is_empty, mentions, scanned, units
+from aura_nb.trace.findings.values import Unit, Wanted, is_empty, mentions, raw_keys, scanned, units
 from aura_nb.trace.findings.view import RunView, model_output
 
 FAILURE = re.compile(
@@ -68,9 +68,10 @@ class AgentFlow:
         """The tokens and exact times of its results (as keys), by the first turn whose results held them (worked
         out when first asked: only a result none of whose values was written again needs them)."""
         if self._first_raw is None:
-            self._first_raw = {}
+            first: dict[str, int] = {}
             for result in self.outputs:
-                self._first_raw.update(dict.fromkeys(result.raw().difference(self._first_raw), result.first_turn))
+                first.update(dict.fromkeys(result.raw().difference(first), result.first_turn))
+            self._first_raw = first
         return self._first_raw
 
     def had(self, key: str, turn: int) -> bool:
@@ -88,27 +89,25 @@ class AgentFlow:
 
 @dataclass(slots=True)
 class _Result:
-    """What one tool output carries: its written values and their keys, what it was scanned as (see
-    `values.scanned`), and the first turn whose results held this very output."""
+    """What one tool output carries: its written values and their keys, the first turn whose results held this
+    very output, whether it is negative, and its tokens and exact times (see `values.Scanned`)."""
 
     units: list[Unit]
     keys: frozenset[str]
-    scan: Scanned | None
     first_turn: int
+    empty: bool
+    tokens: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
     _raw: frozenset[str] | None = None
 
-    @property
-    def empty(self) -> bool:
-        return self.scan is None or self.scan.empty
-
     def raw(self) -> frozenset[str]:
-        """Its raw keys (see `values.Scanned.raw`), worked out when first asked."""
+        """Its raw keys (see `values.raw_keys`), worked out when first asked."""
         if self._raw is None:
-            self._raw = self.scan.raw() if self.scan is not None else frozenset()
+            self._raw = raw_keys(self.tokens, self.exact)
         return self._raw
 
 
-_NOTHING = _Result([], frozenset(), None, -1)
+_NOTHING = _Result([], frozenset(), -1, True, _raw=frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +181,9 @@ class Flow:
                 if result is None:
                     found = units(text, wanted) if read else []
                     keys = frozenset().union(*(u.keys for u in found))
-                    result = read_before[(text, read)] = _Result(found, keys, scanned(text), turn.index)
+                    scan = scanned(text)
+                    result = _Result(found, keys, turn.index, scan.empty, scan.tokens, scan.exact)
+                    read_before[(text, read)] = result
                     index.outputs.append(result)
                     index.first_returned.update(dict.fromkeys(keys.difference(index.first_returned), turn.index))
                 self._results[id(call)] = result

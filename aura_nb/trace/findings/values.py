@@ -159,8 +159,9 @@ class Wanted:
         return low in self.words or (_is_number(low) and self.number(float(low)))
 
     def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
-        """Those of `tokens` that are written as values (see `value`), and the atoms of all of them that are
-        written words (what picks the strings and lines worth reading on), read with set operations: a number
+        """Those of `tokens` that are written as values (see `value`), and, of every one of `tokens` (a value or
+        not), the atoms that are written words (what picks the strings and lines worth reading on), read with set
+        operations: a number
         token is its own atom; another token's atoms are its parts between joiners."""
         if not tokens:
             return [], frozenset()
@@ -618,11 +619,13 @@ class Scanned:
     empty: bool
     """A negative result (see `is_empty`)."""
 
-    def raw(self) -> frozenset[str]:
-        """Its tokens that could name something, and its exact times, as keys (what it brought, if new)."""
-        lowered = set(" ".join(self.tokens).lower().split(" "))  # tokens are ASCII words: no spaces
-        words = ["w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3]
-        return frozenset([*words, *self.exact])
+
+def raw_keys(tokens: tuple[str, ...], exact: tuple[str, ...]) -> frozenset[str]:
+    """A result's tokens that could name something, and its exact times, as keys (what it brought, if new): of
+    `Scanned.tokens` and `Scanned.exact`."""
+    lowered = set(" ".join(tokens).lower().split(" "))  # tokens are ASCII words: no spaces
+    words = ["w:" + t for t in lowered.difference(STOPWORDS) if len(t) >= 3]
+    return frozenset([*words, *exact])
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
