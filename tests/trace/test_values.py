@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
-from aura_nb.content import ModelResponse, TextBlock, ToolUseBlock
-from aura_nb.events import ModelCall
+from aura_nb.content import ModelResponse, TextBlock, ToolResult, ToolUseBlock
+from aura_nb.events import Event, ModelCall, RunFinished, RunStarted, ToolCall
+from aura_nb.trace.findings import analyse
 from aura_nb.trace.findings.flow import failure_sentences
-from aura_nb.trace.findings.values import is_empty, mentions, name_keys, specific_number, units
+from aura_nb.trace.findings.values import Wanted, is_empty, mentions, name_keys, specific_number, units
 from aura_nb.trace.findings.view import model_output
+from aura_nb.trace.recorder import Recorder
 
 
 def found(result: str, later: str) -> list[frozenset[str]]:
@@ -53,6 +56,39 @@ def test_timestamps_of_the_same_day_and_hour_do_not_meet() -> None:
 @pytest.mark.parametrize("written", ["28.9%", "0.289", "0.29", "a ratio of 0.2890"])
 def test_a_ratio_is_found_as_a_rounded_number_or_a_percentage(written: str) -> None:
     assert found(json.dumps({"error_rate": 0.289}), f"error rate {written}")
+
+
+def _read_then_written(result: str, later: str) -> list[Event]:
+    """A run whose agent gets `result` from one call and then writes `later` as its answer."""
+    recorder = Recorder("values")
+    recorder.emit(RunStarted(agent="run", question="What changed?", model="m"))
+    use = ToolUseBlock(id="c1", name="sandbox.get_state", input={"scope": "all"})
+    asked = ModelResponse(content=[TextBlock(text="Looking."), use], stop_reason="tool_use")
+    recorder.emit(ModelCall(agent="agent", model="m", turn=0, response=asked))
+    outcome = ToolResult.of_text(result)
+    recorder.emit(ToolCall(agent="agent", tool=use.name, call_id=use.id, arguments=use.input, result=outcome))
+    answered = ModelResponse(content=[TextBlock(text=later)], stop_reason="end_turn")
+    recorder.emit(ModelCall(agent="agent", model="m", turn=1, response=answered))
+    recorder.emit(RunFinished(agent="run", answer=later))
+    return recorder.events
+
+
+@pytest.mark.parametrize(
+    ("result", "later"),
+    [
+        ({"started_ms": 1744700000123, "pod": "x"}, "it started at 1744700000123"),
+        ({"host": "db", "role": "db", "load": 0.123456789012, "id": "db-01"}, "db is at 0.123456789 load"),
+        ({"bytes_total": 341860187349}, "about 341860187.35 kB so far"),
+    ],
+)
+def test_a_number_longer_than_its_key_is_wanted_when_written_and_its_result_is_used(
+    result: dict[str, object], later: str
+) -> None:
+    text = json.dumps(result)
+    assert found(text, later), "its key meets what is written"
+    wanted = Wanted.of(mentions(later))
+    assert any(u.keys & mentions(later) for u in units(text, wanted)), "reading only what is written keeps it"
+    assert "unused_result" not in {f.kind for f in analyse(_read_then_written(text, later))}
 
 
 def test_an_id_is_one_value_not_its_fragments() -> None:
@@ -104,3 +140,80 @@ def test_a_turns_output_is_its_text_and_each_tool_use_with_its_arguments_as_writ
     assert search.startswith("logs.search ") and json.loads(search.split(" ", 1)[1])["query"] == "café Zürich"
     assert "\\u" not in search, "letters are written as letters, not escapes that would read as tokens"
     assert json.loads(submit.split(" ", 1)[1]) == {"shard": 2**70, "ok": True}  # beyond 64 bits: still written
+
+
+class _Outputs:
+    """Random tool outputs (JSON rows or log lines of ids, numbers, times and phrases) and later texts that write
+    some of their leaves again, each in one of the spellings a writer uses."""
+
+    WORDS = ("cart", "checkout", "db", "Redis", "api", "eu-west-1", "svc-a.v2", "PlaceOrder", "timeout", "pod")
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def number(self) -> int | float:
+        rng = self.rng
+        kinds: list[int | float] = [
+            rng.randint(0, 100),
+            rng.randint(100, 99_999),
+            round(rng.uniform(0, 1), rng.randint(1, 6)),
+            round(rng.uniform(0, 2000), rng.randint(0, 4)),
+            rng.randint(10**11, 10**13),
+            -rng.randint(1, 5000),
+            rng.uniform(0, 1),
+            rng.randint(1, 9) * 10 ** rng.randint(0, 6),
+        ]
+        return rng.choice(kinds)
+
+    def time(self) -> str:
+        rng = self.rng
+        written = f"2025-04-{rng.randint(10, 20):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+        precision = rng.randrange(3)
+        written += f":{rng.randint(0, 59):02d}" if precision else ""
+        written += f".{rng.randint(0, 999):03d}" if precision == 2 else ""
+        return written + rng.choice(["Z", "", "+02:00", " UTC"])
+
+    def name(self) -> str:
+        rng = self.rng
+        word = rng.choice(self.WORDS)
+        return rng.choice([f"{word}-{rng.getrandbits(24):06x}", f"{word}_{rng.randint(1, 99)}", word, f"{word}:8080"])
+
+    def leaf(self) -> object:
+        rng = self.rng
+        kind = rng.randrange(5)
+        if kind == 3:
+            return " ".join(rng.choice(self.WORDS) for _ in range(rng.randint(2, 6)))
+        if kind == 4:
+            return f"{rng.choice(self.WORDS)} took {self.number()} ms at {self.time()}"
+        return (self.number, self.time, self.name)[kind]()
+
+    def output(self) -> tuple[str, list[object]]:
+        rng = self.rng
+        rows = [{f"k{j}": self.leaf() for j in range(rng.randint(1, 5))} for _ in range(rng.randint(1, 4))]
+        leaves = [leaf for row in rows for leaf in row.values()]
+        if rng.random() < 0.2:
+            return "\n".join(" ".join(str(leaf) for leaf in row.values()) for row in rows), leaves
+        return json.dumps({"rows": rows}), leaves
+
+    def spelling(self, leaf: object) -> str:
+        rng = self.rng
+        if isinstance(leaf, float):
+            return rng.choice([repr(leaf), f"{leaf:.2f}", f"{leaf * 100:.1f}%", f"{leaf / 1000:.3f}", f"{leaf:.0f}"])
+        if isinstance(leaf, int):
+            return rng.choice([str(leaf), f"{leaf:,}", f"{leaf / 1000:.2f}", f"{leaf * 1000}"])
+        if isinstance(leaf, str) and leaf.startswith("2025"):
+            return rng.choice([leaf, leaf[11:16], leaf[11:19], leaf.replace("T", " ")])
+        return str(leaf)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reading_only_what_is_written_keeps_every_value_that_is_found_again(seed: int) -> None:
+    outputs = _Outputs(seed)
+    for _ in range(400):
+        text, leaves = outputs.output()
+        picked = outputs.rng.sample(leaves, min(len(leaves), outputs.rng.randint(1, 3)))
+        later = " and ".join(outputs.spelling(leaf) for leaf in picked)
+        hay = mentions(later)
+        kept = set(units(text, Wanted.of(hay)))
+        lost = [u.keys & hay for u in units(text) if len(u.keys & hay) >= u.need and u not in kept]
+        assert not lost, f"{text!r}, then {later!r}: the written-only reader lost {lost}"

@@ -47,6 +47,8 @@ MAX_PHRASE_TOKENS = 1000
 PAIR_REACH = 3
 """Atoms at most this far apart in a text count as written together (a record's leaves)."""
 MAX_RECORD_ATOMS = 8
+LONG_NUMBER = 10_000
+"""From this size on, a number's thousand times has more digits than its key keeps (`number_key`: ten)."""
 
 _TIMESTAMP_PATTERN = r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2}|UTC)?"
 _CLOCK_PATTERN = r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])"
@@ -85,6 +87,7 @@ class Wanted:
         self.numbers = frozenset(numbers)
         self.times = frozenset(times)
         self._floors = frozenset(math.floor(n) for n in self.numbers if math.isfinite(n))
+        self._keys = frozenset(number_key(n) for n in self.numbers)
         self._minutes = frozenset(_minute(key) for key in self.times if key[0] in "ftm")
         self._clock_minutes = frozenset(int(key[2:4]) * 60 + int(key[5:7]) for key in self.times if key[0] in "ch")
         self._tokens: dict[str, bool] = {}
@@ -136,7 +139,11 @@ class Wanted:
             if self._near(scaled) and (scaled in found or any(round(scaled, d) in found for d in range(4))):
                 return True
         percent = value * 100
-        return 0 < abs(value) < 1 and self._near(percent) and any(round(percent, d) in found for d in range(3))
+        if 0 < abs(value) < 1 and self._near(percent) and any(round(percent, d) in found for d in range(3)):
+            return True
+        if abs(value) < LONG_NUMBER:  # its forms have ten significant digits at most: its keys write them whole
+            return float(number_key(value)[2:]) in found
+        return not number_keys(value).isdisjoint(self._keys)
 
     def token(self, token: str) -> bool:
         """Whether one of the token's atoms (or a number of it) is written (remembered per token)."""
