@@ -168,8 +168,7 @@ class Wanted:
     def written(self, tokens: Collection[str]) -> tuple[list[str], frozenset[str]]:
         """Those of `tokens` that are written as values (see `value`), and, of every one of `tokens` (a value or
         not), the atoms that are written words (what picks the strings and lines worth reading on), read with set
-        operations: a number
-        token is its own atom; another token's atoms are its parts between joiners."""
+        operations: a number token is its own atom; another token's atoms are its parts between joiners."""
         if not tokens:
             return [], frozenset()
         lowered = "\n".join(tokens).lower()
